@@ -1,0 +1,39 @@
+"""Alembic environment: the URL comes from IMVO_DATABASE_URL, or a connection passed in."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from imvo_workflow.db.models import Base
+from imvo_workflow.db.session import make_engine
+from imvo_workflow.settings import Settings
+
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=Settings().database_url, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url = context.config.attributes.get("url") or Settings().database_url
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,250 @@
+"""The `imvo` command: the coordinator's and operator's console.
+
+Each command translates its arguments, calls one service function and renders the answer;
+no rules live here. Errors are mapped to messages and exit codes in `main()` only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
+from imvo_workflow import bootstrap as boot
+from imvo_workflow.cli_render import render_detail, render_history, render_stages, render_status
+from imvo_workflow.db import migrate
+from imvo_workflow.domain.definition import load_definition, refuse_stranding
+from imvo_workflow.domain.errors import DomainError, InvalidInput
+from imvo_workflow.domain.periods import resolve_period
+from imvo_workflow.services import lookup, queries
+from imvo_workflow.services.moves import move as move_service
+from imvo_workflow.services.seed import seed as seed_service
+from imvo_workflow.services.seedfile import SEED_2016
+from imvo_workflow.settings import Settings
+
+cli = typer.Typer(
+    name="imvo",
+    help="Volg IMVO-convenantprocessen: fasen, doelen, geschiedenis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stages_cli = typer.Typer(help="De workflow: fasen en overgangen.", invoke_without_command=True)
+db_cli = typer.Typer(help="Database: migraties.", no_args_is_help=True)
+cli.add_typer(stages_cli, name="stages")
+cli.add_typer(db_cli, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor scripts.")]
+
+
+def _app() -> boot.App:
+    return boot.bootstrap()
+
+
+def _iso(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name}: '{value}' is geen datum; gebruik JJJJ-MM-DD, bv. 2017-02-14."
+        ) from None
+
+
+def _dump(data: Any) -> None:
+    def default(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.asdict(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(type(value).__name__)
+
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        data = dataclasses.asdict(data)
+    out.print_json(json.dumps(data, default=default, ensure_ascii=False))
+
+
+@cli.command()
+def status(as_json: JsonFlag = False) -> None:
+    """Elk convenantproces: fase, sinds wanneer, volgend doel en of het te laat is."""
+    app = _app()
+    with app.uow(readonly=True) as uow:
+        rows = queries.status(uow=uow, today=app.today())
+    _dump(
+        [dataclasses.asdict(r) | {"overdue": r.overdue} for r in rows]
+    ) if as_json else render_status(out, rows, app.definition)
+
+
+@cli.command()
+def show(name: str, as_json: JsonFlag = False) -> None:
+    """Eén convenant: partijen, facilitator, doelen en geschiedenis."""
+    app = _app()
+    with app.uow(readonly=True) as uow:
+        found = queries.detail(
+            uow=uow, covenant_id=lookup.covenant_id(uow, name), today=app.today()
+        )
+    _dump(found) if as_json else render_detail(out, found, app.definition)
+
+
+@cli.command()
+def history(name: str, as_json: JsonFlag = False) -> None:
+    """De overgangen van één convenant: wie, wanneer, waarom."""
+    app = _app()
+    with app.uow(readonly=True) as uow:
+        rows = queries.history(uow=uow, covenant_id=lookup.covenant_id(uow, name))
+    _dump(rows) if as_json else render_history(out, name, rows)
+
+
+@cli.command()
+def move(
+    name: str,
+    to: Annotated[str, typer.Argument(help="Doelfase (of de naam van de overgang).")],
+    by: Annotated[str, typer.Option("--by", help="Wie zet deze stap.")],
+    reason: Annotated[str, typer.Option("--reason", help="Waarom.")] = "",
+    on: Annotated[
+        str | None, typer.Option("--on", help="Wanneer het gebeurde (JJJJ-MM-DD).")
+    ] = None,
+    expect_version: Annotated[
+        int | None,
+        typer.Option("--expect-version", help="Weiger als het convenant intussen is gewijzigd."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Verplaats een convenant naar een volgende fase, als de workflow dat toestaat."""
+    app = _app()
+    occurred_on = _iso(on, "--on")
+    uow = app.uow()
+    with app.uow(readonly=True) as reader:
+        refuse_stranding(app.definition, queries.stages_in_use(uow=reader))
+        covenant_id = lookup.covenant_id(reader, name)
+    result = move_service(
+        uow=uow,
+        definition=app.definition,
+        covenant_id=covenant_id,
+        to=to,
+        actor=by,
+        reason=reason,
+        occurred_on=occurred_on,
+        expected_version=expect_version,
+        now=app.now(),
+    )
+    if as_json:
+        _dump(result)
+    else:
+        out.print(
+            f"[green]✓[/] {result.covenant}: {result.from_stage} → [bold]{result.to_stage}[/] "
+            f"op {result.occurred_on.isoformat()} (versie {result.version})"
+        )
+
+
+@stages_cli.callback()
+def stages(
+    ctx: typer.Context,
+    mermaid: Annotated[bool, typer.Option("--mermaid", help="Mermaid-diagrambron.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Toon de workflow (fasen en overgangen)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    definition = _app().definition
+    if mermaid:
+        out.print(definition.mermaid(), markup=False, highlight=False)
+    elif as_json:
+        _dump(
+            {
+                "version": definition.version,
+                "stages": [s.model_dump() for s in definition.stages.values()],
+                "transitions": definition.transitions,
+            }
+        )
+    else:
+        render_stages(out, definition)
+
+
+@stages_cli.command("check")
+def stages_check(file: Path) -> None:
+    """Controleer een workflowdefinitie (zoals config/stages.yaml)."""
+    definition = load_definition(file)
+    out.print(
+        f"[green]✓[/] {file}: {len(definition.stages)} fasen, {len(definition.transitions)} overgangen, versie {definition.version}"
+    )
+
+
+@cli.command()
+def period(
+    phrase: str,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Peildatum (JJJJ-MM-DD); standaard vandaag.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Wat een Nederlandse termijn betekent: begin en einde (deadline)."""
+    ref = _iso(reference, "--reference") or Settings().today()
+    found = resolve_period(phrase, ref)
+    if as_json:
+        _dump({"phrase": found.phrase, "reference": ref, "start": found.start, "end": found.end})
+    else:
+        out.print(
+            f"{found.phrase!r}: {found.start.isoformat()} t/m {found.end.isoformat()} (peildatum {ref.isoformat()})",
+            highlight=False,
+        )
+
+
+@cli.command("seed")
+def seed_cmd(
+    file: Annotated[Path, typer.Option("--file", help="Seedbestand.")] = SEED_2016,
+) -> None:
+    """Laad de voortgangsrapportage 2016 (nogmaals laden verandert niets)."""
+    app = _app()
+    with err.status("Laden…") as spinner:
+        report = seed_service(
+            uow=app.uow(),
+            definition=app.definition,
+            path=file,
+            now=app.now(),
+            progress=lambda slug: spinner.update(f"Laden: {slug}"),
+        )
+    out.print(
+        f"[green]✓[/] {report.covenants_added} convenanten toegevoegd, {report.covenants_present} al aanwezig; "
+        f"{report.sectors_added} sectoren, {report.organisations_added} organisaties, {report.targets_added} doelen."
+    )
+
+
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Breng de database naar de nieuwste migratie."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url, revision)
+    out.print(f"[green]✓[/] database bijgewerkt tot {revision}")
+
+
+def _database_message(exc: DBAPIError) -> str:
+    text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if "no such table" in text or ("does not exist" in text and "relation" in text):
+        return f"De database is nog niet ingericht ({text}). Voer eerst `imvo db upgrade` uit."
+    if isinstance(exc, OperationalError):
+        return f"Kan de database niet bereiken: {text}. Controleer IMVO_DATABASE_URL."
+    return f"Databasefout: {text}"
+
+
+def main() -> None:
+    """Run the CLI; every refusal becomes a message and exit code 2, never a traceback."""
+    try:
+        cli(prog_name="imvo")
+    except DomainError as exc:
+        err.print(f"[red]Fout:[/] {exc.message}", highlight=False)
+        sys.exit(2)
+    except (OperationalError, ProgrammingError) as exc:
+        err.print(f"[red]Fout:[/] {_database_message(exc)}", highlight=False)
+        sys.exit(2)

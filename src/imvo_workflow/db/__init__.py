@@ -1,0 +1,1 @@
+"""Database adapter: ORM tables, engine and the unit of work."""

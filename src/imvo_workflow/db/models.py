@@ -1,0 +1,168 @@
+"""The tables, as typed SQLAlchemy 2.x ORM classes.
+
+These classes describe the schema; Alembic migrations create it (a test fails when the two
+differ). The hot path (a move) writes through Core statements on these tables; the ORM is
+for the readable parts: seeding, detail views, reports.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ORGANISATION_KINDS = (
+    "brancheorganisatie",
+    "bedrijf",
+    "vakbond",
+    "ngo",
+    "overheid",
+    "kennisinstelling",
+    "facilitator",
+)
+PARTICIPATION_ROLES = ("trekker", "facilitator", "partij")
+TARGET_STATUSES = ("open", "met", "cancelled")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
+
+
+class Sector(Base):
+    __tablename__ = "sector"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    group: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped[Sector | None] = relationship(remote_side=[id])
+    __table_args__ = (CheckConstraint(_in('"group"', ("risicosector", "overige")), name="group"),)
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(400))
+    kind: Mapped[str] = mapped_column(String(30))
+
+    __table_args__ = (CheckConstraint(_in("kind", ORGANISATION_KINDS), name="kind"),)
+
+
+class Covenant(Base):
+    __tablename__ = "covenant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("covenant.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    stage: Mapped[str] = mapped_column(String(40), index=True)
+    stage_since: Mapped[date] = mapped_column(Date)
+    #: Optimistic lock: every move bumps it; a move that read an older one is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    definition_version: Mapped[str] = mapped_column(String(40))
+    #: Head of the history chain: last seq and its hash (the next row links to it).
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    head_hash: Mapped[str] = mapped_column(String(64), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    sector: Mapped[Sector] = relationship()
+    parent: Mapped[Covenant | None] = relationship(remote_side=[id])
+
+
+class Participation(Base):
+    __tablename__ = "participation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    role: Mapped[str] = mapped_column(String(20))
+
+    organisation: Mapped[Organisation] = relationship()
+    __table_args__ = (
+        UniqueConstraint("covenant_id", "organisation_id", "role", name="uq_participation"),
+        CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
+    )
+
+
+class TransitionRecord(Base):
+    """One move in a covenant's history. Append-only: rows are never updated or deleted."""
+
+    __tablename__ = "transition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    from_stage: Mapped[str | None] = mapped_column(String(40))
+    to_stage: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(60))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    occurred_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime]
+    definition_version: Mapped[str] = mapped_column(String(40))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("covenant_id", "seq", name="uq_transition_covenant_seq"),)
+
+
+class Target(Base):
+    """An expected step ('ondertekend in Q1 van 2017') or dated milestone, with its deadline."""
+
+    __tablename__ = "target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"))
+    stage: Mapped[str | None] = mapped_column(String(40))
+    milestone: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    phrase: Mapped[str] = mapped_column(String(200))
+    reference_date: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(_in("status", TARGET_STATUSES), name="status"),
+        CheckConstraint("(stage IS NULL) <> (milestone IS NULL)", name="stage_xor_milestone"),
+        CheckConstraint("period_start <= deadline", name="period_order"),
+        Index("ix_target_covenant_status", "covenant_id", "status"),
+        Index("ix_target_status_deadline", "status", "deadline"),
+    )

@@ -1,0 +1,115 @@
+"""Engines and the unit of work: the one place a transaction is opened and committed.
+
+SQLite gets WAL, foreign keys, a busy timeout and `BEGIN IMMEDIATE` for writing units of work
+(its dialect ignores FOR UPDATE, so the write lock is taken up front instead; two writers then
+queue rather than fail late on a stale snapshot). PostgreSQL uses psycopg 3.
+
+A UnitOfWork keeps its connection between transactions, so a process that does many moves
+(the web app's worker, a benchmark) pays the pool checkout once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.orm import Session
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Build an engine for `url`; for a SQLite file, create its folder."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, **kwargs)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
+    path = url.split("///", 1)[1] if "///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # Take over transaction control from the sqlite3 module so BEGIN is ours.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN" if conn.info.get("readonly") else "BEGIN IMMEDIATE")
+
+    return engine
+
+
+class UnitOfWork:
+    """`with uow: ...; uow.commit()`: leaving the block without commit rolls back.
+
+    `conn` is the Core connection for hot paths; `session` an ORM session on the same
+    transaction for everything else. Nothing but `commit()` here ever commits.
+    """
+
+    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+        self.engine = engine
+        self.readonly = readonly
+        self._conn: Connection | None = None
+        self._session: Session | None = None
+        self._committed = False
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None or not self._conn.in_transaction():
+            raise RuntimeError("UnitOfWork used outside its `with` block")
+        return self._conn
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.conn, expire_on_commit=False, autoflush=True)
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        if self._conn is None or self._conn.closed:
+            self._conn = self.engine.connect()
+        self._conn.info["readonly"] = self.readonly
+        self._conn.begin()
+        self._committed = False
+        return self
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.flush()
+        self.conn.commit()
+        self._committed = True
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+        if self._conn is not None and self._conn.in_transaction():
+            self._conn.rollback()
+        if exc_type is not None and self._conn is not None:
+            # After an error the connection may be unusable (lost server): start afresh.
+            self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,1 @@
+"""The domain core: plain Python, no database, web or scheduler imports."""

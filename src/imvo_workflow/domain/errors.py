@@ -1,0 +1,101 @@
+"""Domain errors: one type per thing a coordinator can get wrong, each with a plain message.
+
+Entrypoints (CLI, web, API) map these to exit codes and HTTP statuses in one place; the
+message is written for the person who typed the command, not for the developer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class DomainError(Exception):
+    """Base of every refusal the product explains to its user."""
+
+    #: HTTP status an API maps this error to; the CLI exits with 2 for all of them.
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnparseablePeriod(DomainError):
+    """A Dutch target phrase that does not name a period we can resolve without guessing."""
+
+    http_status = 422
+
+    def __init__(self, phrase: str, why: str = "") -> None:
+        detail = f": {why}" if why else ""
+        super().__init__(
+            f'"{phrase}" is geen periode die ik kan omrekenen naar een datum{detail}. '
+            'Voorbeelden: "Q1 2017", "eind 2016", "eerste helft van 2017", "20 december 2016".'
+        )
+        self.phrase = phrase
+
+
+class InvalidDefinition(DomainError):
+    """The workflow definition file breaks a rule; the message names file, line and rule."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+class NotFound(DomainError):
+    """Something named by the user does not exist; suggests the closest names."""
+
+    http_status = 404
+
+    def __init__(self, kind: str, name: str, suggestions: Iterable[str] = ()) -> None:
+        options = list(suggestions)
+        hint = f" Bedoelde je: {', '.join(options)}?" if options else ""
+        super().__init__(f"Onbekende {kind} '{name}'.{hint}")
+        self.kind = kind
+        self.name = name
+        self.suggestions = options
+
+
+class UnknownSector(NotFound):
+    def __init__(self, name: str, suggestions: Iterable[str] = ()) -> None:
+        super().__init__("sector", name, suggestions)
+
+
+class UnknownStage(NotFound):
+    def __init__(self, name: str, suggestions: Iterable[str] = ()) -> None:
+        super().__init__("fase", name, suggestions)
+
+
+class ForbiddenTransition(DomainError):
+    """The graph does not allow this move from the current stage; lists what it does allow."""
+
+    http_status = 422
+
+    def __init__(self, covenant: str, stage: str, wanted: str, allowed: Sequence[str]) -> None:
+        options = ", ".join(allowed) if allowed else "geen (eindfase)"
+        super().__init__(
+            f"{covenant} staat in fase '{stage}'; '{wanted}' is vanaf daar niet toegestaan. "
+            f"Toegestaan: {options}."
+        )
+        self.allowed = list(allowed)
+
+
+class RequirementMissing(DomainError):
+    """A transition's requirement (reason, date, parties) is not met."""
+
+    http_status = 422
+
+
+class ConcurrentUpdate(DomainError):
+    """Someone else moved the covenant first (optimistic lock); nothing was written."""
+
+    http_status = 409
+
+
+class InvalidInput(DomainError):
+    """A value in an impossible format (a date, a number)."""
+
+    http_status = 422

@@ -1,0 +1,100 @@
+"""Read YAML the way an operator means it, and point at the line where a rule is broken.
+
+PyYAML's SafeLoader follows YAML 1.1, which turns `on`, `off`, `yes` and `no` into booleans:
+a stage or trigger called `no` would silently become False. This loader resolves only
+`true`/`false`. It also keeps the node tree, so a validation error found later can be traced
+back to the file's line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from imvo_workflow.domain.errors import InvalidDefinition
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictBoolLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans (only true/false)."""
+
+
+StrictBoolLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+StrictBoolLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class YamlDocument:
+    """A parsed YAML file: its data plus the node tree for line look-ups."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        try:
+            self.node = yaml.compose(text, Loader=StrictBoolLoader)
+            self.data: Any = yaml.load(text, Loader=StrictBoolLoader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise InvalidDefinition([f"{path}:{line}: geen geldige YAML: {problem}"]) from exc
+
+    @classmethod
+    def read(cls, path: Path) -> YamlDocument:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidDefinition(
+                [f"{path}: kan het bestand niet lezen: {exc.strerror}"]
+            ) from exc
+        return cls(path, text)
+
+    def line_of(self, loc: Sequence[str | int]) -> int:
+        """1-based line of the deepest node that `loc` (a pydantic error path) reaches."""
+        node = self.node
+        line = node.start_mark.line + 1 if node is not None else 1
+        for key in loc:
+            child = None
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == key:
+                        child = value_node
+                        break
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(key, int)
+                and 0 <= key < len(node.value)
+            ):
+                child = node.value[key]
+            if child is None:
+                break
+            node = child
+            line = node.start_mark.line + 1
+        return line
+
+    def problem(self, loc: Sequence[str | int], message: str) -> str:
+        """A message of the form `file:line: message`."""
+        return f"{self.path}:{self.line_of(loc)}: {message}"
+
+    def validate(self, model: type[M]) -> M:
+        """Validate the data against a pydantic model; every error names its line."""
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            raise InvalidDefinition(
+                [
+                    self.problem(err["loc"], f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
+                    for err in exc.errors()
+                ]
+            ) from exc

@@ -1,0 +1,29 @@
+"""Finding a covenant by the name a coordinator types, with a suggestion when it is wrong."""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+
+from sqlalchemy import select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.errors import UnknownSector
+
+
+def normalise(name: str) -> str:
+    """'Land- en tuinbouw' -> 'land-en-tuinbouw'; 'Financiële' -> 'financiele'."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = "".join(ch if ch.isalnum() else " " for ch in plain.lower()).split()
+    return "-".join(words)
+
+
+def covenant_id(uow: UnitOfWork, name: str) -> int:
+    """The id of the covenant called `name` (its slug, or its sector's name)."""
+    slug = normalise(name)
+    found = uow.conn.execute(select(t.covenant.c.id).where(t.covenant.c.slug == slug)).scalar()
+    if found is not None:
+        return int(found)
+    slugs = list(uow.conn.execute(select(t.covenant.c.slug)).scalars())
+    raise UnknownSector(name, difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5))

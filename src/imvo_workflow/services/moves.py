@@ -1,0 +1,242 @@
+"""Moving a covenant between stages: the product's hot path, one transaction per move.
+
+A move reads the covenant's row, asks the shared Machine whether the move is allowed, checks
+the transition's requirements, then writes with Core statements on the unit of work's reused
+connection: the covenant row (guarded by its version: a concurrent move makes the UPDATE
+match nothing and this one is refused, never lost), one history row chained to the previous
+one by hash, and the bookkeeping of targets the move meets or makes unreachable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import bindparam, case, func, insert, select, update
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.chain import ChainEntry, entry_hash
+from imvo_workflow.domain.definition import Transition, WorkflowDefinition
+from imvo_workflow.domain.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    InvalidInput,
+    RequirementMissing,
+)
+from imvo_workflow.settings import AMSTERDAM
+
+_READ = select(
+    t.covenant.c.slug,
+    t.covenant.c.stage,
+    t.covenant.c.stage_since,
+    t.covenant.c.version,
+    t.covenant.c.last_seq,
+    t.covenant.c.head_hash,
+).where(t.covenant.c.id == bindparam("b_id"))
+
+_WRITE = (
+    update(t.covenant)
+    .where(t.covenant.c.id == bindparam("b_id"), t.covenant.c.version == bindparam("b_version"))
+    .values(
+        stage=bindparam("b_stage"),
+        stage_since=bindparam("b_since"),
+        version=bindparam("b_new_version"),
+        last_seq=bindparam("b_seq"),
+        head_hash=bindparam("b_hash"),
+        definition_version=bindparam("b_defversion"),
+    )
+)
+
+_APPEND = insert(t.transition)
+
+_CLOSE_TARGETS = (
+    update(t.target)
+    .where(
+        t.target.c.covenant_id == bindparam("b_id"),
+        t.target.c.status == "open",
+        (t.target.c.stage == bindparam("b_dest"))
+        | bindparam("b_cancel_all")
+        | t.target.c.stage.in_(bindparam("b_unreachable", expanding=True)),
+    )
+    .values(
+        # met when its stage is reached; cancelled when afgezien or no longer reachable
+        status=case((t.target.c.stage == bindparam("b_dest"), "met"), else_="cancelled"),
+        closed_on=bindparam("b_on"),
+    )
+)
+
+_PARTIES = select(func.count()).where(
+    t.participation.c.covenant_id == bindparam("b_id"),
+    t.participation.c.role.in_(("trekker", "partij")),
+)
+
+
+class NotPermitted(DomainError):
+    """The actor's role may not fire this transition."""
+
+    http_status = 403
+
+
+@dataclass(frozen=True, slots=True)
+class MoveResult:
+    covenant: str
+    from_stage: str
+    to_stage: str
+    trigger: str
+    seq: int
+    version: int
+    occurred_on: date
+    hash: str
+
+
+def move(
+    *,
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    covenant_id: int,
+    to: str,
+    actor: str,
+    reason: str = "",
+    occurred_on: date | None = None,
+    expected_version: int | None = None,
+    role: str | None = None,
+    now: datetime,
+) -> MoveResult:
+    """Move a covenant to stage (or by trigger) `to`; refuse with a DomainError otherwise."""
+    with uow:
+        result = apply_move(
+            uow=uow,
+            definition=definition,
+            covenant_id=covenant_id,
+            to=to,
+            actor=actor,
+            reason=reason,
+            occurred_on=occurred_on,
+            expected_version=expected_version,
+            role=role,
+            now=now,
+        )
+        uow.commit()
+    return result
+
+
+def apply_move(
+    *,
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    covenant_id: int,
+    to: str,
+    actor: str,
+    reason: str = "",
+    occurred_on: date | None = None,
+    expected_version: int | None = None,
+    role: str | None = None,
+    now: datetime,
+) -> MoveResult:
+    """The move inside the caller's transaction (the seed replays many in one)."""
+    if not actor.strip():
+        raise RequirementMissing("Geef aan wie deze stap zet (--by).")
+    today = now.astimezone(AMSTERDAM).date()
+    row = uow.conn.execute(_READ, {"b_id": covenant_id}).one()
+    if expected_version is not None and expected_version != row.version:
+        raise ConcurrentUpdate(
+            f"{row.slug} is intussen gewijzigd (versie {row.version}, jij had versie "
+            f"{expected_version}). Bekijk de nieuwe stand en probeer het opnieuw."
+        )
+    tr = definition.resolve(row.stage, to, covenant=row.slug)
+    _check_requirements(uow, tr, row.slug, covenant_id, reason, occurred_on, role)
+    on = occurred_on or today
+    if on > today:
+        raise InvalidInput(f"De datum {on.isoformat()} ligt in de toekomst.")
+    if on < row.stage_since:
+        raise InvalidInput(
+            f"De datum {on.isoformat()} ligt vóór de vorige stap van {row.slug} "
+            f"({row.stage_since.isoformat()}); een stap kan niet eerder gebeuren."
+        )
+    dest = definition.fire(row.stage, tr.trigger)
+    recorded_at = now.astimezone(UTC)
+    seq = row.last_seq + 1
+    entry = ChainEntry(
+        covenant_id,
+        seq,
+        row.stage,
+        dest,
+        tr.trigger,
+        actor,
+        reason,
+        on,
+        recorded_at,
+        definition.version,
+        row.head_hash,
+    )
+    digest = entry_hash(entry)
+    written = uow.conn.execute(
+        _WRITE,
+        {
+            "b_id": covenant_id,
+            "b_version": row.version,
+            "b_stage": dest,
+            "b_since": on,
+            "b_new_version": row.version + 1,
+            "b_seq": seq,
+            "b_hash": digest,
+            "b_defversion": definition.version,
+        },
+    )
+    if written.rowcount != 1:
+        raise ConcurrentUpdate(
+            f"{row.slug} is zojuist door iemand anders verplaatst; jouw stap is niet "
+            "opgeslagen. Bekijk de nieuwe stand en probeer het opnieuw."
+        )
+    uow.conn.execute(_APPEND, {**asdict(entry), "hash": digest})
+    close_targets(uow, definition, covenant_id, dest, on)
+    return MoveResult(row.slug, row.stage, dest, tr.trigger, seq, row.version + 1, on, digest)
+
+
+def close_targets(
+    uow: UnitOfWork, definition: WorkflowDefinition, covenant_id: int, dest: str, on: date
+) -> None:
+    """Targets for `dest` are met; afgezien or unreachable stages cancel the rest."""
+    cancel_all = definition.stages[dest].cancels_targets
+    unreachable = [s for s in definition.stages if s not in definition.reachable_from(dest)]
+    uow.conn.execute(
+        _CLOSE_TARGETS,
+        {
+            "b_id": covenant_id,
+            "b_dest": dest,
+            "b_cancel_all": cancel_all,
+            "b_unreachable": unreachable,
+            "b_on": on,
+        },
+    )
+
+
+def _check_requirements(
+    uow: UnitOfWork,
+    tr: Transition,
+    slug: str,
+    covenant_id: int,
+    reason: str,
+    occurred_on: date | None,
+    role: str | None,
+) -> None:
+    if role is not None and role not in tr.roles:
+        raise NotPermitted(
+            f"Met de rol '{role}' mag je '{tr.label.nl}' niet uitvoeren "
+            f"(toegestaan: {', '.join(tr.roles)})."
+        )
+    needs = tr.requires
+    if needs.reason and not reason.strip():
+        raise RequirementMissing(f"'{tr.label.nl}' vraagt om een reden (--reason).")
+    if needs.date and occurred_on is None:
+        raise RequirementMissing(
+            f"'{tr.label.nl}' vraagt om de datum waarop het gebeurde (--on JJJJ-MM-DD)."
+        )
+    if needs.min_parties:
+        count = uow.conn.execute(_PARTIES, {"b_id": covenant_id}).scalar_one()
+        if count < needs.min_parties:
+            raise RequirementMissing(
+                f"'{tr.label.nl}' vraagt om minstens {needs.min_parties} partijen; "
+                f"{slug} heeft er {count}."
+            )

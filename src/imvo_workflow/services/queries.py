@@ -1,0 +1,202 @@
+"""Read-side questions: where does every covenant stand, what does one look like, its history.
+
+Plain data comes back (frozen dataclasses), so the CLI, the web pages and the API render the
+same answers and `--json` is a dump of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class TargetView:
+    id: int
+    stage: str | None
+    milestone: str | None
+    description: str
+    phrase: str
+    reference_date: date
+    period_start: date
+    deadline: date
+    status: str
+    closed_on: date | None
+    overdue: bool
+
+    @property
+    def what(self) -> str:
+        return self.milestone or f"fase {self.stage}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRow:
+    slug: str
+    title: str
+    sector: str
+    group: str
+    parent: str | None
+    stage: str
+    since: date
+    version: int
+    next_target: TargetView | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.next_target is not None and self.next_target.overdue
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    seq: int
+    from_stage: str | None
+    to_stage: str
+    trigger: str
+    actor: str
+    reason: str
+    occurred_on: date
+    recorded_at: datetime
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyView:
+    name: str
+    full_name: str | None
+    kind: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class CovenantDetail:
+    status: StatusRow
+    summary: str
+    notes: list[str]
+    parties: list[PartyView]
+    targets: list[TargetView]
+    history: list[HistoryEntry]
+
+
+def _target_view(row: object, today: date) -> TargetView:
+    r = row._mapping  # type: ignore[attr-defined]
+    return TargetView(
+        id=r["id"],
+        stage=r["stage"],
+        milestone=r["milestone"],
+        description=r["description"],
+        phrase=r["phrase"],
+        reference_date=r["reference_date"],
+        period_start=r["period_start"],
+        deadline=r["deadline"],
+        status=r["status"],
+        closed_on=r["closed_on"],
+        overdue=r["status"] == "open" and r["deadline"] < today,
+    )
+
+
+def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[StatusRow]:
+    """Every covenant (or one) with its stage, since when and its next open target."""
+    c, s, p = t.covenant, t.sector, t.covenant.alias("parent")
+    query = (
+        select(
+            c.c.id,
+            c.c.slug,
+            c.c.title,
+            s.c.name.label("sector"),
+            s.c.group,
+            p.c.slug.label("parent"),
+            c.c.stage,
+            c.c.stage_since,
+            c.c.version,
+        )
+        .join(s, s.c.id == c.c.sector_id)
+        .outerjoin(p, p.c.id == c.c.parent_id)
+        .order_by(c.c.position, c.c.id)
+    )
+    if slug is not None:
+        query = query.where(c.c.slug == slug)
+    open_targets = (
+        select(t.target)
+        .where(t.target.c.status == "open")
+        .order_by(t.target.c.deadline, t.target.c.id)
+    )
+    next_by_covenant: dict[int, TargetView] = {}
+    for row in uow.conn.execute(open_targets):
+        next_by_covenant.setdefault(row.covenant_id, _target_view(row, today))
+    return [
+        StatusRow(
+            slug=r.slug,
+            title=r.title,
+            sector=r.sector,
+            group=r.group,
+            parent=r.parent,
+            stage=r.stage,
+            since=r.stage_since,
+            version=r.version,
+            next_target=next_by_covenant.get(r.id),
+        )
+        for r in uow.conn.execute(query)
+    ]
+
+
+def history(*, uow: UnitOfWork, covenant_id: int) -> list[HistoryEntry]:
+    tr = t.transition
+    rows = uow.conn.execute(
+        select(
+            tr.c.seq,
+            tr.c.from_stage,
+            tr.c.to_stage,
+            tr.c.trigger,
+            tr.c.actor,
+            tr.c.reason,
+            tr.c.occurred_on,
+            tr.c.recorded_at,
+            tr.c.hash,
+        )
+        .where(tr.c.covenant_id == covenant_id)
+        .order_by(tr.c.seq)
+    )
+    return [HistoryEntry(**r._mapping) for r in rows]
+
+
+def detail(*, uow: UnitOfWork, covenant_id: int, today: date) -> CovenantDetail:
+    c = t.covenant
+    head = uow.conn.execute(
+        select(c.c.slug, c.c.summary, c.c.notes).where(c.c.id == covenant_id)
+    ).one()
+    (row,) = status(uow=uow, today=today, slug=head.slug)
+    o, pa = t.organisation, t.participation
+    parties = [
+        PartyView(name=r.name, full_name=r.full_name, kind=r.kind, role=r.role)
+        for r in uow.conn.execute(
+            select(o.c.name, o.c.full_name, o.c.kind, pa.c.role)
+            .join(pa, pa.c.organisation_id == o.c.id)
+            .where(pa.c.covenant_id == covenant_id)
+            .order_by(pa.c.id)
+        )
+    ]
+    targets = [
+        _target_view(r, today)
+        for r in uow.conn.execute(
+            select(t.target)
+            .where(t.target.c.covenant_id == covenant_id)
+            .order_by(t.target.c.deadline)
+        )
+    ]
+    return CovenantDetail(
+        status=row,
+        summary=head.summary,
+        notes=list(head.notes or []),
+        parties=parties,
+        targets=targets,
+        history=history(uow=uow, covenant_id=covenant_id),
+    )
+
+
+def stages_in_use(*, uow: UnitOfWork) -> set[str]:
+    return set(uow.conn.execute(select(t.covenant.c.stage).distinct()).scalars())

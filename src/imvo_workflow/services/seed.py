@@ -1,0 +1,187 @@
+"""Loading the 2016 progress report (or any seed file of the same shape), idempotently.
+
+The whole load is one transaction. What exists already (a sector, an organisation, a
+covenant with its slug) is left as it is, so running the seed twice changes nothing and a
+covenant moved since it was seeded keeps its newer state. Each covenant's dated history
+goes through the same `apply_move` a coordinator's move does, so the seeded history obeys
+the graph and its chain hashes like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.domain.errors import InvalidDefinition
+from imvo_workflow.services.covenants import NewCovenant, add_target, open_covenant
+from imvo_workflow.services.moves import apply_move
+from imvo_workflow.services.seedfile import SeedCovenant, SeedFile, read_seed_file
+
+
+@dataclass
+class SeedReport:
+    sectors_added: int = 0
+    organisations_added: int = 0
+    covenants_added: int = 0
+    covenants_present: int = 0
+    targets_added: int = 0
+
+
+def seed(
+    *,
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    path: Path,
+    now: datetime,
+    progress: Callable[[str], None] = lambda _name: None,
+) -> SeedReport:
+    """Load the seed file at `path`; returns what was added."""
+    data = read_seed_file(path)
+    report = SeedReport()
+    with uow:
+        sector_ids = _ensure_sectors(uow, data, report)
+        org_ids = _ensure_organisations(uow, data, report)
+        existing = set(uow.conn.execute(select(t.covenant.c.slug)).scalars())
+        covenant_ids = dict(uow.conn.execute(select(t.covenant.c.slug, t.covenant.c.id)).all())
+        for position, item in enumerate(data.covenants):
+            progress(item.slug)
+            if item.slug in existing:
+                report.covenants_present += 1
+                continue
+            covenant_ids[item.slug] = _load_covenant(
+                uow,
+                definition,
+                data,
+                item,
+                position,
+                sector_ids,
+                org_ids,
+                covenant_ids,
+                now,
+                report,
+            )
+            report.covenants_added += 1
+        uow.commit()
+    return report
+
+
+def _ensure_sectors(uow: UnitOfWork, data: SeedFile, report: SeedReport) -> dict[str, int]:
+    ids = dict(uow.conn.execute(select(t.sector.c.slug, t.sector.c.id)).all())
+    for position, sector in enumerate(data.sectors):
+        if sector.slug in ids:
+            continue
+        if sector.parent is not None and sector.parent not in ids:
+            raise InvalidDefinition(
+                [f"sector {sector.slug}: onbekende bovenliggende sector {sector.parent}"]
+            )
+        ids[sector.slug] = uow.conn.execute(
+            insert(t.sector).returning(t.sector.c.id),
+            {
+                "slug": sector.slug,
+                "name": sector.name,
+                "group": sector.group,
+                "parent_id": ids.get(sector.parent) if sector.parent else None,
+                "position": position,
+            },
+        ).scalar_one()
+        report.sectors_added += 1
+    return ids
+
+
+def _ensure_organisations(uow: UnitOfWork, data: SeedFile, report: SeedReport) -> dict[str, int]:
+    ids = dict(uow.conn.execute(select(t.organisation.c.name, t.organisation.c.id)).all())
+    for org in data.organisations:
+        if org.name in ids:
+            continue
+        ids[org.name] = uow.conn.execute(
+            insert(t.organisation).returning(t.organisation.c.id), org.model_dump()
+        ).scalar_one()
+        report.organisations_added += 1
+    return ids
+
+
+def _load_covenant(
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    data: SeedFile,
+    item: SeedCovenant,
+    position: int,
+    sector_ids: dict[str, int],
+    org_ids: dict[str, int],
+    covenant_ids: dict[str, int],
+    now: datetime,
+    report: SeedReport,
+) -> int:
+    def known(kind: str, name: str, ids: dict[str, int]) -> int:
+        if name not in ids:
+            raise InvalidDefinition([f"convenant {item.slug}: onbekende {kind} '{name}'"])
+        return ids[name]
+
+    first, *later = item.history
+    if first.stage != definition.initial:
+        raise InvalidDefinition(
+            [
+                f"convenant {item.slug}: de geschiedenis begint met '{definition.initial}', niet '{first.stage}'"
+            ]
+        )
+    covenant_id = open_covenant(
+        uow=uow,
+        definition=definition,
+        covenant=NewCovenant(
+            slug=item.slug,
+            sector_id=known("sector", item.sector, sector_ids),
+            title=item.title,
+            parent_id=known("convenant", item.parent, covenant_ids) if item.parent else None,
+            summary=item.summary,
+            notes=tuple(item.notes),
+            position=position,
+        ),
+        actor=first.by,
+        reason=first.reason,
+        occurred_on=first.on,
+        now=now,
+    )
+    roles = [("trekker", item.trekker), ("facilitator", item.facilitator)]
+    roles += [("partij", name) for name in item.parties]
+    for role, name in roles:
+        if name is not None:
+            uow.conn.execute(
+                insert(t.participation),
+                {
+                    "covenant_id": covenant_id,
+                    "organisation_id": known("organisatie", name, org_ids),
+                    "role": role,
+                },
+            )
+    for step in later:
+        apply_move(
+            uow=uow,
+            definition=definition,
+            covenant_id=covenant_id,
+            to=step.stage,
+            actor=step.by,
+            reason=step.reason,
+            occurred_on=step.on,
+            now=now,
+        )
+    for target in item.targets:
+        add_target(
+            uow=uow,
+            definition=definition,
+            covenant_id=covenant_id,
+            phrase=target.phrase,
+            reference=target.reference or data.reference_date,
+            stage=target.stage,
+            milestone=target.milestone,
+            description=target.description,
+            now=now,
+        )
+        report.targets_added += 1
+    return covenant_id

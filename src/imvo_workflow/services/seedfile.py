@@ -1,0 +1,85 @@
+"""The schema of the seed file (data/voortgang-2016.yaml): strict, so a typo is refused."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from imvo_workflow.domain.yamlfile import YamlDocument
+
+SEED_2016 = Path(__file__).resolve().parent.parent / "data" / "voortgang-2016.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeedSector(_Strict):
+    slug: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str
+    group: Literal["risicosector", "overige"]
+    parent: str | None = None
+
+
+class SeedOrganisation(_Strict):
+    name: str
+    full_name: str | None = None
+    kind: Literal[
+        "brancheorganisatie",
+        "bedrijf",
+        "vakbond",
+        "ngo",
+        "overheid",
+        "kennisinstelling",
+        "facilitator",
+    ]
+
+
+class SeedStep(_Strict):
+    stage: str
+    on: date
+    by: str
+    reason: str = ""
+
+
+class SeedTarget(_Strict):
+    stage: str | None = None
+    milestone: str | None = None
+    phrase: str
+    description: str = ""
+    reference: date | None = None
+
+    @model_validator(mode="after")
+    def _stage_xor_milestone(self) -> SeedTarget:
+        if (self.stage is None) == (self.milestone is None):
+            raise ValueError("geef óf 'stage' óf 'milestone'")
+        return self
+
+
+class SeedCovenant(_Strict):
+    slug: str = Field(pattern=r"^[a-z0-9-]+$")
+    sector: str
+    title: str
+    parent: str | None = None
+    trekker: str | None = None
+    facilitator: str | None = None
+    parties: list[str] = []
+    summary: str = ""
+    notes: list[str] = []
+    history: list[SeedStep] = Field(min_length=1)
+    targets: list[SeedTarget] = []
+
+
+class SeedFile(_Strict):
+    report_date: date
+    reference_date: date
+    sectors: list[SeedSector]
+    organisations: list[SeedOrganisation]
+    covenants: list[SeedCovenant]
+
+
+def read_seed_file(path: Path) -> SeedFile:
+    return YamlDocument.read(path).validate(SeedFile)

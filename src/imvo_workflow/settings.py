@@ -1,0 +1,55 @@
+"""Settings from the environment (IMVO_*), validated once at the edge.
+
+Nothing reads os.environ elsewhere: the CLI and the web app build a Settings, and everything
+below receives what it needs as parameters. `IMVO_NOW` pins the clock for tests and demos.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="IMVO_", extra="ignore")
+
+    #: SQLAlchemy URL; the embedded default is a SQLite file under ./var/.
+    database_url: str = "sqlite:///var/imvo.db"
+    #: The workflow definition (stages, transitions, reminder policy).
+    stages_file: Path = Path("config/stages.yaml")
+    #: Pin "now" (ISO date or datetime) for tests and demos; unset means the real clock.
+    now: datetime | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, url: str) -> str:
+        """Plain postgresql:// URLs use psycopg 3, the driver this project installs."""
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @field_validator("now", mode="before")
+    @classmethod
+    def _date_means_midnight(cls, value: object) -> object:
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return datetime.combine(
+                date.fromisoformat(value.strip()), datetime.min.time(), AMSTERDAM
+            )
+        return value
+
+    def current_time(self) -> datetime:
+        """Now, timezone-aware; honours IMVO_NOW."""
+        if self.now is None:
+            return datetime.now(UTC)
+        return self.now if self.now.tzinfo else self.now.replace(tzinfo=AMSTERDAM)
+
+    def today(self) -> date:
+        """Today's date in Europe/Amsterdam, where the deadlines live."""
+        return self.current_time().astimezone(AMSTERDAM).date()
