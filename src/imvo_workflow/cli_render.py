@@ -24,8 +24,13 @@ def _target(target: TargetView | None) -> tuple[str, str]:
 
 def render_status(console: Console, rows: list[StatusRow], definition: WorkflowDefinition) -> None:
     table = Table(title="IMVO-convenanten", show_lines=False)
-    for column in ("Convenant", "Sector", "Fase", "Sinds", "Volgend doel", "Deadline", ""):
-        table.add_column(column)
+    table.add_column("Convenant", no_wrap=True)
+    table.add_column("Sector")
+    table.add_column("Fase", no_wrap=True)
+    table.add_column("Sinds", no_wrap=True)
+    table.add_column("Volgend doel", ratio=1)
+    table.add_column("Deadline", no_wrap=True)
+    table.add_column("", no_wrap=True)
     for row in rows:
         what, deadline = _target(row.next_target)
         name = f"  ↳ {row.slug}" if row.parent else row.slug

@@ -1,0 +1,49 @@
+# The front door: `make run` and `make test` are the two commands a newcomer needs.
+VENV     ?= .venv
+PYTHON   ?= python3
+PY       := $(VENV)/bin/python
+IMVO     := $(VENV)/bin/imvo
+STAMP    := $(VENV)/.installed-stamp
+
+export IMVO_DATABASE_URL ?= sqlite:///var/imvo.db
+export IMVO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test lint format bench migration clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: migrate the embedded database, load the 2016 report, show where every sector stands
+run: install
+	$(IMVO) db upgrade
+	$(IMVO) seed
+	$(IMVO) status
+
+## test: every test, each database test on SQLite and on PostgreSQL
+test: install
+	$(PY) -m pytest --cov --cov-report=term:skip-covered
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench migrations
+	$(VENV)/bin/ruff format --check src tests bench migrations
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format src tests bench migrations
+	$(VENV)/bin/ruff check --fix src tests bench migrations
+
+bench: install
+	$(PY) bench/transitions.py
+
+## migration name=...: autogenerate a new Alembic revision from the models
+migration: install
+	@test -n "$(name)" || (echo 'usage: make migration name="what changes"'; exit 2)
+	$(VENV)/bin/alembic revision --autogenerate -m "$(name)"
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
