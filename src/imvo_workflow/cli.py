@@ -11,15 +11,16 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from rich.markup import escape
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
 from imvo_workflow import bootstrap as boot
 from imvo_workflow.cli_render import render_detail, render_history, render_stages, render_status
-from imvo_workflow.db import migrate
 from imvo_workflow.domain.definition import load_definition, refuse_stranding
 from imvo_workflow.domain.errors import DomainError, InvalidInput
 from imvo_workflow.domain.periods import resolve_period
@@ -68,6 +69,8 @@ def _dump(data: Any) -> None:
             return dataclasses.asdict(value)
         if isinstance(value, date):
             return value.isoformat()
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
         raise TypeError(type(value).__name__)
 
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
@@ -224,8 +227,9 @@ def seed_cmd(
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Breng de database naar de nieuwste migratie."""
-    settings = Settings()
-    migrate.upgrade(settings.database_url, revision)
+    from imvo_workflow.db import migrate  # alembic is only needed here: keep start-up fast
+
+    migrate.upgrade(Settings().database_url, revision)
     out.print(f"[green]✓[/] database bijgewerkt tot {revision}")
 
 
@@ -238,13 +242,24 @@ def _database_message(exc: DBAPIError) -> str:
     return f"Databasefout: {text}"
 
 
+def _fail(message: str) -> NoReturn:
+    err.print(f"[red]Fout:[/] {escape(message)}", highlight=False)
+    sys.exit(2)
+
+
 def main() -> None:
     """Run the CLI; every refusal becomes a message and exit code 2, never a traceback."""
     try:
         cli(prog_name="imvo")
     except DomainError as exc:
-        err.print(f"[red]Fout:[/] {exc.message}", highlight=False)
-        sys.exit(2)
+        _fail(exc.message)
     except (OperationalError, ProgrammingError) as exc:
-        err.print(f"[red]Fout:[/] {_database_message(exc)}", highlight=False)
-        sys.exit(2)
+        _fail(_database_message(exc))
+    except ArgumentError as exc:
+        _fail(f"IMVO_DATABASE_URL is geen bruikbare database-URL: {exc}")
+    except ValidationError as exc:
+        _fail(
+            "; ".join(
+                f"IMVO_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            )
+        )

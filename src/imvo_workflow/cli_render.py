@@ -7,6 +7,7 @@ from rich.table import Table
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.services.queries import CovenantDetail, HistoryEntry, StatusRow, TargetView
+from imvo_workflow.settings import AMSTERDAM
 
 
 def _label(definition: WorkflowDefinition, stage: str | None) -> str:
@@ -87,7 +88,7 @@ def render_history(console: Console, name: str, rows: list[HistoryEntry]) -> Non
             row.to_stage,
             row.actor,
             row.reason,
-            row.recorded_at.strftime("%Y-%m-%d %H:%M"),
+            row.recorded_at.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)
 

@@ -33,9 +33,13 @@ def test_threads_moving_the_same_covenants_lose_nothing(app: App) -> None:
         ).scalar_one()
         ids = [
             open_covenant(
-                uow=uow, definition=app.definition,
+                uow=uow,
+                definition=app.definition,
                 covenant=NewCovenant(slug=f"druk-{i}", sector_id=sector_id, title="druk"),
-                actor="test", reason="", occurred_on=date(2016, 1, 1), now=app.now(),
+                actor="test",
+                reason="",
+                occurred_on=date(2016, 1, 1),
+                now=app.now(),
             )
             for i in range(3)
         ]
@@ -56,8 +60,16 @@ def test_threads_moving_the_same_covenants_lose_nothing(app: App) -> None:
                     select(t.covenant.c.stage, t.covenant.c.version).where(t.covenant.c.id == cid)
                 ).one()
             try:
-                move(uow=uow, definition=app.definition, covenant_id=cid, to=NEXT[stage],
-                     actor=f"coordinator-{n}", reason="drukte", expected_version=version, now=app.now())
+                move(
+                    uow=uow,
+                    definition=app.definition,
+                    covenant_id=cid,
+                    to=NEXT[stage],
+                    actor=f"coordinator-{n}",
+                    reason="drukte",
+                    expected_version=version,
+                    now=app.now(),
+                )
                 outcome = "moved"
             except ConcurrentUpdate:
                 outcome = "conflict"

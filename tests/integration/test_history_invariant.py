@@ -12,12 +12,23 @@ from datetime import date
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import insert, select
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
-from imvo_workflow.domain.errors import ConcurrentUpdate, DomainError, ForbiddenTransition, RequirementMissing
+from imvo_workflow.domain.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    ForbiddenTransition,
+    RequirementMissing,
+)
 from imvo_workflow.domain.replay import replay
 from imvo_workflow.services import queries
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
@@ -44,24 +55,43 @@ def test_random_moves_keep_stage_equal_to_replayed_history(app: App) -> None:
             with app.uow() as uow:
                 for _ in range(3):
                     cid = open_covenant(
-                        uow=uow, definition=definition,
-                        covenant=NewCovenant(slug=f"c{next(_names)}", sector_id=sector_id, title="c"),
-                        actor="test", reason="", occurred_on=date(2016, 1, 1), now=app.now(),
+                        uow=uow,
+                        definition=definition,
+                        covenant=NewCovenant(
+                            slug=f"c{next(_names)}", sector_id=sector_id, title="c"
+                        ),
+                        actor="test",
+                        reason="",
+                        occurred_on=date(2016, 1, 1),
+                        now=app.now(),
                     )
                     self.expected[cid] = (definition.initial, 1)
                 uow.commit()
 
-        @rule(pick=st.integers(0, 2), to=st.sampled_from(stages), actor=st.sampled_from(ACTORS),
-              reason=st.sampled_from(["", "omdat het kan"]), stale=st.booleans())
-        def coordinator_moves(self, pick: int, to: str, actor: str, reason: str, stale: bool) -> None:
+        @rule(
+            pick=st.integers(0, 2),
+            to=st.sampled_from(stages),
+            actor=st.sampled_from(ACTORS),
+            reason=st.sampled_from(["", "omdat het kan"]),
+            stale=st.booleans(),
+        )
+        def coordinator_moves(
+            self, pick: int, to: str, actor: str, reason: str, stale: bool
+        ) -> None:
             cid = list(self.expected)[pick]
             stage, version = self.expected[cid]
             allowed = {tr.dest: tr for tr in definition.allowed(stage)}
             try:
                 result = move(
-                    uow=app.uow(), definition=definition, covenant_id=cid, to=to, actor=actor,
-                    reason=reason, occurred_on=date(2016, 6, 1),
-                    expected_version=version - 1 if stale else version, now=app.now(),
+                    uow=app.uow(),
+                    definition=definition,
+                    covenant_id=cid,
+                    to=to,
+                    actor=actor,
+                    reason=reason,
+                    occurred_on=date(2016, 6, 1),
+                    expected_version=version - 1 if stale else version,
+                    now=app.now(),
                 )
             except ConcurrentUpdate:
                 assert stale
@@ -79,7 +109,9 @@ def test_random_moves_keep_stage_equal_to_replayed_history(app: App) -> None:
             with app.uow(readonly=True) as uow:
                 for cid, (stage, version) in self.expected.items():
                     row = uow.conn.execute(
-                        select(t.covenant.c.stage, t.covenant.c.version).where(t.covenant.c.id == cid)
+                        select(t.covenant.c.stage, t.covenant.c.version).where(
+                            t.covenant.c.id == cid
+                        )
                     ).one()
                     rows = queries.history(uow=uow, covenant_id=cid)
                     assert (row.stage, row.version) == (stage, version)
@@ -88,8 +120,12 @@ def test_random_moves_keep_stage_equal_to_replayed_history(app: App) -> None:
 
     run_state_machine_as_test(
         Coordinators,
-        settings=settings(max_examples=25, stateful_step_count=15, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=25,
+            stateful_step_count=15,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )
 
 

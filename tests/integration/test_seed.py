@@ -43,7 +43,14 @@ def _counts(app: App) -> dict[str, int]:
     with app.uow(readonly=True) as uow:
         return {
             table.name: uow.conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in (t.sector, t.organisation, t.covenant, t.participation, t.transition, t.target)
+            for table in (
+                t.sector,
+                t.organisation,
+                t.covenant,
+                t.participation,
+                t.transition,
+                t.target,
+            )
         }
 
 
@@ -72,7 +79,11 @@ def test_seed_sectors_groups_and_parents(app: App) -> None:
     parents = {slug: parent for slug, _group, parent in rows}
     groups = {slug: group for slug, group, _parent in rows}
     assert parents["pensioensector"] == parents["verzekeringssector"] == "financiele-sector"
-    assert parents["metallurgische-industrie"] == parents["technologische-industrie"] == "metaal-elektronica"
+    assert (
+        parents["metallurgische-industrie"]
+        == parents["technologische-industrie"]
+        == "metaal-elektronica"
+    )
     assert groups["scheepvaart"] == groups["toerisme"] == "overige"
     assert groups["natuursteen"] == "risicosector"
 
@@ -80,9 +91,13 @@ def test_seed_sectors_groups_and_parents(app: App) -> None:
 def test_seeded_histories_replay_to_the_stored_stage(app: App) -> None:
     seed(uow=app.uow(), definition=app.definition, path=SEED_2016, now=app.now())
     with app.uow(readonly=True) as uow:
-        goud_id = uow.conn.execute(select(t.covenant.c.id).where(t.covenant.c.slug == "goud")).scalar_one()
+        goud_id = uow.conn.execute(
+            select(t.covenant.c.id).where(t.covenant.c.slug == "goud")
+        ).scalar_one()
         for row in queries.status(uow=uow, today=date(2016, 11, 1)):
-            cid = uow.conn.execute(select(t.covenant.c.id).where(t.covenant.c.slug == row.slug)).scalar_one()
+            cid = uow.conn.execute(
+                select(t.covenant.c.id).where(t.covenant.c.slug == row.slug)
+            ).scalar_one()
             assert replay(queries.history(uow=uow, covenant_id=cid), app.definition) == row.stage
         goud = queries.history(uow=uow, covenant_id=goud_id)
     signed = next(h for h in goud if h.to_stage == "intentieverklaring")

@@ -103,12 +103,18 @@ class WorkflowDefinition:
         return found
 
     def fire(self, stage: str, trigger: str) -> str:
-        """Step the shared Machine from `stage` with `trigger`; return the new stage."""
+        """Step the shared Machine from `stage` with `trigger`; return the new stage.
+
+        Each thread steps its own cursor (registered once, kept for the thread's life:
+        the web server and schedulers use fixed pools, so these stay few).
+        """
         cursor: _Cursor | None = getattr(self._local, "cursor", None)
         if cursor is None:
             cursor = _Cursor()
             self._machine.add_model(cursor, initial=self.initial)
             self._local.cursor = cursor
+        if stage not in self.stages:
+            raise ForbiddenTransition("Dit convenant", stage, trigger, [])
         cursor.state = stage
         try:
             cursor.trigger(trigger)  # type: ignore[attr-defined]

@@ -22,7 +22,18 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class StrictBoolLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (only true/false)."""
+    """SafeLoader with YAML 1.2 booleans (only true/false) that refuses duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"sleutel '{key}' staat dubbel", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 StrictBoolLoader.yaml_implicit_resolvers = {
@@ -53,11 +64,16 @@ class YamlDocument:
     @classmethod
     def read(cls, path: Path) -> YamlDocument:
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as exc:
             raise InvalidDefinition(
                 [f"{path}: kan het bestand niet lezen: {exc.strerror}"]
             ) from exc
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise InvalidDefinition([f"{path}:{line}: het bestand is geen UTF-8-tekst"]) from exc
         return cls(path, text)
 
     def line_of(self, loc: Sequence[str | int]) -> int:
@@ -93,8 +109,9 @@ class YamlDocument:
             return model.model_validate(self.data)
         except ValidationError as exc:
             raise InvalidDefinition(
-                [
-                    self.problem(err["loc"], f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
-                    for err in exc.errors()
-                ]
+                [self.problem(err["loc"], _located(err["loc"], err["msg"])) for err in exc.errors()]
             ) from exc
+
+
+def _located(loc: Sequence[str | int], message: str) -> str:
+    return f"{'.'.join(map(str, loc))}: {message}" if loc else message

@@ -7,7 +7,7 @@ same answers and `--json` is a dump of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -45,10 +45,7 @@ class StatusRow:
     since: date
     version: int
     next_target: TargetView | None
-
-    @property
-    def overdue(self) -> bool:
-        return self.next_target is not None and self.next_target.overdue
+    overdue: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +136,7 @@ def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[Sta
             since=r.stage_since,
             version=r.version,
             next_target=next_by_covenant.get(r.id),
+            overdue=r.id in next_by_covenant and next_by_covenant[r.id].overdue,
         )
         for r in uow.conn.execute(query)
     ]
@@ -161,7 +159,12 @@ def history(*, uow: UnitOfWork, covenant_id: int) -> list[HistoryEntry]:
         .where(tr.c.covenant_id == covenant_id)
         .order_by(tr.c.seq)
     )
-    return [HistoryEntry(**r._mapping) for r in rows]
+    return [HistoryEntry(**{**r._mapping, "recorded_at": aware(r.recorded_at)}) for r in rows]
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC datetimes; make them aware like PostgreSQL's."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def detail(*, uow: UnitOfWork, covenant_id: int, today: date) -> CovenantDetail:

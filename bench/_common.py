@@ -1,0 +1,84 @@
+"""What every bench script shares: scratch databases built by the migrations, and the verdict.
+
+A bench compares two ways of doing the same work in one run on one machine, so the figure is
+a ratio and survives a noisy or slower machine. Each script makes its own databases (a SQLite
+file in a temp dir, a `imvo_bench_<random>` PostgreSQL database dropped at the end) so it never
+touches the data of a developer or of a test run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from imvo_workflow.db import migrate
+from imvo_workflow.settings import AMSTERDAM
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Run as `python bench/transitions.py`, this folder comes first on sys.path and that script
+# would shadow the `transitions` library the engine imports: put the folder last instead.
+# (Bench scripts import _common before anything of imvo_workflow, as isort orders them.)
+_HERE = [p for p in sys.path if p and Path(p).resolve() == ROOT / "bench"]
+for _entry in _HERE:
+    sys.path.remove(_entry)
+sys.path.extend(_HERE)
+STAGES = ROOT / "config" / "stages.yaml"
+#: The report's date, as in the tests: dates never go backwards and never lie in the future.
+NOW = datetime(2016, 11, 1, 10, 0, tzinfo=AMSTERDAM)
+
+
+def default_postgres_url() -> str:
+    return (
+        os.environ.get("IMVO_BENCH_POSTGRES_URL")
+        or os.environ.get("IMVO_TEST_DATABASE_URL")
+        or "postgresql://postgres@127.0.0.1:5432/test"
+    )
+
+
+def libpq_url(url: str) -> str:
+    """The URL for psycopg.connect (no SQLAlchemy `+driver` part)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def scratch_sqlite() -> Iterator[str]:
+    """A migrated SQLite file in a temp dir; yields its SQLAlchemy URL."""
+    with tempfile.TemporaryDirectory(prefix="imvo_bench_") as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        migrate.upgrade(url)
+        yield url
+
+
+@contextmanager
+def scratch_postgres(admin_url: str) -> Iterator[str]:
+    """A migrated database of its own next to `admin_url`'s; yields its SQLAlchemy URL."""
+    name = f"imvo_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+        rendered = url.render_as_string(hide_password=False)
+        migrate.upgrade(rendered)
+        yield rendered
+    finally:
+        with psycopg.connect(libpq_url(admin_url), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def verdict(passed: list[str], missed: list[str]) -> int:
+    """Print the verdict line (last, as DESIGN.md asks); the exit code: 0 PASS, 1 FAIL."""
+    if missed:
+        print(f"verdict: FAIL ({'; '.join(missed)})")
+        return 1
+    print(f"verdict: PASS ({', '.join(passed)})")
+    return 0

@@ -1,0 +1,264 @@
+"""Moves per second of `services.moves.move()` against the physical floor, on SQLite and PostgreSQL.
+
+The floor is the same move written by hand with the bare driver (sqlite3 / psycopg 3) on the
+same database in the same run: one transaction with the same statements and the same rows
+(read the covenant, UPDATE it guarded by its version, INSERT the history row, UPDATE its
+targets), but no FSM check, no hashing (a constant 64-character hash) and no SQLAlchemy. Each
+side moves its own covenants round-robin through verkenning -> afgezien -> verkenning ->
+kwartiermaker -> afgezien -> ...; engine and floor rounds alternate and the best round of each
+counts, because the machine is noisy. At the end both sides must have written the same rows.
+
+Budgets (DESIGN.md, "Performance"): >= 0.5 of the floor on PostgreSQL, where a move waits on
+round trips and a commit, so a Python layer costs relatively little; >= 0.2 on SQLite, where the
+whole write takes ~45 µs and any Python layer dominates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, insert, text
+
+from _common import (  # first: it keeps this file from shadowing `transitions`
+    NOW,
+    STAGES,
+    default_postgres_url,
+    libpq_url,
+    scratch_postgres,
+    scratch_sqlite,
+    verdict,
+)
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork, make_engine
+from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
+from imvo_workflow.services.covenants import NewCovenant, add_target, open_covenant
+from imvo_workflow.services.moves import move
+
+BUDGETS = {"sqlite": 0.2, "postgresql": 0.5}
+CYCLE = ("afgezien", "verkenning", "kwartiermaker", "afgezien", "verkenning")
+TARGETS = (("ondertekend", "Q1 2017"), ("dialoog", "eind 2016"))
+ACTOR, REASON, HASH = "bench", "bench: rondje", "f" * 64
+ON, RECORDED = NOW.date(), NOW.astimezone(UTC)
+
+Step = tuple[int, str, str, bool]  # covenant id, destination, trigger, cancels open targets
+
+READ = "SELECT stage, stage_since, version, last_seq, head_hash FROM covenant WHERE id = ?"
+WRITE = (
+    "UPDATE covenant SET stage = ?, stage_since = ?, version = ?, last_seq = ?, head_hash = ?,"
+    " definition_version = ? WHERE id = ? AND version = ?"
+)
+APPEND = (
+    "INSERT INTO transition (covenant_id, seq, from_stage, to_stage, trigger, actor, reason,"
+    " occurred_on, recorded_at, definition_version, prev_hash, hash)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+CLOSE = (
+    "UPDATE target SET status = CASE WHEN stage = ? THEN 'met' ELSE 'cancelled' END,"
+    " closed_on = ? WHERE covenant_id = ? AND status = 'open' AND (stage = ? OR ?)"
+)
+
+
+class Workload:
+    """Round-robin over `ids`, each covenant walking CYCLE; carries on across rounds."""
+
+    def __init__(self, ids: list[int], definition: WorkflowDefinition) -> None:
+        self.ids, self.done = ids, 0
+        self.steps = [
+            (dest, definition.resolve(CYCLE[i - 1], dest).trigger, cancels)
+            for i, dest in enumerate(CYCLE)
+            for cancels in [definition.stages[dest].cancels_targets]
+        ]
+
+    def plan(self, n: int) -> list[Step]:
+        """The next `n` moves, computed before the clock starts."""
+        count = len(self.ids)
+        out = [
+            (self.ids[k % count], *self.steps[(k // count) % len(self.steps)])
+            for k in range(self.done, self.done + n)
+        ]
+        self.done += n
+        return out
+
+
+@dataclass
+class Floor:
+    """The bare DBAPI connection and how its dialect begins, commits and stores dates."""
+
+    conn: Any
+    begin: str | None  # SQLite's explicit BEGIN IMMEDIATE; psycopg begins by itself
+    mark: str
+    on: object
+    recorded: object
+
+
+def open_floor(url: str) -> Floor:
+    if not url.startswith("sqlite"):
+        conn = psycopg.connect(libpq_url(url), autocommit=False)
+        return Floor(conn, None, "%s", ON, RECORDED)
+    # The same pragmas as make_engine; SQLAlchemy stores dates and datetimes as these strings.
+    conn = sqlite3.connect(url.split("///", 1)[1], timeout=30, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    return Floor(
+        conn, "BEGIN IMMEDIATE", "?", ON.isoformat(), RECORDED.strftime("%Y-%m-%d %H:%M:%S.%f")
+    )
+
+
+def run_floor(floor: Floor, plan: list[Step], version: str) -> list[int]:
+    cur, clock, times = floor.conn.cursor(), time.perf_counter_ns, []
+    read, write, append, close = (s.replace("?", floor.mark) for s in (READ, WRITE, APPEND, CLOSE))
+    begin, on, recorded = floor.begin, floor.on, floor.recorded
+    commit: Callable[[], object] = (lambda: cur.execute("COMMIT")) if begin else floor.conn.commit
+    for cid, dest, trigger, cancels in plan:
+        start = clock()
+        if begin:
+            cur.execute(begin)
+        cur.execute(read, (cid,))
+        stage, _since, old, last_seq, head = cur.fetchone()
+        seq = last_seq + 1
+        cur.execute(write, (dest, on, old + 1, seq, HASH, version, cid, old))
+        if cur.rowcount != 1:
+            raise RuntimeError(f"floor: covenant {cid} changed under us")
+        values = (cid, seq, stage, dest, trigger, ACTOR, REASON, on, recorded, version, head, HASH)
+        cur.execute(append, values)
+        cur.execute(close, (dest, on, cid, dest, cancels))
+        commit()
+        times.append(clock() - start)
+    return times
+
+
+def run_engine(uow: UnitOfWork, definition: WorkflowDefinition, plan: list[Step]) -> list[int]:
+    clock, times = time.perf_counter_ns, []
+    for cid, dest, _trigger, _cancels in plan:
+        start = clock()
+        move(
+            uow=uow, definition=definition, covenant_id=cid, to=dest, actor=ACTOR, reason=REASON,
+            occurred_on=None, expected_version=None, role=None, now=NOW,
+        )  # fmt: skip
+        times.append(clock() - start)
+    return times
+
+
+def setup(engine: Engine, definition: WorkflowDefinition, count: int) -> tuple[list[int], ...]:
+    """`count` covenants per side, interleaved, each with open targets for its moves to close."""
+    uow, ids = UnitOfWork(engine), []
+    with uow:
+        sector = uow.conn.execute(
+            insert(t.sector).returning(t.sector.c.id),
+            {"slug": "bench", "name": "Bench", "group": "overige", "position": 0},
+        ).scalar_one()
+        for i in range(2 * count):
+            new = NewCovenant(slug=f"bench-{i}", sector_id=sector, title=f"Bench {i}")
+            cid = open_covenant(
+                uow=uow, definition=definition, covenant=new, actor=ACTOR,
+                reason="aangemaakt", occurred_on=ON, now=NOW,
+            )  # fmt: skip
+            for stage, phrase in TARGETS:
+                add_target(
+                    uow=uow, definition=definition, covenant_id=cid, phrase=phrase,
+                    reference=ON, stage=stage, now=NOW,
+                )  # fmt: skip
+            ids.append(cid)
+        uow.commit()
+    uow.close()
+    return ids[0::2], ids[1::2]
+
+
+def fingerprint(engine: Engine, ids: list[int]) -> Counter[tuple[Any, ...]]:
+    """The rows a side wrote, raw as the database holds them, minus ids and hashes."""
+    where = ", ".join(map(str, ids))
+    queries = (
+        "SELECT 'c', stage, stage_since, version, last_seq, definition_version FROM covenant"
+        f" WHERE id IN ({where})",
+        "SELECT 'h', seq, from_stage, to_stage, trigger, actor, reason, occurred_on, recorded_at,"
+        f" definition_version FROM transition WHERE covenant_id IN ({where})",
+        f"SELECT 't', stage, status, closed_on FROM target WHERE covenant_id IN ({where})",
+    )
+    with engine.connect() as conn:
+        rows = [tuple(row) for sql in queries for row in conn.execute(text(sql))]
+    return Counter(rows)
+
+
+@dataclass
+class Figures:
+    engine_rate: float
+    floor_rate: float
+    engine_p50: float
+    floor_p50: float
+
+
+def measure(url: str, definition: WorkflowDefinition, args: argparse.Namespace) -> Figures:
+    engine = make_engine(url)
+    engine_ids, floor_ids = setup(engine, definition, args.covenants)
+    uow, floor = UnitOfWork(engine), open_floor(url)
+    work_e, work_f = Workload(engine_ids, definition), Workload(floor_ids, definition)
+    sides: dict[str, Callable[[list[Step]], list[int]]] = {
+        "engine": lambda plan: run_engine(uow, definition, plan),
+        "floor": lambda plan: run_floor(floor, plan, definition.version),
+    }
+    work = {"engine": work_e, "floor": work_f}
+    best: dict[str, tuple[float, list[int]]] = {"engine": (0.0, []), "floor": (0.0, [])}
+    for name in sides:  # warm up caches, prepared statements and the WAL
+        sides[name](work[name].plan(len(engine_ids) * len(CYCLE)))
+    for rnd in range(args.rounds):
+        for name in sorted(sides, reverse=bool(rnd % 2)):
+            plan = work[name].plan(args.moves)
+            start = time.perf_counter()
+            times = sides[name](plan)
+            rate = len(plan) / (time.perf_counter() - start)
+            if rate > best[name][0]:
+                best[name] = (rate, times)
+    uow.close()
+    floor.conn.close()
+    if fingerprint(engine, engine_ids) != fingerprint(engine, floor_ids):
+        raise RuntimeError("the floor did not write the same rows as the engine")
+    engine.dispose()
+    p50 = {name: statistics.median(times) / 1000 for name, (_, times) in best.items()}
+    return Figures(best["engine"][0], best["floor"][0], p50["engine"], p50["floor"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--moves", type=int, default=3000, help="moves per side per round")
+    parser.add_argument("--rounds", type=int, default=3, help="best of K alternating rounds")
+    parser.add_argument("--covenants", type=int, default=200, help="covenants per side")
+    parser.add_argument("--postgres-url", default=default_postgres_url())
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    definition = load_definition(STAGES)
+    passed: list[str] = []
+    missed: list[str] = []
+    for db in ("sqlite", "postgresql"):
+        if db == "postgresql" and args.skip_postgres:
+            continue
+        try:
+            scratch = scratch_sqlite() if db == "sqlite" else scratch_postgres(args.postgres_url)
+            with scratch as url:
+                fig = measure(url, definition, args)
+        except psycopg.OperationalError as exc:
+            missed.append(f"PostgreSQL unreachable ({exc}); use --skip-postgres")
+            continue
+        ratio, budget = fig.engine_rate / fig.floor_rate, BUDGETS[db]
+        print(
+            f"move_rate_{db}: {fig.engine_rate:.0f} moves/s (driver floor: {fig.floor_rate:.0f} moves/s)"
+        )
+        print(f"move_vs_driver_floor_{db}: {ratio:.2f} (budget: >= {budget})")
+        print(f"move_p50_us_{db}: {fig.engine_p50:.0f} (engine) vs {fig.floor_p50:.0f} (floor)")
+        (passed if ratio >= budget else missed).append(
+            f"{db} {ratio:.2f} {'>=' if ratio >= budget else '<'} {budget}"
+        )
+    return verdict(passed, missed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

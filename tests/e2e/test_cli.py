@@ -1,0 +1,392 @@
+"""The `imvo` console as a coordinator uses it after `make run`: real subprocesses, real files.
+
+Each command runs as `python -m imvo_workflow` from the project root against a SQLite file of
+its own, with the clock pinned to the report date (IMVO_NOW=2016-11-01). The database is
+migrated and seeded once per module; read-only tests share that file, tests that write get a
+copy of it, so starting the subprocess (about a second: the interpreter plus importing the
+CLI) is the only real cost of a test. Refusals are checked the way the CLI promises them:
+exit code 2, a message on stderr, no traceback, and nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ROOT / "config" / "stages.yaml"
+COVENANTS = 21
+
+
+@dataclass(frozen=True)
+class Imvo:
+    """Runs `imvo` against one database; `code` is the exit status the test expects."""
+
+    database_url: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("IMVO_") and k != "FORCE_COLOR"
+        }
+        env |= {
+            "IMVO_DATABASE_URL": self.database_url,
+            "IMVO_NOW": "2016-11-01",
+            "COLUMNS": "200",
+            "PYTHONIOENCODING": "utf-8",
+            "PGCONNECT_TIMEOUT": "5",
+        }
+        return env | extra
+
+    def __call__(self, *args: str, code: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "imvo_workflow", *args],
+            cwd=ROOT,
+            env=self.env(**env),
+            capture_output=True,
+            encoding="utf-8",
+            timeout=60,
+            check=False,
+        )
+        shown = f"imvo {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+        assert done.returncode == code, shown
+        assert "Traceback" not in done.stdout + done.stderr, shown
+        return done
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self(*args, "--json").stdout)
+
+
+def _sqlite(path: Path) -> Imvo:
+    return Imvo(f"sqlite:///{path}")
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copy(f"{source}{suffix}", f"{target}{suffix}")
+
+
+def _contents(path: Path) -> list[str]:
+    """Everything stored in a SQLite file, as SQL: equal lists mean nothing was written."""
+    with closing(sqlite3.connect(path)) as conn:
+        return list(conn.iterdump())
+
+
+def _flat(text: str) -> str:
+    """Rich wraps long messages at the console width; compare them as one line."""
+    return " ".join(text.split())
+
+
+def _rows(table: str) -> dict[str, list[str]]:
+    """A rich table's rows by their first cell (continuation lines of wrapped cells skipped)."""
+    rows: dict[str, list[str]] = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.split("│")[1:-1]]
+        if cells and cells[0]:
+            rows[cells[0].removeprefix("↳ ")] = cells
+    return rows
+
+
+@dataclass(frozen=True)
+class Seeded:
+    path: Path
+    seed_output: str
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    """The template: migrated with `imvo db upgrade` and loaded with `imvo seed`, once."""
+    path = tmp_path_factory.mktemp("seeded") / "imvo.db"
+    imvo = _sqlite(path)
+    imvo("db", "upgrade")
+    return Seeded(path=path, seed_output=_flat(imvo("seed").stdout))
+
+
+@pytest.fixture(scope="module")
+def imvo(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Imvo:
+    """For tests that only read: one copy of the template, shared by the module."""
+    path = tmp_path_factory.mktemp("readonly") / "imvo.db"
+    _copy_database(seeded.path, path)
+    return _sqlite(path)
+
+
+@pytest.fixture
+def imvo_rw(seeded: Seeded, tmp_path: Path) -> Imvo:
+    """For tests that write (or try to): a fresh copy of the template."""
+    path = tmp_path / "imvo.db"
+    _copy_database(seeded.path, path)
+    return _sqlite(path)
+
+
+@pytest.fixture(scope="module")
+def report_status(imvo: Imvo) -> list[dict[str, Any]]:
+    """`imvo status --json` of the freshly seeded report."""
+    rows: list[dict[str, Any]] = imvo.json("status")
+    return rows
+
+
+# --- loading the report ---------------------------------------------------------------------
+
+
+def test_seed_adds_the_21_covenants_of_the_report(seeded: Seeded) -> None:
+    assert f"{COVENANTS} convenanten toegevoegd, 0 al aanwezig" in seeded.seed_output
+
+
+def test_seeding_twice_adds_nothing_and_changes_nothing(
+    imvo_rw: Imvo, report_status: list[dict[str, Any]]
+) -> None:
+    stored = _contents(imvo_rw.path)
+    again = _flat(imvo_rw("seed").stdout)
+    assert f"0 convenanten toegevoegd, {COVENANTS} al aanwezig" in again
+    assert imvo_rw.json("status") == report_status
+    assert _contents(imvo_rw.path) == stored
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def test_status_lists_every_covenant_in_its_stage(
+    imvo: Imvo, report_status: list[dict[str, Any]]
+) -> None:
+    rows = _rows(imvo("status").stdout)
+    assert {row["slug"] for row in report_status} <= set(rows)
+    assert rows["natuursteen"][2] == "Dialoog"
+    assert rows["bouw"][2] == "Afgezien"
+    assert rows["goud"][2] == "Dialoog"
+    assert rows["chemie"][2] == "Verkenning"
+    assert rows["toerisme-suriname"][2] == "Verkenning"
+
+
+def test_status_json_has_one_entry_per_covenant(report_status: list[dict[str, Any]]) -> None:
+    rows = report_status
+    assert len(rows) == COVENANTS
+    assert len({row["slug"] for row in rows}) == COVENANTS
+    for row in rows:
+        assert {"slug", "stage", "since", "next_target", "overdue"} <= row.keys()
+        assert isinstance(row["overdue"], bool)
+    by_slug = {row["slug"]: row for row in rows}
+    assert by_slug["natuursteen"]["stage"] == "dialoog"
+    assert by_slug["natuursteen"]["since"] == "2016-06-01"
+    assert by_slug["natuursteen"]["next_target"]["deadline"] == "2017-03-31"
+    assert by_slug["bouw"]["stage"] == "afgezien"
+    assert by_slug["bouw"]["next_target"] is None
+    assert by_slug["toerisme-suriname"]["parent"] == "toerisme"
+
+
+def test_show_gives_parties_targets_and_history(imvo: Imvo) -> None:
+    text = imvo("show", "natuursteen").stdout
+    assert "IMVO-convenant Natuursteen" in text
+    assert _rows(text)["facilitator"][1] == "SER"
+    assert _rows(text)["fase ondertekend"][1:3] == ["Q1 van 2017", "2017-01-01 t/m 2017-03-31"]
+    assert "Geschiedenis van natuursteen" in text
+    assert "Voortgangsrapportage 2016" in text
+
+
+def test_show_json(imvo: Imvo) -> None:
+    found = imvo.json("show", "natuursteen")
+    assert found["status"]["slug"] == "natuursteen"
+    assert found["status"]["stage"] == "dialoog"
+    assert {"name": "SER", "role": "facilitator"}.items() <= found["parties"][0].items()
+    assert [t["phrase"] for t in found["targets"]] == ["Q1 van 2017"]
+    assert found["targets"][0]["deadline"] == "2017-03-31"
+    assert [h["to_stage"] for h in found["history"]] == ["verkenning", "dialoog"]
+
+
+# --- moving ---------------------------------------------------------------------------------
+
+
+def test_move_is_recorded_in_history_and_status(imvo_rw: Imvo) -> None:
+    moved = imvo_rw(
+        "move",
+        "natuursteen",
+        "ondertekend",
+        "--by",
+        "A. de Vries",
+        "--reason",
+        "getekend op 14 februari",
+    )
+    assert "natuursteen: dialoog → ondertekend" in moved.stdout
+
+    last = list(_rows(imvo_rw("history", "natuursteen").stdout).values())[-1]
+    assert last[3:6] == ["ondertekend", "A. de Vries", "getekend op 14 februari"]
+
+    rows = imvo_rw.json("history", "natuursteen")
+    assert [r["seq"] for r in rows] == [1, 2, 3]
+    assert {
+        "from_stage": "dialoog",
+        "to_stage": "ondertekend",
+        "trigger": "ondertekenen",
+        "actor": "A. de Vries",
+        "reason": "getekend op 14 februari",
+        "occurred_on": "2016-11-01",
+    }.items() <= rows[-1].items()
+
+    by_slug = {row["slug"]: row for row in imvo_rw.json("status")}
+    assert by_slug["natuursteen"]["stage"] == "ondertekend"
+    assert by_slug["natuursteen"]["since"] == "2016-11-01"
+
+
+# --- the workflow definition ----------------------------------------------------------------
+
+
+def test_stages_prints_the_graph(imvo: Imvo) -> None:
+    rows = _rows(imvo("stages").stdout)
+    assert {"verkenning (begin)", "ondertekend (eind)", "kwartiermaker", "afgezien"} <= set(rows)
+    assert "heropenen → verkenning" in rows["afgezien"][2]
+
+
+def test_stages_mermaid(imvo: Imvo) -> None:
+    source = imvo("stages", "--mermaid").stdout
+    assert source.startswith("stateDiagram-v2")
+    assert "verkenning --> kwartiermaker" in source
+
+
+def test_stages_json(imvo: Imvo) -> None:
+    graph = imvo.json("stages")
+    assert [s["name"] for s in graph["stages"]] == [
+        "verkenning",
+        "kwartiermaker",
+        "dialoog",
+        "intentieverklaring",
+        "ondertekend",
+        "afgezien",
+    ]
+    assert len(graph["transitions"]) == 14
+
+
+def test_stages_check_accepts_the_shipped_definition(imvo: Imvo) -> None:
+    done = imvo("stages", "check", "config/stages.yaml")
+    assert "6 fasen, 14 overgangen" in done.stdout
+
+
+#: Lines of config/stages.yaml replaced to break the graph, and the unknown stage each names.
+BREAKAGES = [
+    ("    dest: kwartiermaker\n", "    dest: kwartiermeester\n", "kwartiermeester"),
+    ("    sources: [afgezien]\n", "    sources: [afgezien, gesloten]\n", "gesloten"),
+]
+
+
+def test_stages_check_names_file_and_line_of_every_problem(imvo: Imvo, tmp_path: Path) -> None:
+    lines = STAGES.read_text(encoding="utf-8").splitlines(keepends=True)
+    expected: list[str] = []
+    for line, broken, unknown in BREAKAGES:
+        assert lines.count(line) == 1
+        number = lines.index(line) + 1
+        lines[number - 1] = broken
+        expected.append(f"{number}: onbekende fase '{unknown}'")
+    path = tmp_path / "stages.yaml"
+    path.write_text("".join(lines), encoding="utf-8")
+
+    message = _flat(imvo("stages", "check", str(path), code=2).stderr)
+    for problem in expected:
+        assert f"{path}:{problem}" in message
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+def test_period(imvo: Imvo) -> None:
+    text = imvo("period", "eerste helft 2017", "--reference", "2016-11-01").stdout
+    assert "2017-01-01" in text
+    assert "2017-06-30" in text
+
+
+def test_period_json(imvo: Imvo) -> None:
+    found = imvo.json("period", "eerste helft 2017", "--reference", "2016-11-01")
+    assert (found["start"], found["end"]) == ("2017-01-01", "2017-06-30")
+
+
+# --- refusals: exit 2, a message on stderr, never a traceback -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["show", "natuursteenn"], ["'natuursteenn'", "natuursteen?"]),
+        (
+            ["move", "chemie", "ondertekend", "--by", "X", "--reason", "Y"],
+            ["'verkenning'", "'ondertekend'", "Toegestaan:", "kwartiermaker"],
+        ),
+        (["period", "op korte termijn"], ['"op korte termijn"']),
+        (
+            ["move", "chemie", "kwartiermaker", "--by", "X", "--on", "14-02-2017"],
+            ["'14-02-2017'", "JJJJ-MM-DD"],
+        ),
+        (
+            ["move", "chemie", "kwartiermaker", "--by", "X", "--on", "2017-02-31"],
+            ["'2017-02-31'", "JJJJ-MM-DD"],
+        ),
+        (
+            ["move", "chemie", "kwartiermaker", "--by", "X", "--expect-version", "99"],
+            ["chemie", "99"],
+        ),
+        (["show", "[/foo]"], ["'[/foo]'"]),
+    ],
+    ids=[
+        "unknown-sector",
+        "forbidden-move",
+        "unparseable-phrase",
+        "date-format",
+        "impossible-date",
+        "stale-version",
+        "name-with-rich-markup",
+    ],
+)
+def test_refusal(imvo_rw: Imvo, args: list[str], expected: list[str]) -> None:
+    stored = _contents(imvo_rw.path)
+    message = _flat(imvo_rw(*args, code=2).stderr)
+    for fragment in expected:
+        assert fragment in message
+    assert _contents(imvo_rw.path) == stored
+
+
+def test_reopening_without_a_reason_is_refused(
+    imvo_rw: Imvo, report_status: list[dict[str, Any]]
+) -> None:
+    assert {r["slug"]: r["stage"] for r in report_status}["bouw"] == "afgezien"
+    stored = _contents(imvo_rw.path)
+    message = _flat(imvo_rw("move", "bouw", "verkenning", "--by", "X", code=2).stderr)
+    assert "reden" in message
+    assert "--reason" in message
+    assert _contents(imvo_rw.path) == stored
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://nobody@127.0.0.1:1/nope", "nosuchdb://x"],
+    ids=["unreachable", "malformed-url"],
+)
+def test_database_that_cannot_be_reached(url: str) -> None:
+    message = _flat(Imvo(url)("status", code=2).stderr)
+    assert "database" in message.lower()
+    assert "IMVO_DATABASE_URL" in message
+
+
+def test_database_not_migrated(tmp_path: Path) -> None:
+    message = _flat(_sqlite(tmp_path / "fresh.db")("status", code=2).stderr)
+    assert "`imvo db upgrade`" in message
+
+
+def test_clock_in_an_impossible_format(imvo: Imvo) -> None:
+    message = _flat(imvo("status", code=2, IMVO_NOW="morgen").stderr)
+    assert "IMVO_NOW" in message
+
+
+def test_help(imvo: Imvo) -> None:
+    text = imvo("--help").stdout
+    for command in ("status", "show", "history", "move", "stages", "period", "seed", "db"):
+        assert command in text
