@@ -7,22 +7,30 @@ no rules live here. Errors are mapped to messages and exit codes in `main()` onl
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, NoReturn
 
 import typer
-from pydantic import BaseModel, ValidationError
-from rich.console import Console
+from pydantic import ValidationError
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
-from imvo_workflow import bootstrap as boot
+from imvo_workflow import cli_alerts  # noqa: F401  (registers the alert commands)
+from imvo_workflow.cli_common import (
+    JsonFlag,
+    app_from_env,
+    cli,
+    db_cli,
+    dump_json,
+    err,
+    iso_date,
+    out,
+    stages_cli,
+)
 from imvo_workflow.cli_render import render_detail, render_history, render_stages, render_status
 from imvo_workflow.domain.definition import load_definition, refuse_stranding
-from imvo_workflow.domain.errors import DomainError, InvalidInput
+from imvo_workflow.domain.errors import DomainError
 from imvo_workflow.domain.periods import resolve_period
 from imvo_workflow.services import lookup, queries
 from imvo_workflow.services.moves import move as move_service
@@ -30,61 +38,14 @@ from imvo_workflow.services.seed import seed as seed_service
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.settings import Settings
 
-cli = typer.Typer(
-    name="imvo",
-    help="Volg IMVO-convenantprocessen: fasen, doelen, geschiedenis.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-stages_cli = typer.Typer(help="De workflow: fasen en overgangen.", invoke_without_command=True)
-db_cli = typer.Typer(help="Database: migraties.", no_args_is_help=True)
-cli.add_typer(stages_cli, name="stages")
-cli.add_typer(db_cli, name="db")
-
-out = Console()
-err = Console(stderr=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor scripts.")]
-
-
-def _app() -> boot.App:
-    return boot.bootstrap()
-
-
-def _iso(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"{name}: '{value}' is geen datum; gebruik JJJJ-MM-DD, bv. 2017-02-14."
-        ) from None
-
-
-def _dump(data: Any) -> None:
-    def default(value: Any) -> Any:
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return dataclasses.asdict(value)
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, BaseModel):
-            return value.model_dump(mode="json")
-        raise TypeError(type(value).__name__)
-
-    if dataclasses.is_dataclass(data) and not isinstance(data, type):
-        data = dataclasses.asdict(data)
-    out.print_json(json.dumps(data, default=default, ensure_ascii=False))
-
 
 @cli.command()
 def status(as_json: JsonFlag = False) -> None:
     """Elk convenantproces: fase, sinds wanneer, volgend doel en of het te laat is."""
-    app = _app()
+    app = app_from_env()
     with app.uow(readonly=True) as uow:
         rows = queries.status(uow=uow, today=app.today())
-    _dump(
+    dump_json(
         [dataclasses.asdict(r) | {"overdue": r.overdue} for r in rows]
     ) if as_json else render_status(out, rows, app.definition)
 
@@ -92,21 +53,21 @@ def status(as_json: JsonFlag = False) -> None:
 @cli.command()
 def show(name: str, as_json: JsonFlag = False) -> None:
     """Eén convenant: partijen, facilitator, doelen en geschiedenis."""
-    app = _app()
+    app = app_from_env()
     with app.uow(readonly=True) as uow:
         found = queries.detail(
             uow=uow, covenant_id=lookup.covenant_id(uow, name), today=app.today()
         )
-    _dump(found) if as_json else render_detail(out, found, app.definition)
+    dump_json(found) if as_json else render_detail(out, found, app.definition)
 
 
 @cli.command()
 def history(name: str, as_json: JsonFlag = False) -> None:
     """De overgangen van één convenant: wie, wanneer, waarom."""
-    app = _app()
+    app = app_from_env()
     with app.uow(readonly=True) as uow:
         rows = queries.history(uow=uow, covenant_id=lookup.covenant_id(uow, name))
-    _dump(rows) if as_json else render_history(out, name, rows)
+    dump_json(rows) if as_json else render_history(out, name, rows)
 
 
 @cli.command()
@@ -125,8 +86,8 @@ def move(
     as_json: JsonFlag = False,
 ) -> None:
     """Verplaats een convenant naar een volgende fase, als de workflow dat toestaat."""
-    app = _app()
-    occurred_on = _iso(on, "--on")
+    app = app_from_env()
+    occurred_on = iso_date(on, "--on")
     uow = app.uow()
     with app.uow(readonly=True) as reader:
         refuse_stranding(app.definition, queries.stages_in_use(uow=reader))
@@ -143,7 +104,7 @@ def move(
         now=app.now(),
     )
     if as_json:
-        _dump(result)
+        dump_json(result)
     else:
         out.print(
             f"[green]✓[/] {result.covenant}: {result.from_stage} → [bold]{result.to_stage}[/] "
@@ -160,11 +121,11 @@ def stages(
     """Toon de workflow (fasen en overgangen)."""
     if ctx.invoked_subcommand is not None:
         return
-    definition = _app().definition
+    definition = app_from_env().definition
     if mermaid:
         out.print(definition.mermaid(), markup=False, highlight=False)
     elif as_json:
-        _dump(
+        dump_json(
             {
                 "version": definition.version,
                 "stages": [s.model_dump() for s in definition.stages.values()],
@@ -193,10 +154,12 @@ def period(
     as_json: JsonFlag = False,
 ) -> None:
     """Wat een Nederlandse termijn betekent: begin en einde (deadline)."""
-    ref = _iso(reference, "--reference") or Settings().today()
+    ref = iso_date(reference, "--reference") or Settings().today()
     found = resolve_period(phrase, ref)
     if as_json:
-        _dump({"phrase": found.phrase, "reference": ref, "start": found.start, "end": found.end})
+        dump_json(
+            {"phrase": found.phrase, "reference": ref, "start": found.start, "end": found.end}
+        )
     else:
         out.print(
             f"{found.phrase!r}: {found.start.isoformat()} t/m {found.end.isoformat()} (peildatum {ref.isoformat()})",
@@ -209,7 +172,7 @@ def seed_cmd(
     file: Annotated[Path, typer.Option("--file", help="Seedbestand.")] = SEED_2016,
 ) -> None:
     """Laad de voortgangsrapportage 2016 (nogmaals laden verandert niets)."""
-    app = _app()
+    app = app_from_env()
     with err.status("Laden…") as spinner:
         report = seed_service(
             uow=app.uow(),

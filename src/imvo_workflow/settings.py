@@ -26,6 +26,25 @@ class Settings(BaseSettings):
     #: Pin "now" (ISO date or datetime) for tests and demos; unset means the real clock.
     now: datetime | None = None
 
+    #: Outgoing e-mail (alerts and digests).
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_from: str = "imvo-workflow@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = 10.0
+    webhook_timeout_seconds: float = 10.0
+    #: Public address of the web app, for links in alerts ("" leaves links out).
+    base_url: str = ""
+
+    #: Scheduler: how often to scan for due alerts and to drain the outbox.
+    scan_interval_seconds: float = 60.0
+    drain_interval_seconds: float = 5.0
+    #: First retry delay of a failed delivery; doubles per attempt up to the cap.
+    retry_base_seconds: float = 30.0
+    retry_cap_seconds: float = 3600.0
+
     @field_validator("database_url")
     @classmethod
     def _psycopg_driver(cls, url: str) -> str:

@@ -19,8 +19,8 @@ from imvo_workflow.domain.errors import (
 )
 from imvo_workflow.domain.replay import replay
 from imvo_workflow.services import queries
-from imvo_workflow.services.covenants import add_target
 from imvo_workflow.services.moves import move
+from imvo_workflow.services.targets import record_target
 
 MakeCovenant = Callable[..., int]
 
@@ -140,22 +140,24 @@ def test_reaching_a_stage_meets_its_target_and_afgezien_cancels_the_rest(
             ("intentieverklaring", "eind november"),
             ("ondertekend", "nog in 2016"),
         ):
-            add_target(
+            record_target(
                 uow=uow,
                 definition=app.definition,
                 covenant_id=cid,
                 stage=stage,
                 phrase=phrase,
                 reference=date(2016, 11, 1),
+                actor="test",
                 now=app.now(),
             )
-        add_target(
+        record_target(
             uow=uow,
             definition=app.definition,
             covenant_id=cid,
             milestone="oogstdag",
             phrase="20 december 2016",
             reference=date(2016, 11, 1),
+            actor="test",
             now=app.now(),
         )
         uow.commit()
@@ -175,13 +177,14 @@ def test_signing_cancels_targets_for_stages_that_can_no_longer_be_reached(
 ) -> None:
     cid = make_covenant("hout", path=("dialoog",))
     with app.uow() as uow:
-        add_target(
+        record_target(
             uow=uow,
             definition=app.definition,
             covenant_id=cid,
             stage="intentieverklaring",
             phrase="Q1 2017",
             reference=date(2016, 11, 1),
+            actor="test",
             now=app.now(),
         )
         uow.commit()

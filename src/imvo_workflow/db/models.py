@@ -165,4 +165,115 @@ class Target(Base):
         CheckConstraint("period_start <= deadline", name="period_order"),
         Index("ix_target_covenant_status", "covenant_id", "status"),
         Index("ix_target_status_deadline", "status", "deadline"),
+        Index("ix_target_deadline", "deadline"),
     )
+
+
+class TargetChange(Base):
+    """Every change of a target (its creation included): planned against actual stays visible."""
+
+    __tablename__ = "target_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("target.id"), index=True)
+    old_phrase: Mapped[str | None] = mapped_column(String(200))
+    old_deadline: Mapped[date | None] = mapped_column(Date)
+    new_phrase: Mapped[str] = mapped_column(String(200))
+    new_period_start: Mapped[date] = mapped_column(Date)
+    new_deadline: Mapped[date] = mapped_column(Date)
+    reference_date: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_at: Mapped[datetime]
+
+
+USER_ROLES = ("admin", "coordinator", "viewer")
+CHANNELS = ("email", "webhook", "inbox", "log")
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+
+class Subscription(Base):
+    """Which user gets which sector's alerts (all sectors when sector is empty), on which channel."""
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    #: e-mail address or webhook URL; empty for inbox and log.
+    address: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        UniqueConstraint("user_id", "sector_id", "channel", "address", name="uq_subscription"),
+    )
+
+
+class Alert(Base):
+    """One alert per event; the unique key makes a second insert of the same event a no-op."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("target.id"), index=True)
+    covenant_id: Mapped[int | None] = mapped_column(ForeignKey("covenant.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    days: Mapped[int] = mapped_column(Integer, default=0)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    fire_at: Mapped[datetime]
+    raised_at: Mapped[datetime]
+    #: For digests: the overview's lines, fixed when raised so a redelivery says the same.
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    acked_at: Mapped[datetime | None]
+    acked_by: Mapped[str | None] = mapped_column(String(200))
+
+
+DELIVERY_STATUSES = ("pending", "sending", "sent")
+
+
+class Delivery(Base):
+    """One per alert, channel and recipient: the outbox, delivered at least once."""
+
+    __tablename__ = "delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    #: While `sending`: when the claim lapses (a killed process leaves it to be re-claimed).
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        UniqueConstraint("alert_id", "channel", "recipient", name="uq_delivery"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+
+
+class SchedulerState(Base):
+    """Small named values the schedulers share through the database (the scan watermark)."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[datetime]

@@ -1,21 +1,27 @@
-"""Core table handles for hot paths (moves, scans), taken from the ORM classes."""
+"""Core table handles for hot paths (moves, scans, the outbox), taken from the ORM classes."""
 
 from __future__ import annotations
 
 from sqlalchemy import Table
 
-from imvo_workflow.db.models import (
-    Covenant,
-    Organisation,
-    Participation,
-    Sector,
-    Target,
-    TransitionRecord,
-)
+from imvo_workflow.db import models as m
 
-covenant: Table = Covenant.__table__  # type: ignore[assignment]
-sector: Table = Sector.__table__  # type: ignore[assignment]
-organisation: Table = Organisation.__table__  # type: ignore[assignment]
-participation: Table = Participation.__table__  # type: ignore[assignment]
-transition: Table = TransitionRecord.__table__  # type: ignore[assignment]
-target: Table = Target.__table__  # type: ignore[assignment]
+
+def _table(model: type[m.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+covenant = _table(m.Covenant)
+sector = _table(m.Sector)
+organisation = _table(m.Organisation)
+participation = _table(m.Participation)
+transition = _table(m.TransitionRecord)
+target = _table(m.Target)
+target_change = _table(m.TargetChange)
+user = _table(m.User)
+subscription = _table(m.Subscription)
+alert = _table(m.Alert)
+delivery = _table(m.Delivery)
+scheduler_state = _table(m.SchedulerState)

@@ -1,4 +1,4 @@
-"""Creating covenants and their targets: the actions that start a history.
+"""Creating covenants: the action that starts a history.
 
 A new covenant's history opens with a creation row (from nothing to the initial stage), so
 the current stage always equals the replay of its history from the first row on.
@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
 from imvo_workflow.domain.definition import WorkflowDefinition
-from imvo_workflow.domain.errors import InvalidInput, UnknownStage
-from imvo_workflow.domain.periods import resolve_period
 
 CREATE_TRIGGER = "aanmaken"
 
@@ -85,45 +83,3 @@ def open_covenant(
         t.covenant.update().where(t.covenant.c.id == covenant_id).values(head_hash=digest)
     )
     return int(covenant_id)
-
-
-def add_target(
-    *,
-    uow: UnitOfWork,
-    definition: WorkflowDefinition,
-    covenant_id: int,
-    phrase: str,
-    reference: date,
-    stage: str | None = None,
-    milestone: str | None = None,
-    description: str = "",
-    now: datetime,
-) -> int:
-    """Record a target ('ondertekend in Q1 van 2017') in the caller's unit of work."""
-    if (stage is None) == (milestone is None):
-        raise InvalidInput("Een doel is óf een fase óf een mijlpaal.")
-    if stage is not None and stage not in definition.stages:
-        raise UnknownStage(stage, list(definition.stages))
-    period = resolve_period(phrase, reference)
-    current = uow.conn.execute(
-        select(t.covenant.c.stage).where(t.covenant.c.id == covenant_id)
-    ).scalar_one()
-    status = "met" if stage == current else "open"
-    return int(
-        uow.conn.execute(
-            insert(t.target).returning(t.target.c.id),
-            {
-                "covenant_id": covenant_id,
-                "stage": stage,
-                "milestone": milestone,
-                "description": description,
-                "phrase": period.phrase,
-                "reference_date": reference,
-                "period_start": period.start,
-                "deadline": period.end,
-                "status": status,
-                "closed_on": None,
-                "created_at": now.astimezone(UTC),
-            },
-        ).scalar_one()
-    )

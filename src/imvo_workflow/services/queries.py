@@ -203,3 +203,41 @@ def detail(*, uow: UnitOfWork, covenant_id: int, today: date) -> CovenantDetail:
 
 def stages_in_use(*, uow: UnitOfWork) -> set[str]:
     return set(uow.conn.execute(select(t.covenant.c.stage).distinct()).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class TargetChangeView:
+    target_id: int
+    what: str
+    old_phrase: str | None
+    old_deadline: date | None
+    new_phrase: str
+    new_deadline: date
+    actor: str
+    reason: str
+    changed_at: datetime
+
+
+def target_changes(*, uow: UnitOfWork, covenant_id: int) -> list[TargetChangeView]:
+    """Every change of the covenant's targets, oldest first: planned against actual."""
+    ch, tg = t.target_change, t.target
+    rows = uow.conn.execute(
+        select(ch, tg.c.stage, tg.c.milestone)
+        .join(tg, tg.c.id == ch.c.target_id)
+        .where(tg.c.covenant_id == covenant_id)
+        .order_by(ch.c.changed_at, ch.c.id)
+    )
+    return [
+        TargetChangeView(
+            target_id=r.target_id,
+            what=r.milestone or f"fase {r.stage}",
+            old_phrase=r.old_phrase,
+            old_deadline=r.old_deadline,
+            new_phrase=r.new_phrase,
+            new_deadline=r.new_deadline,
+            actor=r.actor,
+            reason=r.reason,
+            changed_at=aware(r.changed_at),
+        )
+        for r in rows
+    ]

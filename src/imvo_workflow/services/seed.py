@@ -20,9 +20,10 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidDefinition
-from imvo_workflow.services.covenants import NewCovenant, add_target, open_covenant
+from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.moves import apply_move
 from imvo_workflow.services.seedfile import SeedCovenant, SeedFile, read_seed_file
+from imvo_workflow.services.targets import record_target
 
 
 @dataclass
@@ -172,7 +173,7 @@ def _load_covenant(
             now=now,
         )
     for target in item.targets:
-        add_target(
+        record_target(
             uow=uow,
             definition=definition,
             covenant_id=covenant_id,
@@ -181,6 +182,8 @@ def _load_covenant(
             stage=target.stage,
             milestone=target.milestone,
             description=target.description,
+            actor=first.by,
+            reason="Doel zoals vermeld in de voortgangsrapportage",
             now=now,
         )
         report.targets_added += 1

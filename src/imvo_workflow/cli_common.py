@@ -1,0 +1,62 @@
+"""What every `imvo` command shares: the Typer apps, the consoles, argument helpers, JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from imvo_workflow import bootstrap as boot
+from imvo_workflow.domain.errors import InvalidInput
+
+cli = typer.Typer(
+    name="imvo",
+    help="Volg IMVO-convenantprocessen: fasen, doelen, geschiedenis.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+stages_cli = typer.Typer(help="De workflow: fasen en overgangen.", invoke_without_command=True)
+db_cli = typer.Typer(help="Database: migraties.", no_args_is_help=True)
+cli.add_typer(stages_cli, name="stages")
+cli.add_typer(db_cli, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor scripts.")]
+
+
+def app_from_env() -> boot.App:
+    return boot.bootstrap()
+
+
+def iso_date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{name}: '{value}' is geen datum; gebruik JJJJ-MM-DD, bv. 2017-02-14."
+        ) from None
+
+
+def dump_json(data: Any) -> None:
+    def default(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.asdict(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        raise TypeError(type(value).__name__)
+
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        data = dataclasses.asdict(data)
+    out.print_json(json.dumps(data, default=default, ensure_ascii=False))

@@ -1,0 +1,39 @@
+"""INSERT … ON CONFLICT DO NOTHING for both dialects: the database refuses double effects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+from imvo_workflow.db.session import UnitOfWork
+
+
+def insert_ignoring_conflict(
+    uow: UnitOfWork, table: Table, row: dict[str, Any], conflict: Sequence[str]
+) -> bool:
+    """Insert `row` unless a row with the same `conflict` columns exists; True if inserted."""
+    dialect = postgresql if uow.dialect == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return uow.conn.execute(statement, row).rowcount == 1
+
+
+def insert_new(
+    uow: UnitOfWork, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
+) -> list[int]:
+    """Insert the rows whose `conflict` columns are new; return the ids of those inserted."""
+    if not rows:
+        return []
+    dialect = postgresql if uow.dialect == "postgresql" else sqlite
+    statement = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c.id)
+    )
+    # One statement per row: new alerts come in handfuls, and a skipped conflict then simply
+    # returns no id, the same on both databases.
+    return [
+        row_id for row in rows if (row_id := uow.conn.execute(statement, row).scalar()) is not None
+    ]

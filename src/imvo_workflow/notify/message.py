@@ -1,0 +1,93 @@
+"""What an alert says, in plain Dutch, for every channel.
+
+One AlertMessage per delivery; e-mail renders it as text, the webhook as JSON. The alert's
+key travels along as the idempotency key, so a receiver can drop a repeated delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+KIND_SUBJECT = {
+    "reminder": "Herinnering",
+    "due": "Deadline verstreken",
+    "escalation": "Escalatie",
+    "digest": "Dagoverzicht",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    alert_id: int
+    key: str
+    kind: str
+    days: int
+    covenant: str
+    title: str
+    sector: str
+    stage: str
+    what: str
+    phrase: str
+    deadline: date | None
+    today: date
+    base_url: str = ""
+    #: For digests: the lines of the overview.
+    lines: tuple[str, ...] = ()
+
+    @property
+    def link(self) -> str:
+        return f"{self.base_url.rstrip('/')}/convenanten/{self.covenant}" if self.base_url else ""
+
+    @property
+    def overdue_days(self) -> int:
+        return (
+            (self.today - self.deadline).days if self.deadline and self.today > self.deadline else 0
+        )
+
+    def subject(self) -> str:
+        if self.kind == "digest":
+            return f"[IMVO] Dagoverzicht {self.today.isoformat()}"
+        return f"[IMVO] {KIND_SUBJECT.get(self.kind, self.kind)}: {self.sector} — {self.what}"
+
+    def text(self) -> str:
+        if self.kind == "digest":
+            body = ["Goedemorgen,", "", "Dit staat er vandaag open:", "", *self.lines]
+            return "\n".join(body) + "\n"
+        deadline = self.deadline.strftime("%d-%m-%Y") if self.deadline else "onbekend"
+        lines = [
+            f"Sector: {self.sector}",
+            f"Convenant: {self.title} (fase {self.stage})",
+            f"Doel: {self.what}",
+            f'Termijn: "{self.phrase}", deadline {deadline}',
+        ]
+        if self.kind == "reminder":
+            lines.insert(0, f"Over {self.days} dagen verloopt de termijn van dit doel.\n")
+        else:
+            lines.insert(
+                0, "De termijn van dit doel is verstreken en het doel is nog niet gehaald.\n"
+            )
+            lines.append(f"Te laat: {self.overdue_days} dagen")
+        if self.link:
+            lines.append(f"Bekijk het convenant: {self.link}")
+        return "\n".join(lines) + "\n"
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": self.alert_id,
+            "key": self.key,
+            "kind": self.kind,
+            "days": self.days,
+            "covenant": self.covenant,
+            "title": self.title,
+            "sector": self.sector,
+            "stage": self.stage,
+            "target": self.what,
+            "phrase": self.phrase,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "overdue_days": self.overdue_days,
+            "link": self.link or None,
+            "lines": list(self.lines),
+            "text": self.text(),
+        }

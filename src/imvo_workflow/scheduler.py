@@ -1,0 +1,138 @@
+"""APScheduler wiring: the scheduler only computes when; the database holds what happened.
+
+Jobs, all in memory (APScheduler 3.x must never share a job store between processes) and all
+with `misfire_grace_time=None` and coalescing, so a job that fell due while the process was
+busy or down runs once rather than being dropped or repeated:
+- `scan`: every `scan_interval_seconds`, first at start (that is the catch-up);
+- `alarm`: a date job at the next known fire time, so an alert goes out within seconds of
+  its moment instead of at the next scan;
+- `drain`: the outbox, every `drain_interval_seconds`;
+- `digest`: daily at the policy's hour, Europe/Amsterdam.
+Several schedulers may run on one PostgreSQL: the alert key and the delivery claims keep
+their work from doubling.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from imvo_workflow.bootstrap import App
+from imvo_workflow.notify.channels import senders
+from imvo_workflow.services.alerts import ScanResult, policy_from, scan
+from imvo_workflow.services.digest import raise_digests
+from imvo_workflow.services.outbox import Backoff, DrainResult, drain
+
+log = logging.getLogger("imvo.scheduler")
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+@dataclass(frozen=True, slots=True)
+class TickResult:
+    scan: ScanResult
+    digests: int
+    drain: DrainResult
+
+
+class AlertScheduler:
+    """The alert jobs of one process, around an in-memory APScheduler."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.policy = policy_from(app.definition.reminders)
+        self.senders = senders(app.settings)
+        self.backoff = Backoff(app.settings.retry_base_seconds, app.settings.retry_cap_seconds)
+        self.scheduler = BackgroundScheduler(
+            job_defaults=JOB_DEFAULTS, timezone=self.policy.timezone
+        )
+        self._stopped = threading.Event()
+
+    # -- the work, usable without a scheduler (`imvo scheduler tick`) ---------------------
+    def scan_once(self) -> ScanResult:
+        result = scan(uow=self.app.uow(), policy=self.policy, now=self.app.now())
+        log.info(
+            "scan", extra={"action": "alerts.scan", "raised": result.raised, "due": result.due}
+        )
+        if self.scheduler.running:
+            self._set_alarm(result.next_fire_at)
+            if result.raised:
+                self.scheduler.modify_job("drain", next_run_time=datetime.now(UTC))
+        return result
+
+    def drain_once(self) -> DrainResult:
+        return drain(
+            uow=self.app.uow(),
+            senders=self.senders,
+            clock=self.app.now,
+            backoff=self.backoff,
+            base_url=self.app.settings.base_url,
+        )
+
+    def digest_once(self) -> int:
+        return raise_digests(uow=self.app.uow(), now=self.app.now())
+
+    def tick(self, *, digest: bool = False) -> TickResult:
+        """One scan and one delivery round (and the digest, when asked): for cron and checks."""
+        scanned = self.scan_once()
+        digests = self.digest_once() if digest else 0
+        return TickResult(scanned, digests, self.drain_once())
+
+    # -- the long-running process --------------------------------------------------------
+    def start(self) -> None:
+        settings = self.app.settings
+        now = datetime.now(UTC)
+        self.scheduler.add_job(
+            self._safely(self.scan_once),
+            IntervalTrigger(seconds=settings.scan_interval_seconds),
+            id="scan",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._safely(self.drain_once),
+            IntervalTrigger(seconds=settings.drain_interval_seconds),
+            id="drain",
+            next_run_time=now,
+        )
+        self.scheduler.add_job(
+            self._safely(self.digest_once),
+            CronTrigger(hour=self.policy.send_hour, timezone=self.policy.timezone),
+            id="digest",
+        )
+        self.scheduler.start()
+        log.info("scheduler started", extra={"action": "scheduler.start"})
+
+    def _set_alarm(self, moment: datetime | None) -> None:
+        # With a pinned clock (IMVO_NOW) the next fire time is not a wall-clock moment.
+        if moment is None or self.app.settings.now is not None or moment <= datetime.now(UTC):
+            return
+        self.scheduler.add_job(
+            self._safely(self.tick), DateTrigger(run_date=moment), id="alarm", replace_existing=True
+        )
+
+    def _safely(self, job: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # a job failure is logged; the next run tries again
+                log.exception("job failed", extra={"action": "scheduler.job_failed"})
+
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def run_until_stopped(self) -> None:
+        self.start()
+        self._stopped.wait()
+        self.scheduler.shutdown(wait=True)
+        self.app.close()
+        log.info("scheduler stopped", extra={"action": "scheduler.stop"})

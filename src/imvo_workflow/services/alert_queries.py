@@ -1,0 +1,111 @@
+"""Read-side of alerts: the inbox and the deadline list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.services.queries import aware
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    id: int
+    kind: str
+    days: int
+    covenant: str | None
+    what: str
+    phrase: str | None
+    deadline: date | None
+    fire_at: datetime
+    acked_at: datetime | None
+    acked_by: str | None
+    deliveries: int
+    delivered: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineView:
+    covenant: str
+    sector: str
+    stage: str
+    what: str
+    phrase: str
+    deadline: date
+    days_left: int
+    overdue: bool
+
+
+def alerts(*, uow: UnitOfWork, include_acked: bool = False, limit: int = 200) -> list[AlertView]:
+    a, c, tg, d = t.alert, t.covenant, t.target, t.delivery
+    query = (
+        select(a, c.c.slug, tg.c.stage.label("target_stage"), tg.c.milestone, tg.c.phrase)
+        .outerjoin(c, c.c.id == a.c.covenant_id)
+        .outerjoin(tg, tg.c.id == a.c.target_id)
+        .order_by(a.c.fire_at.desc(), a.c.id.desc())
+        .limit(limit)
+    )
+    if not include_acked:
+        query = query.where(a.c.acked_at.is_(None))
+    rows = uow.conn.execute(query).all()
+    counts: dict[int, tuple[int, int]] = {}
+    if rows:
+        for alert_id, status in uow.conn.execute(
+            select(d.c.alert_id, d.c.status).where(d.c.alert_id.in_([r.id for r in rows]))
+        ):
+            total, sent = counts.get(alert_id, (0, 0))
+            counts[alert_id] = (total + 1, sent + (status == "sent"))
+    return [
+        AlertView(
+            id=r.id,
+            kind=r.kind,
+            days=r.days,
+            covenant=r.slug,
+            what=r.milestone or (f"fase {r.target_stage}" if r.target_stage else "dagoverzicht"),
+            phrase=r.phrase,
+            deadline=r.deadline,
+            fire_at=aware(r.fire_at),
+            acked_at=aware(r.acked_at) if r.acked_at else None,
+            acked_by=r.acked_by,
+            deliveries=counts.get(r.id, (0, 0))[0],
+            delivered=counts.get(r.id, (0, 0))[1],
+        )
+        for r in rows
+    ]
+
+
+def deadlines(*, uow: UnitOfWork, today: date, within_days: int = 30) -> list[DeadlineView]:
+    """Open targets that are overdue or due within `within_days`, soonest first."""
+    tg, c, s = t.target, t.covenant, t.sector
+    rows = uow.conn.execute(
+        select(
+            c.c.slug,
+            s.c.name,
+            c.c.stage,
+            tg.c.stage.label("target_stage"),
+            tg.c.milestone,
+            tg.c.phrase,
+            tg.c.deadline,
+        )
+        .join(c, c.c.id == tg.c.covenant_id)
+        .join(s, s.c.id == c.c.sector_id)
+        .where(tg.c.status == "open", tg.c.deadline <= today + timedelta(days=within_days))
+        .order_by(tg.c.deadline, c.c.position)
+    )
+    return [
+        DeadlineView(
+            covenant=r.slug,
+            sector=r.name,
+            stage=r.stage,
+            what=r.milestone or f"fase {r.target_stage}",
+            phrase=r.phrase,
+            deadline=r.deadline,
+            days_left=(r.deadline - today).days,
+            overdue=r.deadline < today,
+        )
+        for r in rows
+    ]

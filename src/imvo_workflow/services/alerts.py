@@ -1,0 +1,193 @@
+"""Raising alerts: the scan that turns due events into alert rows and their deliveries.
+
+The scan reads the targets whose deadlines can have an event between the last scan and now
+(a watermark in `scheduler_state`, so a scheduler that was down catches up on what it missed
+and nothing older), asks the pure rules in domain/alerts.py which events are due, and inserts
+them keyed by event: a second scan, a restart or three schedulers at once insert each event
+once. Each new alert gets one delivery row per subscribed channel and recipient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.db.upsert import insert_ignoring_conflict, insert_new
+from imvo_workflow.domain.alerts import (
+    AlertEvent,
+    AlertPolicy,
+    TargetState,
+    due_events,
+    next_fire_time,
+    scan_window,
+)
+from imvo_workflow.domain.definition import ReminderPolicy
+from imvo_workflow.domain.errors import NotFound
+from imvo_workflow.settings import AMSTERDAM
+
+WATERMARK = "alert_scan"
+
+
+def policy_from(reminders: ReminderPolicy) -> AlertPolicy:
+    return AlertPolicy(
+        lead_days=tuple(reminders.lead_days),
+        escalate_after_days=tuple(reminders.escalate_after_days),
+        send_hour=reminders.send_hour,
+        timezone=reminders.timezone,
+        shift_to_working_day=reminders.shift_to_working_day,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    candidates: int
+    due: int
+    raised: int
+    deliveries: int
+    next_fire_at: datetime | None
+
+
+def candidate_targets(uow: UnitOfWork, lo: date | None, hi: date) -> list[tuple[TargetState, int]]:
+    """Targets whose events can fall between the watermark and now, with their covenant id."""
+    tg = t.target
+    query = select(
+        tg.c.id, tg.c.deadline, tg.c.reference_date, tg.c.closed_on, tg.c.covenant_id
+    ).where(tg.c.deadline <= hi)
+    if lo is not None:
+        query = query.where(tg.c.deadline >= lo, or_(tg.c.status == "open", tg.c.closed_on >= lo))
+    return [
+        (TargetState(r.id, r.deadline, r.reference_date, r.closed_on), r.covenant_id)
+        for r in uow.conn.execute(query)
+    ]
+
+
+def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
+    """One scan, one transaction: insert the alerts that are due and not yet raised."""
+    today = now.astimezone(AMSTERDAM).date()
+    with uow:
+        watermark = uow.conn.execute(
+            select(t.scheduler_state.c.value).where(t.scheduler_state.c.name == WATERMARK)
+        ).scalar()
+        _, hi = scan_window(policy, today)
+        hi += timedelta(days=2)  # also see what fires before the next scan, for the date job
+        lo = None
+        if watermark is not None:
+            since = min(_aware(watermark).astimezone(AMSTERDAM).date(), today)
+            lo, _ = scan_window(policy, since)
+        found = candidate_targets(uow, lo, hi)
+        covenant_of = {state.id: covenant_id for state, covenant_id in found}
+        states = [state for state, _ in found]
+        events = due_events(states, policy, now)
+        raised = insert_new(
+            uow, t.alert, [_alert_row(ev, covenant_of[ev.target_id], now) for ev in events], ["key"]
+        )
+        deliveries = _deliveries_for(uow, raised, now)
+        _set_watermark(uow, now)
+        upcoming = next_fire_time(states, policy, now)
+        uow.commit()
+    return ScanResult(len(states), len(events), len(raised), deliveries, upcoming)
+
+
+def _alert_row(event: AlertEvent, covenant_id: int, now: datetime) -> dict[str, object]:
+    return {
+        "key": event.key,
+        "kind": event.kind.value,
+        "target_id": event.target_id,
+        "covenant_id": covenant_id,
+        "user_id": None,
+        "days": event.days,
+        "deadline": event.deadline,
+        "fire_at": event.fire_at.astimezone(UTC),
+        "raised_at": now.astimezone(UTC),
+        "lines": [],
+    }
+
+
+def _deliveries_for(uow: UnitOfWork, alert_ids: list[int], now: datetime) -> int:
+    """One delivery per alert, channel and recipient subscribed to the alert's sector."""
+    if not alert_ids:
+        return 0
+    a, c, s, sub, u = t.alert, t.covenant, t.sector, t.subscription, t.user
+    rows = uow.conn.execute(
+        select(a.c.id, sub.c.channel, sub.c.address, u.c.name, u.c.email)
+        .join(c, c.c.id == a.c.covenant_id)
+        .join(s, s.c.id == c.c.sector_id)
+        .join(
+            sub,
+            or_(
+                sub.c.sector_id.is_(None),
+                sub.c.sector_id == s.c.id,
+                sub.c.sector_id == s.c.parent_id,
+            ),
+        )
+        .join(u, u.c.id == sub.c.user_id)
+        .where(a.c.id.in_(alert_ids))
+    ).all()
+    wanted = {
+        (alert_id, channel, recipient(channel, address, name, email))
+        for alert_id, channel, address, name, email in rows
+    }
+    return len(queue_deliveries(uow, sorted(wanted), now))
+
+
+def queue_deliveries(
+    uow: UnitOfWork, routes: list[tuple[int, str, str]], now: datetime
+) -> list[int]:
+    """Insert one pending delivery per (alert, channel, recipient) that has none yet."""
+    due = now.astimezone(UTC)
+    rows = [
+        {
+            "alert_id": alert_id,
+            "channel": channel,
+            "recipient": to,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": due,
+            "lease_until": None,
+            "last_error": None,
+            "sent_at": None,
+        }
+        for alert_id, channel, to in routes
+    ]
+    return insert_new(uow, t.delivery, rows, ["alert_id", "channel", "recipient"])
+
+
+def recipient(channel: str, address: str, name: str, email: str | None) -> str:
+    """Where a subscription delivers: its address, the user's e-mail, or the user's inbox."""
+    if channel == "email":
+        return address or email or ""
+    if channel == "webhook":
+        return address
+    return name
+
+
+def _set_watermark(uow: UnitOfWork, now: datetime) -> None:
+    """Move the watermark forward (never back: several schedulers may scan at once)."""
+    st = t.scheduler_state
+    moment = now.astimezone(UTC)
+    if not insert_ignoring_conflict(uow, st, {"name": WATERMARK, "value": moment}, ["name"]):
+        uow.conn.execute(
+            update(st).where(st.c.name == WATERMARK, st.c.value < moment).values(value=moment)
+        )
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def acknowledge(*, uow: UnitOfWork, alert_id: int, actor: str, now: datetime) -> None:
+    with uow:
+        done = uow.conn.execute(
+            update(t.alert)
+            .where(t.alert.c.id == alert_id, t.alert.c.acked_at.is_(None))
+            .values(acked_at=now.astimezone(UTC), acked_by=actor)
+        )
+        if done.rowcount == 0:
+            exists = uow.conn.execute(select(t.alert.c.id).where(t.alert.c.id == alert_id)).scalar()
+            if exists is None:
+                raise NotFound("melding", str(alert_id))
+        uow.commit()

@@ -1,0 +1,164 @@
+"""Setting a target ("ondertekend in de eerste helft van 2017") and keeping its change history.
+
+A target is set in the words people use; the phrase is kept and resolved to a period whose end
+is the deadline. Setting it again (a new phrase for the same stage or milestone) changes the
+open target in place and records old and new period, who and why in `target_change`, so the
+planned and the actual dates both stay visible. Alerts are keyed by target and deadline, so a
+moved deadline gets its own reminders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import insert, select, update
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.domain.errors import InvalidInput, RequirementMissing, UnknownStage
+from imvo_workflow.domain.periods import resolve_period
+
+
+@dataclass(frozen=True, slots=True)
+class TargetResult:
+    target_id: int
+    created: bool
+    phrase: str
+    period_start: date
+    deadline: date
+    old_phrase: str | None
+    old_deadline: date | None
+
+
+def set_target(
+    *,
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    covenant_id: int,
+    phrase: str,
+    reference: date,
+    stage: str | None = None,
+    milestone: str | None = None,
+    description: str = "",
+    actor: str,
+    reason: str = "",
+    now: datetime,
+) -> TargetResult:
+    """The user action: record or change a target, one transaction."""
+    with uow:
+        result = record_target(
+            uow=uow,
+            definition=definition,
+            covenant_id=covenant_id,
+            phrase=phrase,
+            reference=reference,
+            stage=stage,
+            milestone=milestone,
+            description=description,
+            actor=actor,
+            reason=reason,
+            now=now,
+        )
+        uow.commit()
+    return result
+
+
+def record_target(
+    *,
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    covenant_id: int,
+    phrase: str,
+    reference: date,
+    stage: str | None = None,
+    milestone: str | None = None,
+    description: str = "",
+    actor: str,
+    reason: str = "",
+    now: datetime,
+) -> TargetResult:
+    """Record or change a target inside the caller's transaction (the seed loads many)."""
+    if (stage is None) == (milestone is None):
+        raise InvalidInput("Een doel is óf een fase óf een mijlpaal.")
+    if not actor.strip():
+        raise RequirementMissing("Geef aan wie dit doel vastlegt (--by).")
+    period = resolve_period(phrase, reference)
+    if period.end < reference:
+        raise InvalidInput(
+            f'De deadline van "{period.phrase}" ({period.end.isoformat()}) ligt vóór de '
+            f"peildatum {reference.isoformat()}."
+        )
+    slug, current = uow.conn.execute(
+        select(t.covenant.c.slug, t.covenant.c.stage).where(t.covenant.c.id == covenant_id)
+    ).one()
+    if stage is not None:
+        _check_stage_ahead(definition, slug, current, stage)
+    tg = t.target
+    same = tg.c.stage == stage if stage is not None else tg.c.milestone == milestone
+    existing = uow.conn.execute(
+        select(tg.c.id, tg.c.phrase, tg.c.deadline).where(
+            tg.c.covenant_id == covenant_id, tg.c.status == "open", same
+        )
+    ).first()
+    values = {
+        "phrase": period.phrase,
+        "reference_date": reference,
+        "period_start": period.start,
+        "deadline": period.end,
+    }
+    if existing is None:
+        target_id = uow.conn.execute(
+            insert(tg).returning(tg.c.id),
+            values
+            | {
+                "covenant_id": covenant_id,
+                "stage": stage,
+                "milestone": milestone,
+                "description": description,
+                "status": "open",
+                "closed_on": None,
+                "created_at": now.astimezone(UTC),
+            },
+        ).scalar_one()
+        old_phrase, old_deadline = None, None
+    else:
+        target_id, old_phrase, old_deadline = existing
+        changes = values | ({"description": description} if description else {})
+        uow.conn.execute(update(tg).where(tg.c.id == target_id).values(**changes))
+    uow.conn.execute(
+        insert(t.target_change),
+        {
+            "target_id": target_id,
+            "old_phrase": old_phrase,
+            "old_deadline": old_deadline,
+            "new_phrase": period.phrase,
+            "new_period_start": period.start,
+            "new_deadline": period.end,
+            "reference_date": reference,
+            "actor": actor,
+            "reason": reason,
+            "changed_at": now.astimezone(UTC),
+        },
+    )
+    return TargetResult(
+        int(target_id),
+        existing is None,
+        period.phrase,
+        period.start,
+        period.end,
+        old_phrase,
+        old_deadline,
+    )
+
+
+def _check_stage_ahead(definition: WorkflowDefinition, slug: str, current: str, stage: str) -> None:
+    if stage not in definition.stages:
+        raise UnknownStage(stage, list(definition.stages))
+    if stage == current or stage not in definition.reachable_from(current):
+        ahead = sorted(definition.reachable_from(current) - {current})
+        raise InvalidInput(
+            f"{slug} staat al in '{current}'; een doel voor '{stage}' kan niet meer gehaald "
+            f"worden. Mogelijke doelfasen: {', '.join(ahead) or 'geen'}."
+        )

@@ -1,0 +1,121 @@
+"""Users and their subscriptions: who gets which sectors' alerts, on which channel."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+from sqlalchemy import insert, select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.models import CHANNELS, USER_ROLES
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.db.upsert import insert_ignoring_conflict
+from imvo_workflow.domain.errors import InvalidInput, NotFound
+from imvo_workflow.services.lookup import normalise
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_email(address: str) -> str:
+    if not EMAIL.match(address):
+        raise InvalidInput(f"'{address}' is geen e-mailadres.")
+    return address
+
+
+def check_webhook(url: str) -> str:
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"'{url}' is geen webhook-adres; gebruik http(s)://host/pad.")
+    return url
+
+
+def add_user(
+    *,
+    uow: UnitOfWork,
+    name: str,
+    role: str,
+    email: str | None = None,
+    password_hash: str | None = None,
+    now: datetime,
+) -> int:
+    if role not in USER_ROLES:
+        raise InvalidInput(f"Onbekende rol '{role}'; kies uit {', '.join(USER_ROLES)}.")
+    if not name.strip():
+        raise InvalidInput("Een gebruiker heeft een naam nodig.")
+    with uow:
+        taken = uow.conn.execute(select(t.user.c.id).where(t.user.c.name == name)).scalar()
+        if taken is not None:
+            raise InvalidInput(f"Er is al een gebruiker '{name}'.")
+        user_id = uow.conn.execute(
+            insert(t.user).returning(t.user.c.id),
+            {
+                "name": name,
+                "email": check_email(email) if email else None,
+                "role": role,
+                "password_hash": password_hash,
+                "created_at": now.astimezone(UTC),
+            },
+        ).scalar_one()
+        uow.commit()
+    return int(user_id)
+
+
+def user_id(uow: UnitOfWork, name: str) -> int:
+    found = uow.conn.execute(select(t.user.c.id).where(t.user.c.name == name)).scalar()
+    if found is None:
+        names = list(uow.conn.execute(select(t.user.c.name)).scalars())
+        raise NotFound("gebruiker", name, difflib.get_close_matches(name, names, n=3))
+    return int(found)
+
+
+def sector_id(uow: UnitOfWork, name: str) -> int:
+    slug = normalise(name)
+    found = uow.conn.execute(select(t.sector.c.id).where(t.sector.c.slug == slug)).scalar()
+    if found is None:
+        slugs = list(uow.conn.execute(select(t.sector.c.slug)).scalars())
+        raise NotFound("sector", name, difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5))
+    return int(found)
+
+
+def subscribe(
+    *,
+    uow: UnitOfWork,
+    user: str,
+    channel: str,
+    sector: str | None = None,
+    address: str = "",
+) -> bool:
+    """Subscribe `user` to `sector`'s alerts (all sectors when None); False if it existed."""
+    if channel not in CHANNELS:
+        raise InvalidInput(f"Onbekend kanaal '{channel}'; kies uit {', '.join(CHANNELS)}.")
+    with uow:
+        uid = user_id(uow, user)
+        if channel == "email":
+            email = uow.conn.execute(select(t.user.c.email).where(t.user.c.id == uid)).scalar()
+            address = check_email(address or email or "")
+        elif channel == "webhook":
+            address = check_webhook(address)
+        else:
+            address = ""
+        sid = sector_id(uow, sector) if sector else None
+        existing = uow.conn.execute(
+            select(t.subscription.c.id).where(
+                t.subscription.c.user_id == uid,
+                t.subscription.c.sector_id.is_(None)
+                if sid is None
+                else t.subscription.c.sector_id == sid,
+                t.subscription.c.channel == channel,
+                t.subscription.c.address == address,
+            )
+        ).scalar()
+        added = existing is None and insert_ignoring_conflict(
+            uow,
+            t.subscription,
+            {"user_id": uid, "sector_id": sid, "channel": channel, "address": address},
+            ["user_id", "sector_id", "channel", "address"],
+        )
+        uow.commit()
+    return added
