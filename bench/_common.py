@@ -9,13 +9,15 @@ touches the data of a developer or of a test run.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -82,3 +84,55 @@ def verdict(passed: list[str], missed: list[str]) -> int:
         return 1
     print(f"verdict: PASS ({', '.join(passed)})")
     return 0
+
+
+def bare_connection(url: str) -> Any:
+    """The bare DBAPI connection of a scratch database, as a floor uses it.
+
+    SQLite: sqlite3 with make_engine's pragmas and isolation_level=None, so the caller issues
+    BEGIN (IMMEDIATE) itself as the engine does. PostgreSQL: psycopg 3, autocommit off (a
+    transaction begins with the first statement and ends with commit()).
+    """
+    if not url.startswith("sqlite"):
+        return psycopg.connect(libpq_url(url), autocommit=False)
+    conn = sqlite3.connect(url.split("///", 1)[1], timeout=30, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def sqlite_stamp(moment: datetime) -> str:
+    """A datetime as SQLAlchemy's SQLite DateTime stores it: in UTC, naive, with microseconds."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def add_covenants(conn: Any, *, sectors: int, covenants: int) -> list[int]:
+    """`sectors` sectors and `covenants` covenants spread over them (bare SQL, committed)."""
+    sqlite = isinstance(conn, sqlite3.Connection)
+    mark, on = ("?", NOW.date().isoformat()) if sqlite else ("%s", NOW.date())
+    cur = conn.cursor()
+    if sqlite:
+        cur.execute("BEGIN IMMEDIATE")
+    sector_ids = []
+    for i in range(sectors):
+        cur.execute(
+            f'INSERT INTO sector (slug, name, "group", parent_id, position)'
+            f" VALUES ({mark}, {mark}, 'overige', NULL, {mark}) RETURNING id",
+            (f"bench-sector-{i}", f"Bench sector {i}", i),
+        )
+        sector_ids.append(cur.fetchone()[0])
+    ids = []
+    for i in range(covenants):
+        cur.execute(
+            "INSERT INTO covenant (slug, sector_id, parent_id, title, summary, notes, stage,"
+            " stage_since, version, definition_version, last_seq, head_hash, position)"
+            f" VALUES ({mark}, {mark}, NULL, {mark}, '', '[]', 'verkenning', {mark}, 1, '1', 0,"
+            f" '', {mark}) RETURNING id",
+            (f"bench-{i}", sector_ids[i % sectors], f"Bench convenant {i}", on, i),
+        )
+        ids.append(cur.fetchone()[0])
+    if sqlite:
+        cur.execute("COMMIT")
+    else:
+        conn.commit()
+    return ids

@@ -6,7 +6,6 @@ no rules live here. Errors are mapped to messages and exit codes in `main()` onl
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -16,7 +15,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
-from imvo_workflow import cli_alerts  # noqa: F401  (registers the alert commands)
+from imvo_workflow import cli_alerts, cli_audit  # noqa: F401  (they register their commands)
 from imvo_workflow.cli_common import (
     JsonFlag,
     app_from_env,
@@ -30,9 +29,9 @@ from imvo_workflow.cli_common import (
 )
 from imvo_workflow.cli_render import render_detail, render_history, render_stages, render_status
 from imvo_workflow.domain.definition import load_definition, refuse_stranding
-from imvo_workflow.domain.errors import DomainError
+from imvo_workflow.domain.errors import DomainError, InvalidInput
 from imvo_workflow.domain.periods import resolve_period
-from imvo_workflow.services import lookup, queries
+from imvo_workflow.services import asof, lookup, queries
 from imvo_workflow.services.moves import move as move_service
 from imvo_workflow.services.seed import seed as seed_service
 from imvo_workflow.services.seedfile import SEED_2016
@@ -40,14 +39,27 @@ from imvo_workflow.settings import Settings
 
 
 @cli.command()
-def status(as_json: JsonFlag = False) -> None:
+def status(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Waar stond elke sector op deze dag.")
+    ] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="Wat wist de database op deze dag.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Elk convenantproces: fase, sinds wanneer, volgend doel en of het te laat is."""
     app = app_from_env()
+    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
+    if day and past:
+        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
     with app.uow(readonly=True) as uow:
-        rows = queries.status(uow=uow, today=app.today())
-    dump_json(
-        [dataclasses.asdict(r) | {"overdue": r.overdue} for r in rows]
-    ) if as_json else render_status(out, rows, app.definition)
+        moment = day or past
+        if moment is not None:
+            rows = asof.status_on(uow=uow, day=moment, known_at=past is not None)
+        else:
+            rows = queries.status(uow=uow, today=app.today())
+    dump_json(rows) if as_json else render_status(out, rows, app.definition)
 
 
 @cli.command()

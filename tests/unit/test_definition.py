@@ -803,6 +803,7 @@ class Row:
     from_stage: str | None
     to_stage: str
     trigger: str
+    corrects_seq: int | None = None
 
 
 def _history(*stages_and_triggers: tuple[str, str]) -> list[Row]:

@@ -137,6 +137,8 @@ class TransitionRecord(Base):
     definition_version: Mapped[str] = mapped_column(String(40))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: A correction is a new row naming the seq of the row it corrects (its date, reason).
+    corrects_seq: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("covenant_id", "seq", name="uq_transition_covenant_seq"),)
 
@@ -277,3 +279,32 @@ class SchedulerState(Base):
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[datetime]
+
+
+class Signature(Base):
+    """Which party signed the covenant, and when."""
+
+    __tablename__ = "signature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    signed_on: Mapped[date] = mapped_column(Date)
+    actor: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("covenant_id", "organisation_id", name="uq_signature"),)
+
+
+class AuditCheckpoint(Base):
+    """A digest over every chain head at one moment: catches a deleted tail later."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    covenants: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    #: {covenant_id: [last_seq, head_hash]} at the time of the checkpoint.
+    heads: Mapped[dict[str, list[object]]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))

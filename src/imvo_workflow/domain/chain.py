@@ -28,6 +28,7 @@ class ChainEntry:
     recorded_at: datetime
     definition_version: str
     prev_hash: str
+    corrects_seq: int | None = None
 
 
 def canonical_time(moment: datetime) -> str:
@@ -52,5 +53,7 @@ def entry_hash(entry: ChainEntry) -> str:
         entry.definition_version,
         entry.prev_hash,
     ]
+    if entry.corrects_seq is not None:  # absent from ordinary rows, so their hashes never change
+        payload.append(entry.corrects_seq)
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()

@@ -43,6 +43,8 @@ class Requires(_Strict):
     reason: bool = False
     date: bool = False
     min_parties: int = Field(default=0, ge=0)
+    #: Signatures recorded (imvo sign) before the move is allowed.
+    min_signatures: int = Field(default=0, ge=0)
 
 
 class TransitionFile(_Strict):

@@ -1,7 +1,8 @@
 """Replaying a history through the workflow: the current stage must equal its result.
 
 A history is valid when every row starts where the previous one ended and every move (after
-the creation row) is one the definition allows. Pure: works on any sequence of steps.
+the creation row) is one the definition allows. Correction rows amend an earlier row and do
+not move the covenant, so replay passes over them. Pure: works on any sequence of steps.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class Step(Protocol):
     def to_stage(self) -> str: ...
     @property
     def trigger(self) -> str: ...
+    @property
+    def corrects_seq(self) -> int | None: ...
 
 
 class BrokenHistory(DomainError):
@@ -32,6 +35,8 @@ def replay(steps: Iterable[Step], definition: WorkflowDefinition) -> str | None:
     """The stage a history leads to; raises BrokenHistory at the first impossible row."""
     stage: str | None = None
     for step in steps:
+        if step.corrects_seq is not None:
+            continue  # a correction amends an earlier row's date or reason, not the stage
         if step.from_stage != stage:
             raise BrokenHistory(
                 f"rij {step.seq}: begint in '{step.from_stage}', maar de vorige rij eindigde in '{stage}'"

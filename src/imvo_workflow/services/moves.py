@@ -72,6 +72,9 @@ _PARTIES = select(func.count()).where(
 )
 
 
+_SIGNATURES = select(func.count()).where(t.signature.c.covenant_id == bindparam("b_id"))
+
+
 class NotPermitted(DomainError):
     """The actor's role may not fire this transition."""
 
@@ -138,7 +141,7 @@ def apply_move(
     if not actor.strip():
         raise RequirementMissing("Geef aan wie deze stap zet (--by).")
     today = now.astimezone(AMSTERDAM).date()
-    row = uow.conn.execute(_READ, {"b_id": covenant_id}).one()
+    row = read_head(uow, covenant_id)
     if expected_version is not None and expected_version != row.version:
         raise ConcurrentUpdate(
             f"{row.slug} is intussen gewijzigd (versie {row.version}, jij had versie "
@@ -155,43 +158,95 @@ def apply_move(
             f"({row.stage_since.isoformat()}); een stap kan niet eerder gebeuren."
         )
     dest = definition.fire(row.stage, tr.trigger)
-    recorded_at = now.astimezone(UTC)
-    seq = row.last_seq + 1
+    seq, digest = append_to_chain(
+        uow,
+        covenant_id,
+        row,
+        to_stage=dest,
+        since=on,
+        trigger=tr.trigger,
+        actor=actor,
+        reason=reason,
+        occurred_on=on,
+        now=now,
+        definition_version=definition.version,
+    )
+    close_targets(uow, definition, covenant_id, dest, on)
+    return MoveResult(row.slug, row.stage, dest, tr.trigger, seq, row.version + 1, on, digest)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A covenant's current stage, version and chain head, as one move reads them."""
+
+    slug: str
+    stage: str
+    stage_since: date
+    version: int
+    last_seq: int
+    head_hash: str
+
+
+def read_head(uow: UnitOfWork, covenant_id: int) -> Head:
+    return Head(*uow.conn.execute(_READ, {"b_id": covenant_id}).one())
+
+
+def append_to_chain(
+    uow: UnitOfWork,
+    covenant_id: int,
+    head: Head,
+    *,
+    to_stage: str,
+    since: date,
+    trigger: str,
+    actor: str,
+    reason: str,
+    occurred_on: date,
+    now: datetime,
+    definition_version: str,
+    corrects_seq: int | None = None,
+) -> tuple[int, str]:
+    """Append one history row after `head` and move the covenant's head; returns (seq, hash).
+
+    The covenant's UPDATE is guarded by the version read in `head`: if another transaction
+    appended first it matches nothing, and this one is refused before anything is written.
+    """
+    seq = head.last_seq + 1
     entry = ChainEntry(
         covenant_id,
         seq,
-        row.stage,
-        dest,
-        tr.trigger,
+        head.stage if corrects_seq is None else to_stage,
+        to_stage,
+        trigger,
         actor,
         reason,
-        on,
-        recorded_at,
-        definition.version,
-        row.head_hash,
+        occurred_on,
+        now.astimezone(UTC),
+        definition_version,
+        head.head_hash,
+        corrects_seq,
     )
     digest = entry_hash(entry)
     written = uow.conn.execute(
         _WRITE,
         {
             "b_id": covenant_id,
-            "b_version": row.version,
-            "b_stage": dest,
-            "b_since": on,
-            "b_new_version": row.version + 1,
+            "b_version": head.version,
+            "b_stage": to_stage,
+            "b_since": since,
+            "b_new_version": head.version + 1,
             "b_seq": seq,
             "b_hash": digest,
-            "b_defversion": definition.version,
+            "b_defversion": definition_version,
         },
     )
     if written.rowcount != 1:
         raise ConcurrentUpdate(
-            f"{row.slug} is zojuist door iemand anders verplaatst; jouw stap is niet "
+            f"{head.slug} is zojuist door iemand anders verplaatst; jouw stap is niet "
             "opgeslagen. Bekijk de nieuwe stand en probeer het opnieuw."
         )
     uow.conn.execute(_APPEND, {**asdict(entry), "hash": digest})
-    close_targets(uow, definition, covenant_id, dest, on)
-    return MoveResult(row.slug, row.stage, dest, tr.trigger, seq, row.version + 1, on, digest)
+    return seq, digest
 
 
 def close_targets(
@@ -233,6 +288,13 @@ def _check_requirements(
         raise RequirementMissing(
             f"'{tr.label.nl}' vraagt om de datum waarop het gebeurde (--on JJJJ-MM-DD)."
         )
+    if needs.min_signatures:
+        signed = uow.conn.execute(_SIGNATURES, {"b_id": covenant_id}).scalar_one()
+        if signed < needs.min_signatures:
+            raise RequirementMissing(
+                f"'{tr.label.nl}' vraagt om minstens {needs.min_signatures} ondertekenaars; "
+                f"voor {slug} zijn er {signed} vastgelegd (imvo sign)."
+            )
     if needs.min_parties:
         count = uow.conn.execute(_PARTIES, {"b_id": covenant_id}).scalar_one()
         if count < needs.min_parties:

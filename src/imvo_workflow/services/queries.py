@@ -59,6 +59,7 @@ class HistoryEntry:
     occurred_on: date
     recorded_at: datetime
     hash: str
+    corrects_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ def history(*, uow: UnitOfWork, covenant_id: int) -> list[HistoryEntry]:
             tr.c.occurred_on,
             tr.c.recorded_at,
             tr.c.hash,
+            tr.c.corrects_seq,
         )
         .where(tr.c.covenant_id == covenant_id)
         .order_by(tr.c.seq)

@@ -1,0 +1,260 @@
+"""Deadline scan over N targets with ~1,000 due: `services.alerts.scan()` against a hand-written floor.
+
+Workload: a scratch database (migrations only) with N targets whose deadlines are spread over
+1990-2049 except the months around the scan moment, among them DUE open targets whose deadline
+was yesterday, stated after their reminder days, so each has exactly one event due: its "due"
+alert at 09:00 today. The watermark in scheduler_state is the scan moment minus one hour, the
+steady state of a scheduler that scanned recently. No subscriptions exist, so the scan queues
+no deliveries (it still runs its join to find none). Every run starts from the same state:
+the alerts are deleted and the watermark reset between runs, outside the clock; engine and
+floor runs alternate and the best of --rounds counts, because the machine is noisy.
+
+The floor, same database, same run, bare driver (sqlite3 / psycopg 3), one transaction:
+    SELECT id, deadline, reference_date, closed_on, covenant_id FROM target
+     WHERE deadline BETWEEN lo AND hi AND (status = 'open' OR closed_on >= lo)
+with the scan's own window bounds (computed before the clock starts; ix_target_deadline serves
+it), then in Python one "due" alert row for each candidate whose deadline has passed (the only
+events this workload makes due), INSERT INTO alert ... ON CONFLICT (key) DO NOTHING of those
+rows with executemany, COMMIT. It reads no watermark, runs no alert rules, looks for no
+subscriptions and writes no watermark. Engine and floor must write identical alert rows.
+
+Budgets (DESIGN.md, "Performance"): the engine within 1.5x of the floor at N targets, and the
+engine at N targets at most 1.3x slower than at N/10 with the same due set: the indexed window
+keeps a scan's cost independent of the table's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, delete, insert, text
+
+from _common import (  # first: it keeps the bench folder from shadowing `transitions`
+    NOW,
+    STAGES,
+    add_covenants,
+    bare_connection,
+    default_postgres_url,
+    scratch_postgres,
+    scratch_sqlite,
+    sqlite_stamp,
+    verdict,
+)
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork, make_engine
+from imvo_workflow.domain.alerts import AlertPolicy, scan_window
+from imvo_workflow.domain.definition import load_definition
+from imvo_workflow.services.alerts import WATERMARK, policy_from, scan
+from imvo_workflow.settings import AMSTERDAM
+
+RATIO_BUDGET, SCALE_BUDGET = 1.5, 1.3
+TODAY = NOW.date()
+DUE_DEADLINE, STATED = TODAY - timedelta(days=1), TODAY - timedelta(days=4)
+FIRST, LAST, GAP = date(1990, 1, 1), date(2049, 12, 31), 120  # background avoids TODAY +- GAP
+COLUMNS = (
+    "covenant_id, stage, milestone, description, phrase, reference_date, period_start,"
+    " deadline, status, closed_on, created_at"
+)
+CANDIDATES = (
+    "SELECT id, deadline, reference_date, closed_on, covenant_id FROM target"
+    " WHERE deadline BETWEEN {m} AND {m} AND (status = 'open' OR closed_on >= {m})"
+)
+ALERT = (
+    "INSERT INTO alert (key, kind, target_id, covenant_id, user_id, days, deadline, fire_at,"
+    " raised_at, lines) VALUES ({m}, 'due', {m}, {m}, NULL, 0, {m}, {m}, {m}, '[]')"
+    " ON CONFLICT (key) DO NOTHING"
+)
+
+
+def target_rows(
+    rng: random.Random, count: int, due: int, covenants: list[int], sqlite: bool
+) -> Iterator[tuple[Any, ...]]:
+    """`count` targets as plain tuples for executemany/COPY; `due` of them at random places."""
+    skip = (TODAY - timedelta(days=GAP) - FIRST).days
+    days = [(FIRST + timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)]
+    span = len(days) - 2 * GAP
+    suffix = " 00:00:00.000000" if sqlite else " 00:00:00+00"
+    due_at = set(rng.sample(range(count), due))
+    for i in range(count):
+        cov = covenants[i % len(covenants)]
+        if i in due_at:
+            stated = STATED.isoformat()
+            yield (cov, "ondertekend", None, "", "gisteren", stated, stated,
+                   DUE_DEADLINE.isoformat(), "open", None, stated + suffix)  # fmt: skip
+            continue
+        day = rng.randrange(span)
+        day += 2 * GAP if day >= skip else 0
+        stated = days[max(day - 365, 0)]
+        status = ("open", "open", "open", "met", "cancelled")[i % 5]
+        closed = None if status == "open" else days[max(day - 10, 0)]
+        yield (cov, "ondertekend", None, "", "binnen een jaar", stated, stated, days[day],
+               status, closed, stated + suffix)  # fmt: skip
+
+
+def fill(conn: Any, rows: Iterator[tuple[Any, ...]]) -> float:
+    """Bulk insert (executemany in chunks on SQLite, COPY on PostgreSQL), ANALYZE; seconds."""
+    start = time.perf_counter()
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute("PRAGMA cache_size=-262144")  # 256 MB: index pages stay in memory
+        conn.execute("BEGIN IMMEDIATE")
+        sql = f"INSERT INTO target ({COLUMNS}) VALUES ({', '.join('?' * 11)})"
+        while chunk := [row for _, row in zip(range(50_000), rows, strict=False)]:
+            conn.executemany(sql, chunk)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+    else:
+        with conn.cursor() as cur, cur.copy(f"COPY target ({COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE target")  # as autovacuum would have it after a bulk load
+        conn.autocommit = False
+    return time.perf_counter() - start
+
+
+def reset(engine: Engine, conn: Any) -> None:
+    """Back to the steady state: no alerts, the watermark an hour before the scan moment."""
+    with engine.begin() as db:
+        db.execute(delete(t.delivery))
+        db.execute(delete(t.alert))
+        db.execute(delete(t.scheduler_state))
+        db.execute(insert(t.scheduler_state).values(name=WATERMARK, value=NOW - timedelta(hours=1)))
+    if not isinstance(conn, sqlite3.Connection):
+        conn.autocommit = True
+        conn.execute("VACUUM alert")  # dead index entries would slow the next side's inserts
+        conn.autocommit = False
+
+
+def run_floor(conn: Any, bounds: tuple[Any, Any]) -> float:
+    sqlite = isinstance(conn, sqlite3.Connection)
+    mark = "?" if sqlite else "%s"
+    select_sql, insert_sql = CANDIDATES.format(m=mark), ALERT.format(m=mark)
+    lo, hi = (d.isoformat() for d in bounds) if sqlite else bounds
+    stamp: Callable[[datetime], Any] = sqlite_stamp if sqlite else lambda m: m.astimezone(UTC)
+    raised, at = stamp(NOW), clock_time(9)
+    cur = conn.cursor()
+    start = time.perf_counter()
+    if sqlite:
+        cur.execute("BEGIN IMMEDIATE")
+    cur.execute(select_sql, (lo, hi, lo))
+    rows = []
+    for tid, deadline, _stated, _closed, cov in cur.fetchall():
+        day = date.fromisoformat(deadline) if sqlite else deadline
+        if day < TODAY:
+            fire = stamp(datetime.combine(day + timedelta(days=1), at, AMSTERDAM))
+            rows.append((f"t{tid}/due/0/{day.isoformat()}", tid, cov, deadline, fire, raised))
+    cur.executemany(insert_sql, rows)
+    cur.execute("COMMIT") if sqlite else conn.commit()
+    return time.perf_counter() - start
+
+
+def run_engine(uow: UnitOfWork, policy: AlertPolicy, due: int) -> float:
+    start = time.perf_counter()
+    result = scan(uow=uow, policy=policy, now=NOW)
+    elapsed = time.perf_counter() - start
+    if result.raised != due or result.candidates != due:
+        raise RuntimeError(f"engine: {result}, expected {due} candidates and alerts")
+    return elapsed
+
+
+def alerts(engine: Engine) -> list[tuple[Any, ...]]:
+    query = text(
+        "SELECT key, kind, target_id, covenant_id, user_id, days, deadline, fire_at, raised_at,"
+        " lines FROM alert ORDER BY key"
+    )
+    with engine.connect() as db:
+        return [tuple(row) for row in db.execute(query)]
+
+
+def measure(url: str, policy: AlertPolicy, args: argparse.Namespace, due: int) -> dict[str, float]:
+    """Best seconds per side: engine and floor at --targets, engine at --targets / 10."""
+    engine, conn = make_engine(url), bare_connection(url)
+    uow, rng, best = UnitOfWork(engine), random.Random(20161101), {}
+    sqlite = isinstance(conn, sqlite3.Connection)
+    covenants = add_covenants(conn, sectors=8, covenants=400)
+    small = args.targets // 10
+    lo, _ = scan_window(policy, (NOW - timedelta(hours=1)).astimezone(AMSTERDAM).date())
+    bounds = (lo, scan_window(policy, TODAY)[1] + timedelta(days=2))  # as scan() widens it
+    try:
+        # N/10 targets with the due ones among them first, then grow the same table to N.
+        steps = ((small, small, due, ("engine",)), (args.targets, args.targets - small, 0, ("engine", "floor")))
+        for size, added, count, sides in steps:
+            rows = target_rows(rng, added, count, covenants, sqlite)
+            best["fill"] = best.get("fill", 0.0) + fill(conn, rows)
+            runs: dict[str, Callable[[], float]] = {
+                "engine": lambda: run_engine(uow, policy, due),
+                "floor": lambda: run_floor(conn, bounds),
+            }
+            seen = {}
+            for name in sides:  # warm up; both sides must write the same rows
+                reset(engine, conn)
+                runs[name]()
+                seen[name] = alerts(engine)
+            if len(seen) == 2 and seen["engine"] != seen["floor"]:
+                raise RuntimeError("the floor did not write the same alert rows as the engine")
+            for rnd in range(args.rounds):
+                for name in sorted(sides, reverse=bool(rnd % 2)):
+                    reset(engine, conn)
+                    key = f"{name}_{size}"
+                    best[key] = min(best.get(key, float("inf")), runs[name]())
+    finally:
+        uow.close()
+        conn.close()
+        engine.dispose()
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--targets", type=int, default=1_000_000, help="targets in the table")
+    parser.add_argument("--due", type=int, default=1000, help="targets with an event due now")
+    parser.add_argument("--rounds", type=int, default=5, help="best of K alternating runs")
+    parser.add_argument("--postgres-url", default=default_postgres_url())
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args(argv)
+    policy = policy_from(load_definition(STAGES).reminders)
+    passed: list[str] = []
+    missed: list[str] = []
+    for db in ("sqlite", "postgresql"):
+        if db == "postgresql" and args.skip_postgres:
+            continue
+        try:
+            scratch = scratch_sqlite() if db == "sqlite" else scratch_postgres(args.postgres_url)
+            with scratch as url:
+                best = measure(url, policy, args, args.due)
+        except psycopg.OperationalError as exc:
+            missed.append(
+                f"PostgreSQL at {args.postgres_url} failed ({str(exc).splitlines()[0]}); see --skip-postgres"
+            )
+            continue
+        big, small = args.targets, args.targets // 10
+        engine_ms, floor_ms = best[f"engine_{big}"] * 1e3, best[f"floor_{big}"] * 1e3
+        small_ms = best[f"engine_{small}"] * 1e3
+        print(f"deadline_scan_fill_{db}: {best['fill']:.1f} s for {big} targets")
+        print(
+            f"deadline_scan_ms_{db}: {engine_ms:.1f} (engine) vs {floor_ms:.1f} (floor),"
+            f" {big} targets, {args.due} due"
+        )
+        print(f"deadline_scan_ms_small_{db}: {small_ms:.1f} (engine, {small} targets)")
+        for name, ratio, budget in (
+            (f"deadline_scan_vs_indexed_query_{db}", engine_ms / floor_ms, RATIO_BUDGET),
+            (f"deadline_scan_1m_vs_100k_{db}", engine_ms / small_ms, SCALE_BUDGET),
+        ):
+            print(f"{name}: {ratio:.2f} (budget: <= {budget})")
+            ok = ratio <= budget
+            (passed if ok else missed).append(f"{name} {ratio:.2f} {'<=' if ok else '>'} {budget}")
+    return verdict(passed, missed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

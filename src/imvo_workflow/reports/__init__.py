@@ -1,0 +1,1 @@
+"""Reports: the progress report for any date, its summary and timeline picture."""

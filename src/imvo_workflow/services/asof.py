@@ -1,0 +1,195 @@
+"""Where did every covenant stand on day D, and what did we know on day D.
+
+Two clocks are kept on every history row: `occurred_on` (when it happened in the world) and
+`recorded_at` (when it was entered). "As of D" replays the rows that happened by D, using all
+we know now, corrections included; "known at D" replays only the rows entered by the end of
+D, as the database would have answered that day. Targets are treated the same way through
+their change history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.services.queries import StatusRow, TargetView, aware
+from imvo_workflow.settings import AMSTERDAM
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One effective move: a history row with its latest correction applied."""
+
+    covenant_id: int
+    seq: int
+    from_stage: str | None
+    to_stage: str
+    occurred_on: date
+    recorded_at: datetime
+    actor: str
+    reason: str
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), AMSTERDAM).astimezone(UTC)
+
+
+def effective_steps(rows: Iterable[Any], known_by: datetime | None = None) -> dict[int, list[Step]]:
+    """History rows per covenant, corrections applied, ordered by seq (pure)."""
+    moves: dict[int, dict[int, Step]] = defaultdict(dict)
+    for r in rows:
+        recorded = aware(r.recorded_at)
+        if known_by is not None and recorded >= known_by:
+            continue
+        if r.corrects_seq is None:
+            moves[r.covenant_id][r.seq] = Step(
+                r.covenant_id,
+                r.seq,
+                r.from_stage,
+                r.to_stage,
+                r.occurred_on,
+                recorded,
+                r.actor,
+                r.reason,
+            )
+        elif (fixed := moves[r.covenant_id].get(r.corrects_seq)) is not None:
+            moves[r.covenant_id][r.corrects_seq] = Step(
+                fixed.covenant_id,
+                fixed.seq,
+                fixed.from_stage,
+                fixed.to_stage,
+                r.occurred_on,
+                fixed.recorded_at,
+                fixed.actor,
+                r.reason or fixed.reason,
+            )
+    return {cid: [steps[s] for s in sorted(steps)] for cid, steps in moves.items()}
+
+
+def history_rows(uow: UnitOfWork) -> list[Any]:
+    tr = t.transition
+    return list(
+        uow.conn.execute(
+            select(
+                tr.c.covenant_id,
+                tr.c.seq,
+                tr.c.from_stage,
+                tr.c.to_stage,
+                tr.c.occurred_on,
+                tr.c.recorded_at,
+                tr.c.actor,
+                tr.c.reason,
+                tr.c.corrects_seq,
+            ).order_by(tr.c.covenant_id, tr.c.seq)
+        )
+    )
+
+
+def stage_on(steps: list[Step], day: date) -> Step | None:
+    """The step in force on `day`: the last one that happened by then."""
+    current = None
+    for step in steps:
+        if step.occurred_on <= day:
+            current = step
+    return current
+
+
+def targets_on(
+    uow: UnitOfWork, day: date, known_by: datetime | None
+) -> dict[int, list[TargetView]]:
+    """Each covenant's targets as they stood on `day`, from their change history."""
+    tg, ch = t.target, t.target_change
+    rows = uow.conn.execute(
+        select(
+            tg.c.id,
+            tg.c.covenant_id,
+            tg.c.stage,
+            tg.c.milestone,
+            tg.c.description,
+            tg.c.status,
+            tg.c.closed_on,
+            ch.c.new_phrase,
+            ch.c.new_period_start,
+            ch.c.new_deadline,
+            ch.c.reference_date,
+            ch.c.changed_at,
+        )
+        .join(ch, ch.c.target_id == tg.c.id)
+        .order_by(tg.c.id, ch.c.changed_at, ch.c.id)
+    )
+    latest: dict[int, Any] = {}
+    for r in rows:
+        stated = aware(r.changed_at) < known_by if known_by is not None else r.reference_date <= day
+        if stated:
+            latest[r.id] = r
+    found: dict[int, list[TargetView]] = defaultdict(list)
+    for r in latest.values():
+        closed = r.closed_on if r.closed_on is not None and r.closed_on <= day else None
+        status = ("met" if r.status == "met" else "cancelled") if closed else "open"
+        found[r.covenant_id].append(
+            TargetView(
+                id=r.id,
+                stage=r.stage,
+                milestone=r.milestone,
+                description=r.description,
+                phrase=r.new_phrase,
+                reference_date=r.reference_date,
+                period_start=r.new_period_start,
+                deadline=r.new_deadline,
+                status=status,
+                closed_on=closed,
+                overdue=status == "open" and r.new_deadline < day,
+            )
+        )
+    for views in found.values():
+        views.sort(key=lambda v: (v.deadline, v.id))
+    return found
+
+
+def status_on(*, uow: UnitOfWork, day: date, known_at: bool = False) -> list[StatusRow]:
+    """Every covenant that existed on `day`, in the stage it was in then."""
+    known_by = end_of_day(day) if known_at else None
+    steps = effective_steps(history_rows(uow), known_by)
+    targets = targets_on(uow, day, known_by)
+    c, s, p = t.covenant, t.sector, t.covenant.alias("parent")
+    rows = uow.conn.execute(
+        select(
+            c.c.id,
+            c.c.slug,
+            c.c.title,
+            s.c.name.label("sector"),
+            s.c.group,
+            p.c.slug.label("parent"),
+        )
+        .join(s, s.c.id == c.c.sector_id)
+        .outerjoin(p, p.c.id == c.c.parent_id)
+        .order_by(c.c.position, c.c.id)
+    )
+    found = []
+    for r in rows:
+        step = stage_on(steps.get(r.id, []), day)
+        if step is None:
+            continue
+        upcoming = next((v for v in targets.get(r.id, []) if v.status == "open"), None)
+        found.append(
+            StatusRow(
+                slug=r.slug,
+                title=r.title,
+                sector=r.sector,
+                group=r.group,
+                parent=r.parent,
+                stage=step.to_stage,
+                since=step.occurred_on,
+                version=step.seq,
+                next_target=upcoming,
+                overdue=upcoming is not None and upcoming.overdue,
+            )
+        )
+    return found

@@ -1,0 +1,314 @@
+"""Proving the history: verify every chain, write checkpoints, record corrections.
+
+Each history row's hash covers its content and the previous row's hash, so changing a field,
+deleting or inserting a row, or swapping two rows breaks the chain at a row `verify` can
+name. Deleting a chain's tail leaves a shorter, valid chain: the covenant row's head and the
+checkpoints (digests over every chain head, kept in the database and outside it) catch that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
+from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
+from imvo_workflow.services.alerts import queue_deliveries, recipient
+from imvo_workflow.services.moves import append_to_chain, read_head
+
+CORRECTION_TRIGGER = "correctie"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    covenant: str
+    seq: int | None
+    message: str
+
+
+@dataclass
+class VerifyResult:
+    covenants: int = 0
+    rows: int = 0
+    checkpoints: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _stream(uow: UnitOfWork, query: Any) -> Iterator[Any]:
+    """Rows in batches from a server-side cursor: memory does not grow with the table."""
+    yield from uow.conn.execution_options(yield_per=2000).execute(query)
+
+
+def verify(*, uow: UnitOfWork, checkpoint_file: Path | None = None) -> VerifyResult:
+    """Check every covenant's chain and the checkpoints; name the first broken row of each."""
+    result = VerifyResult()
+    c, tr = t.covenant, t.transition
+    with uow:
+        heads = {
+            r.id: r for r in uow.conn.execute(select(c.c.id, c.c.slug, c.c.last_seq, c.c.head_hash))
+        }
+        ends: dict[int, tuple[int, str]] = {}
+        broken: set[int] = set()
+        state: tuple[int, int, str] | None = None  # (covenant, expected seq, previous hash)
+        for row in _stream(uow, select(tr).order_by(tr.c.covenant_id, tr.c.seq)):
+            result.rows += 1
+            if row.covenant_id in broken:
+                continue
+            if state is None or state[0] != row.covenant_id:
+                state = (row.covenant_id, 1, GENESIS)
+            _, expected, previous = state
+            slug = (
+                heads[row.covenant_id].slug if row.covenant_id in heads else f"#{row.covenant_id}"
+            )
+            problem = _row_problem(row, expected, previous)
+            if problem:
+                result.problems.append(Problem(slug, row.seq, problem))
+                broken.add(row.covenant_id)
+                continue
+            state = (row.covenant_id, expected + 1, row.hash)
+            ends[row.covenant_id] = (row.seq, row.hash)
+        for covenant_id, head in heads.items():
+            result.covenants += 1
+            if covenant_id in broken:
+                continue
+            seq, digest = ends.get(covenant_id, (0, ""))
+            if (seq, digest) != (head.last_seq, head.head_hash):
+                result.problems.append(
+                    Problem(
+                        head.slug,
+                        seq + 1 if seq < head.last_seq else seq,
+                        f"de geschiedenis eindigt bij rij {seq}, maar het convenant verwijst naar "
+                        f"rij {head.last_seq}: rijen aan het eind ontbreken of zijn gewijzigd",
+                    )
+                )
+                broken.add(covenant_id)
+        checkpoints = [
+            (r.created_at, r.heads, r.digest)
+            for r in uow.conn.execute(select(t.audit_checkpoint).order_by(t.audit_checkpoint.c.id))
+        ]
+        if checkpoint_file is not None:
+            checkpoints += _read_checkpoint_file(checkpoint_file)
+        for created_at, cp_heads, digest in checkpoints:
+            result.checkpoints += 1
+            _check_checkpoint(uow, heads, broken, created_at, cp_heads, digest, result)
+    return result
+
+
+def _row_problem(row: Any, expected: int, previous: str) -> str | None:
+    if row.seq != expected:
+        return f"rij {expected} ontbreekt (volgende rij is {row.seq}): een rij is verwijderd"
+    if row.prev_hash != previous:
+        return "verwijst niet naar de vorige rij: een rij is ingevoegd, verwijderd of verwisseld"
+    fields = {name: getattr(row, name) for name in ChainEntry.__dataclass_fields__}
+    if entry_hash(ChainEntry(**fields)) != row.hash:
+        return "de inhoud van deze rij is gewijzigd (hash klopt niet)"
+    return None
+
+
+def _check_checkpoint(
+    uow: UnitOfWork,
+    heads: dict[int, Any],
+    broken: set[int],
+    created_at: Any,
+    cp_heads: dict[str, list[Any]],
+    digest: str,
+    result: VerifyResult,
+) -> None:
+    if heads_digest(cp_heads) != digest:
+        result.problems.append(
+            Problem("checkpoint", None, f"checkpoint van {created_at} is gewijzigd")
+        )
+        return
+    tr = t.transition
+    for key, (seq, head_hash) in cp_heads.items():
+        covenant_id = int(key)
+        if covenant_id in broken:
+            continue
+        slug = heads[covenant_id].slug if covenant_id in heads else f"#{covenant_id}"
+        found = uow.conn.execute(
+            select(tr.c.hash).where(tr.c.covenant_id == covenant_id, tr.c.seq == seq)
+        ).scalar()
+        if found != head_hash:
+            result.problems.append(
+                Problem(
+                    slug,
+                    int(seq),
+                    f"rij {seq} stond in de checkpoint van {created_at} maar "
+                    "ontbreekt of is gewijzigd",
+                )
+            )
+            broken.add(covenant_id)
+
+
+def heads_digest(heads: dict[str, list[Any]]) -> str:
+    canonical = json.dumps(sorted((k, v) for k, v in heads.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _read_checkpoint_file(path: Path) -> list[tuple[Any, dict[str, list[Any]], str]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InvalidInput(f"Kan het checkpointbestand {path} niet lezen: {exc.strerror}") from exc
+    found = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            found.append((item["created_at"], item["heads"], item["digest"]))
+        except (ValueError, KeyError) as exc:
+            raise InvalidInput(f"{path}:{number}: geen geldige checkpointregel") from exc
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    id: int
+    created_at: datetime
+    covenants: int
+    rows: int
+    digest: str
+
+
+def checkpoint(*, uow: UnitOfWork, now: datetime, file: Path | None = None) -> Checkpoint:
+    """Record a digest over every chain head; also append it to `file` and to auditors' channels."""
+    tr = t.transition
+    with uow:
+        last = (
+            select(tr.c.covenant_id, func.max(tr.c.seq).label("seq"))
+            .group_by(tr.c.covenant_id)
+            .subquery()
+        )
+        heads = {
+            str(r.covenant_id): [r.seq, r.hash]
+            for r in uow.conn.execute(
+                select(tr.c.covenant_id, tr.c.seq, tr.c.hash).join(
+                    last, (last.c.covenant_id == tr.c.covenant_id) & (last.c.seq == tr.c.seq)
+                )
+            )
+        }
+        rows = uow.conn.execute(select(func.count()).select_from(tr)).scalar_one()
+        digest = heads_digest(heads)
+        moment = now.astimezone(UTC)
+        cp_id = uow.conn.execute(
+            insert(t.audit_checkpoint).returning(t.audit_checkpoint.c.id),
+            {
+                "created_at": moment,
+                "covenants": len(heads),
+                "rows": rows,
+                "heads": heads,
+                "digest": digest,
+            },
+        ).scalar_one()
+        _notify_auditors(uow, cp_id, digest, len(heads), rows, moment)
+        uow.commit()
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with file.open("a", encoding="utf-8") as out:
+            out.write(
+                json.dumps({"created_at": moment.isoformat(), "heads": heads, "digest": digest})
+                + "\n"
+            )
+    return Checkpoint(int(cp_id), moment, len(heads), rows, digest)
+
+
+def _notify_auditors(
+    uow: UnitOfWork, cp_id: int, digest: str, covenants: int, rows: int, now: datetime
+) -> None:
+    """Send the digest out of the database: an alert for every subscribed viewer (auditor)."""
+    u, sub = t.user, t.subscription
+    routes = {
+        (r.channel, recipient(r.channel, r.address, r.name, r.email))
+        for r in uow.conn.execute(
+            select(sub.c.channel, sub.c.address, u.c.name, u.c.email)
+            .join(u, u.c.id == sub.c.user_id)
+            .where(u.c.role == "viewer", sub.c.channel != "log")
+        )
+    }
+    if not routes:
+        return
+    alert_id = uow.conn.execute(
+        insert(t.alert).returning(t.alert.c.id),
+        {
+            "key": f"checkpoint/{cp_id}",
+            "kind": "checkpoint",
+            "target_id": None,
+            "covenant_id": None,
+            "user_id": None,
+            "days": 0,
+            "deadline": None,
+            "fire_at": now,
+            "raised_at": now,
+            "lines": [
+                f"Checkpoint {cp_id}: {covenants} convenanten, {rows} rijen",
+                f"digest {digest}",
+            ],
+        },
+    ).scalar_one()
+    queue_deliveries(uow, [(alert_id, ch, to) for ch, to in sorted(routes)], now)
+
+
+def correct(
+    *,
+    uow: UnitOfWork,
+    covenant_id: int,
+    seq: int,
+    actor: str,
+    reason: str,
+    occurred_on: date | None = None,
+    now: datetime,
+) -> int:
+    """Append a correction of row `seq` (its date and/or reason); returns the new row's seq."""
+    if not reason.strip():
+        raise RequirementMissing("Een correctie vraagt om een reden (--reason).")
+    tr = t.transition
+    with uow:
+        head = read_head(uow, covenant_id)
+        original = uow.conn.execute(
+            select(tr).where(tr.c.covenant_id == covenant_id, tr.c.seq == seq)
+        ).first()
+        if original is None or original.corrects_seq is not None:
+            raise NotFound("geschiedenisrij", f"{head.slug} #{seq}")
+        on = occurred_on or original.occurred_on
+        later = uow.conn.execute(
+            select(func.max(tr.c.occurred_on)).where(
+                tr.c.covenant_id == covenant_id, tr.c.seq > seq, tr.c.corrects_seq.is_(None)
+            )
+        ).scalar()
+        if later is not None and on > later:
+            raise InvalidInput(f"De datum {on} ligt na een latere stap ({later}); dat kan niet.")
+        last_move = uow.conn.execute(
+            select(func.max(tr.c.seq)).where(
+                tr.c.covenant_id == covenant_id, tr.c.corrects_seq.is_(None)
+            )
+        ).scalar_one()
+        new_seq, _ = append_to_chain(
+            uow,
+            covenant_id,
+            head,
+            to_stage=head.stage,
+            since=on if seq == last_move else head.stage_since,
+            trigger=CORRECTION_TRIGGER,
+            actor=actor,
+            reason=reason,
+            occurred_on=on,
+            now=now,
+            definition_version=original.definition_version,
+            corrects_seq=seq,
+        )
+        uow.commit()
+    return new_seq
