@@ -64,8 +64,8 @@ WRITE = (
 )
 APPEND = (
     "INSERT INTO transition (covenant_id, seq, from_stage, to_stage, trigger, actor, reason,"
-    " occurred_on, recorded_at, definition_version, prev_hash, hash)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " occurred_on, recorded_at, definition_version, prev_hash, hash, corrects_seq)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The cycle never reaches a terminal stage, so no target becomes unreachable on the way.
 CLOSE = (
@@ -117,7 +117,7 @@ def open_floor(url: str) -> Floor:
 def run_floor(floor: Floor, plan: list[Step], version: str) -> list[int]:
     cur, clock, times = floor.conn.cursor(), time.perf_counter_ns, []
     read, write, append, close = (s.replace("?", floor.mark) for s in (READ, WRITE, APPEND, CLOSE))
-    begin, on, recorded = floor.begin, floor.on, floor.recorded
+    begin, on, same = floor.begin, floor.on, (ACTOR, REASON, floor.on, floor.recorded, version)
     commit: Callable[[], object] = (lambda: cur.execute("COMMIT")) if begin else floor.conn.commit
     for cid, dest, trigger, cancels in plan:
         start = clock()
@@ -129,8 +129,7 @@ def run_floor(floor: Floor, plan: list[Step], version: str) -> list[int]:
         cur.execute(write, (dest, on, old + 1, seq, HASH, version, cid, old))
         if cur.rowcount != 1:
             raise RuntimeError(f"floor: covenant {cid} changed under us")
-        values = (cid, seq, stage, dest, trigger, ACTOR, REASON, on, recorded, version, head, HASH)
-        cur.execute(append, values)
+        cur.execute(append, (cid, seq, stage, dest, trigger, *same, head, HASH, None))
         cur.execute(close, (dest, on, cid, dest, cancels))
         commit()
         times.append(clock() - start)
@@ -183,7 +182,7 @@ def fingerprint(engine: Engine, ids: list[int]) -> Counter[tuple[Any, ...]]:
         "SELECT 'c', stage, stage_since, version, last_seq, definition_version FROM covenant"
         f" WHERE id IN ({where})",
         "SELECT 'h', seq, from_stage, to_stage, trigger, actor, reason, occurred_on, recorded_at,"
-        f" definition_version FROM transition WHERE covenant_id IN ({where})",
+        f" definition_version, corrects_seq FROM transition WHERE covenant_id IN ({where})",
         f"SELECT 't', stage, status, closed_on FROM target WHERE covenant_id IN ({where})",
     )
     with engine.connect() as conn:

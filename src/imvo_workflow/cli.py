@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, ProgrammingError
 
-from imvo_workflow import cli_alerts, cli_audit  # noqa: F401  (they register their commands)
+from imvo_workflow import cli_alerts, cli_audit, cli_serve  # noqa: F401  (they register their commands)
 from imvo_workflow.cli_common import (
     JsonFlag,
     app_from_env,

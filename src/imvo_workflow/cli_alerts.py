@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.table import Table
 from imvo_workflow.cli_common import JsonFlag, app_from_env, cli, dump_json, iso_date, out
 from imvo_workflow.services import alert_queries, lookup, queries, users
 from imvo_workflow.services.alerts import acknowledge
+from imvo_workflow.services.auth import hash_password
 from imvo_workflow.services.targets import set_target
 
 targets_cli = typer.Typer(help="Doelen: wat moet wanneer gehaald zijn.", no_args_is_help=True)
@@ -169,10 +171,21 @@ def users_add(
     ] = "coordinator",
     email: Annotated[str | None, typer.Option("--email")] = None,
 ) -> None:
-    """Voeg een gebruiker toe."""
+    """Voeg een gebruiker toe; het wachtwoord wordt gegenereerd en één keer getoond."""
     app = app_from_env()
-    users.add_user(uow=app.uow(), name=name, role=role, email=email, now=app.now())
-    out.print(f"[green]✓[/] gebruiker {name} ({role})")
+    password = secrets.token_urlsafe(12)
+    users.add_user(
+        uow=app.uow(),
+        name=name,
+        role=role,
+        email=email,
+        password_hash=hash_password(password),
+        now=app.now(),
+    )
+    out.print(
+        f"[green]✓[/] gebruiker {name} ({role}), wachtwoord: [bold]{password}[/] (wordt maar één keer getoond)",
+        highlight=False,
+    )
 
 
 @users_cli.command("subscribe")

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     #: Public address of the web app, for links in alerts ("" leaves links out).
     base_url: str = ""
 
+    #: Web: the key that signs session cookies (all web processes must share it). Unset: a
+    #: key is generated once and kept in var/secret_key.
+    secret_key: str | None = None
+    #: Send the session cookie only over HTTPS (set in production behind TLS).
+    secure_cookies: bool = False
+
     #: Scheduler: how often to scan for due alerts and to drain the outbox.
     scan_interval_seconds: float = 60.0
     drain_interval_seconds: float = 5.0

@@ -484,3 +484,28 @@ def test_unknown_channel_is_recorded_as_a_failure(app: App) -> None:
     assert fax.last_error == "onbekend kanaal 'fax'"
     assert utc(fax.next_attempt_at) == now + timedelta(seconds=30)
     assert rows[("log", "x")].status == "sent"
+
+
+# -- regression: a claim that lapsed must not record over the claim that replaced it ------
+
+
+def test_stale_finish_after_lapsed_lease_does_not_undo_a_newer_success(app: App) -> None:
+    """A sender stalled past its lease (outbox.LEASE) reports late; the newer claim's send won.
+
+    Claim 1 lapses, claim 2 takes the row over and delivers. The stalled sender's late
+    failure must not put the row back to `pending` (which also makes claim 2's success a
+    no-op and sends the alert yet again).
+    """
+    _alert_with_log_deliveries(app, 1)
+    t0 = app.now()
+    backoff = Backoff(30, 3600)
+    [stale] = claim(uow=app.uow(), now=t0)
+    later = t0 + outbox.LEASE + timedelta(seconds=1)
+    [current] = claim(uow=app.uow(), now=later)
+    assert (stale.attempts, current.attempts) == (1, 2)
+
+    outbox.finish(uow=app.uow(), claimed=stale, error="timed out", now=later, backoff=backoff)
+    outbox.finish(uow=app.uow(), claimed=current, error=None, now=later, backoff=backoff)
+
+    [row] = delivery_rows(app)
+    assert (row.status, row.last_error) == ("sent", None)

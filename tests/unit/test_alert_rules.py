@@ -70,7 +70,7 @@ moments = st.datetimes(
     min_value=datetime(2013, 10, 1), max_value=datetime(2021, 6, 1), timezones=st.just(AMSTERDAM)
 )
 
-PROPERTY = settings(max_examples=150, deadline=None)
+PROPERTY = settings(max_examples=100, deadline=None)
 
 
 def keys(events: list[AlertEvent]) -> set[str]:
@@ -103,6 +103,16 @@ def test_an_alert_never_precedes_its_fire_time(
         if target.closed_on is None:
             expected = {ev.key for ev in events_for(target, policy) if ev.fire_at <= now}
             assert expected == {ev.key for ev in due if ev.target_id == target.id}
+
+
+@PROPERTY
+@given(targets=target_lists(), policy=policies, now=moments)
+def test_the_answer_does_not_depend_on_the_zone_now_is_written_in(
+    targets: list[TargetState], policy: AlertPolicy, now: datetime
+) -> None:
+    in_utc = now.astimezone(UTC)
+    assert keys(due_events(targets, policy, now)) == keys(due_events(targets, policy, in_utc))
+    assert next_fire_time(targets, policy, now) == next_fire_time(targets, policy, in_utc)
 
 
 @PROPERTY

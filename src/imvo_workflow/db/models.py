@@ -202,8 +202,26 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    #: Failed logins in a row; each one doubles the wait before the next try is heard.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    blocked_until: Mapped[datetime | None]
+    #: Secret in the URL of the user's personal calendar feed.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class Subscription(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -108,4 +108,36 @@ def deadlines(*, uow: UnitOfWork, today: date, within_days: int = 30) -> list[De
             overdue=r.deadline < today,
         )
         for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FollowedDeadline:
+    target_id: int
+    covenant: str
+    title: str
+    what: str
+    phrase: str
+    deadline: date
+
+
+def followed_deadlines(*, uow: UnitOfWork, user_id: int) -> list[FollowedDeadline]:
+    """Open deadlines of the sectors the user follows (all sectors if they follow none)."""
+    tg, c, s, sub = t.target, t.covenant, t.sector, t.subscription
+    followed = select(sub.c.sector_id).where(sub.c.user_id == user_id)
+    sectors = [row for row in uow.conn.execute(followed).scalars()]
+    query = (
+        select(tg.c.id, c.c.slug, c.c.title, tg.c.stage, tg.c.milestone, tg.c.phrase, tg.c.deadline)
+        .join(c, c.c.id == tg.c.covenant_id)
+        .join(s, s.c.id == c.c.sector_id)
+        .where(tg.c.status == "open")
+        .order_by(tg.c.deadline)
+    )
+    if sectors and None not in sectors:
+        query = query.where(or_(s.c.id.in_(sectors), s.c.parent_id.in_(sectors)))
+    return [
+        FollowedDeadline(
+            r.id, r.slug, r.title, r.milestone or f"fase {r.stage}", r.phrase, r.deadline
+        )
+        for r in uow.conn.execute(query)
     ]

@@ -47,7 +47,7 @@ class ExportFilter:
     until: date | None = None
 
 
-def _rows(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
+def export_rows(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
     tr, c, s = t.transition, t.covenant, t.sector
     query = (
         select(
@@ -98,12 +98,12 @@ def export_history(
         if fmt == "csv":
             writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
-            for row in _rows(uow, where):
+            for row in export_rows(uow, where):
                 writer.writerow(row)
                 count += 1
         else:
             out.write("[")
-            for row in _rows(uow, where):
+            for row in export_rows(uow, where):
                 out.write(("\n" if count == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
                 count += 1
             out.write("\n]\n")

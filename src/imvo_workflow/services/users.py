@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
@@ -119,3 +120,18 @@ def subscribe(
         )
         uow.commit()
     return added
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    name: str
+    role: str
+    email: str | None
+
+
+def list_users(*, uow: UnitOfWork) -> list[UserRow]:
+    u = t.user
+    return [
+        UserRow(r.name, r.role, r.email)
+        for r in uow.conn.execute(select(u.c.name, u.c.role, u.c.email).order_by(u.c.name))
+    ]

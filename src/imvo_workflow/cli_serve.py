@@ -1,0 +1,55 @@
+"""`imvo serve`: the web app and the alert scheduler in one process (the embedded default)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from imvo_workflow.cli_common import app_from_env, cli, out
+from imvo_workflow.domain.definition import refuse_stranding
+from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.services import auth, queries
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adres om op te luisteren.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Poort.")] = 8000,
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="Planner in dit proces.")
+    ] = True,
+) -> None:
+    """Start de webapp (en de planner) en toon hoe je inlogt."""
+    import uvicorn
+
+    from imvo_workflow.web.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from imvo_workflow.db import migrate
+
+    app = app_from_env()
+    current, head = (
+        migrate.current_revision(app.engine),
+        migrate.head_revision(app.settings.database_url),
+    )
+    if current != head:
+        raise InvalidInput(
+            f"De database staat op migratie {current or 'geen'}, de code verwacht {head}. "
+            "Voer eerst `imvo db upgrade` uit."
+        )
+    with app.uow(readonly=True) as uow:
+        refuse_stranding(app.definition, queries.stages_in_use(uow=uow))
+    password = auth.ensure_first_admin(uow=app.uow(), now=app.now())
+    out.print(f"[bold]imvo-workflow[/] draait op http://{host}:{port}/", highlight=False)
+    if password:
+        out.print(
+            f"Eerste beheerder aangemaakt: gebruiker [bold]admin[/], wachtwoord [bold]{password}[/] "
+            "(wordt maar één keer getoond).",
+            highlight=False,
+        )
+    else:
+        out.print("Log in met je account; een beheerder maakt accounts aan met `imvo users add`.")
+    uvicorn.run(create_app(app, run_scheduler=scheduler), host=host, port=port, log_level="info")

@@ -1,0 +1,1 @@
+"""The coordinators' web app and the JSON API (FastAPI, Jinja2, htmx)."""

@@ -1,0 +1,160 @@
+"""The FastAPI application: pages, API, static files, health, and where errors become answers.
+
+`create_app` builds everything from an App (settings, definition, engine); nothing happens at
+import time. With `run_scheduler=True` the alert scheduler runs inside the same process
+(`imvo serve` on the embedded default).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from imvo_workflow.bootstrap import App
+from imvo_workflow.domain.errors import DomainError, ForbiddenTransition
+from imvo_workflow.reports.ics import Deadline, calendar
+from imvo_workflow.services import alert_queries, auth
+from imvo_workflow.web import api, pages
+from imvo_workflow.web.paths import STATIC
+from imvo_workflow.web.security import NotLoggedIn, imvo, secret_key
+
+log = logging.getLogger("imvo.web")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(app: App, *, run_scheduler: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if run_scheduler:
+            from imvo_workflow.scheduler import AlertScheduler
+
+            worker = AlertScheduler(app)
+            worker.start()
+        yield
+        if worker is not None:
+            worker.scheduler.shutdown(wait=True)
+        app.close()
+
+    web = FastAPI(
+        title="imvo-workflow",
+        version="1",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    web.state.imvo = app
+    web.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(app),
+        session_cookie="imvo_session",
+        same_site="lax",
+        https_only=app.settings.secure_cookies,
+        max_age=12 * 3600,
+    )
+    web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    web.include_router(pages.router)
+    web.include_router(api.router)
+    _add_health(web)
+    _add_calendar(web)
+    _add_error_handlers(web)
+    return web
+
+
+def _add_health(web: FastAPI) -> None:
+    @web.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def _add_calendar(web: FastAPI) -> None:
+    @web.get("/agenda/{token}.ics", name="calendar_feed", include_in_schema=False)
+    def calendar_feed(request: Request, token: str, app: App = Depends(imvo)) -> Response:
+        with app.uow(readonly=True) as uow:
+            user = auth.user_for_calendar(uow, token)
+            if user is None:
+                raise NotLoggedIn()
+            rows = alert_queries.followed_deadlines(uow=uow, user_id=user.id)
+        base = str(request.base_url).rstrip("/")
+        items = [
+            Deadline(
+                f"target-{r.target_id}-{r.deadline.isoformat()}",
+                r.covenant,
+                r.title,
+                r.what,
+                r.phrase,
+                r.deadline,
+                f"{base}/convenanten/{r.covenant}",
+            )
+            for r in rows
+        ]
+        body = calendar(items, name=f"IMVO-deadlines ({user.name})", now=app.now())
+        return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+def _add_error_handlers(web: FastAPI) -> None:
+    @web.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, NotLoggedIn) and not _wants_json(request):
+            target = "/login?next=" + request.url.path
+            if request.headers.get("HX-Request"):
+                return Response(status_code=200, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
+        body: dict[str, object] = {"detail": exc.message}
+        if isinstance(exc, ForbiddenTransition):
+            body["allowed"] = exc.allowed
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        if _wants_json(request):
+            return JSONResponse(body, status_code=exc.http_status, headers=headers)
+        return pages.page(
+            request, "error.html", None, status=exc.http_status, error=exc.message, title="Fout"
+        )
+
+    @web.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ()) if p != 'body')}: {err.get('msg')}"
+            for err in exc.errors()
+        )
+        return JSONResponse({"detail": f"Ongeldige invoer: {problems}"}, status_code=422)
+
+    @web.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        return JSONResponse(
+            {"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @web.exception_handler(DBAPIError)
+    async def database_down(request: Request, exc: DBAPIError) -> Response:
+        log.warning(
+            "database error", extra={"action": "web.database_error", "error": str(exc.orig)}
+        )
+        message = "De database is even niet bereikbaar; probeer het zo opnieuw."
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
+        return pages.page(
+            request, "error.html", None, status=503, error=message, title="Even geduld"
+        )
+
+
+def database_ready(app: App) -> bool:
+    try:
+        with app.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except DBAPIError:
+        return False

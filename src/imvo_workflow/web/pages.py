@@ -1,0 +1,333 @@
+"""The coordinators' pages: board, covenant, inbox, audit, report, account, users.
+
+Each route translates the request, calls the same service functions as the CLI and renders a
+template; rules live in the services. Forms work without JavaScript; htmx only makes them
+swap in place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import tempfile
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated, Any, TextIO, cast
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+
+from imvo_workflow.bootstrap import App
+from imvo_workflow.domain.errors import DomainError, InvalidInput
+from imvo_workflow.reports.progress import build_report
+from imvo_workflow.reports.render import render
+from imvo_workflow.services import alert_queries, audit, auth, lookup, queries, signatures, users
+from imvo_workflow.services.alerts import acknowledge
+from imvo_workflow.services.auth import UserView
+from imvo_workflow.services.export import ExportFilter, export_history, export_rows
+from imvo_workflow.services.moves import move
+from imvo_workflow.web.diagram import state_diagram
+from imvo_workflow.web.paths import TEMPLATES
+from imvo_workflow.web.security import check_csrf, csrf_token, imvo, page_user, role
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=TEMPLATES)
+Coordinator = Annotated[UserView, Depends(role("coordinator"))]
+Admin = Annotated[UserView, Depends(role("admin"))]
+Viewer = Annotated[UserView, Depends(page_user)]
+Imvo = Annotated[App, Depends(imvo)]
+KINDS = {
+    "reminder": "Herinnering",
+    "due": "Deadline verstreken",
+    "escalation": "Escalatie",
+    "digest": "Dagoverzicht",
+    "checkpoint": "Checkpoint",
+}
+
+
+def page(
+    request: Request, template: str, user: UserView | None, status: int = 200, **context: Any
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "csrf": csrf_token(request), **context},
+        status_code=status,
+    )
+
+
+def _date(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{field}: '{value}' is geen datum (JJJJ-MM-DD).") from None
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    return page(request, "login.html", None, next=next if next.startswith("/") else "/", name="")
+
+
+@router.post("/login", dependencies=[Depends(check_csrf)])
+def login(
+    request: Request,
+    app: Imvo,
+    name: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        user = auth.authenticate(uow=app.uow(), name=name, password=password, now=app.now())
+    except DomainError as exc:
+        return page(
+            request,
+            "login.html",
+            None,
+            status=exc.http_status,
+            error=exc.message,
+            next=next,
+            name=name,
+        )
+    request.session.clear()
+    request.session.update({"user_id": user.id})
+    return RedirectResponse(
+        next if next.startswith("/") and not next.startswith("//") else "/", status_code=303
+    )
+
+
+@router.post("/uitloggen", dependencies=[Depends(check_csrf)])
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def board(
+    request: Request, app: Imvo, user: Viewer, groep: str = "", te_laat: str = ""
+) -> HTMLResponse:
+    with app.uow(readonly=True) as uow:
+        rows = queries.status(uow=uow, today=app.today())
+    rows = [r for r in rows if (not groep or r.group == groep) and (not te_laat or r.overdue)]
+    columns: dict[str, list[queries.StatusRow]] = {stage: [] for stage in app.definition.stages}
+    for row in rows:
+        columns.setdefault(row.stage, []).append(row)
+    return page(
+        request,
+        "board.html",
+        user,
+        active="bord",
+        stages=list(app.definition.stages.items()),
+        columns=columns,
+        group=groep,
+        only_overdue=bool(te_laat),
+        today=app.today(),
+    )
+
+
+def _covenant_page(
+    request: Request, app: App, user: UserView, slug: str, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    with app.uow(readonly=True) as uow:
+        covenant_id = lookup.covenant_id(uow, slug)
+        detail = queries.detail(uow=uow, covenant_id=covenant_id, today=app.today())
+        changes = queries.target_changes(uow=uow, covenant_id=covenant_id)
+        signed = signatures.signatures(uow=uow, covenant_id=covenant_id)
+    stage = app.definition.stages.get(detail.status.stage)
+    moves = [m for m in app.definition.allowed(detail.status.stage) if user.role in m.roles]
+    return page(
+        request,
+        "covenant.html",
+        user,
+        status=status,
+        active="bord",
+        detail=detail,
+        changes=changes,
+        signatures=signed,
+        moves=moves,
+        can_move=user.can("coordinator"),
+        today=app.today(),
+        stage_label=stage.label.nl if stage else detail.status.stage,
+        diagram=state_diagram(app.definition, detail.status.stage),
+        **extra,
+    )
+
+
+@router.get("/convenanten/{slug}")
+def covenant(request: Request, app: Imvo, user: Viewer, slug: str) -> HTMLResponse:
+    return _covenant_page(request, app, user, slug)
+
+
+@router.post("/convenanten/{slug}/stap", dependencies=[Depends(check_csrf)])
+def covenant_move(
+    request: Request,
+    app: Imvo,
+    user: Coordinator,
+    slug: str,
+    to: Annotated[str, Form()],
+    version: Annotated[int, Form()],
+    reason: Annotated[str, Form()] = "",
+    on: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    try:
+        with app.uow(readonly=True) as uow:
+            covenant_id = lookup.covenant_id(uow, slug)
+        result = move(
+            uow=app.uow(),
+            definition=app.definition,
+            covenant_id=covenant_id,
+            to=to,
+            actor=user.name,
+            reason=reason,
+            occurred_on=_date(on, "Datum"),
+            expected_version=version,
+            role=user.role,
+            now=app.now(),
+        )
+    except DomainError as exc:
+        return _covenant_page(request, app, user, slug, status=exc.http_status, error=exc.message)
+    return _covenant_page(
+        request, app, user, slug, notice=f"Vastgelegd: {result.from_stage} → {result.to_stage}."
+    )
+
+
+@router.get("/meldingen")
+def alerts_page(request: Request, app: Imvo, user: Viewer, alle: str = "") -> HTMLResponse:
+    with app.uow(readonly=True) as uow:
+        rows = alert_queries.alerts(uow=uow, include_acked=bool(alle))
+    return page(
+        request,
+        "alerts.html",
+        user,
+        active="meldingen",
+        alerts=rows,
+        show_all=bool(alle),
+        can_ack=user.can("coordinator"),
+        kinds=KINDS,
+    )
+
+
+@router.post("/meldingen/{alert_id}/afhandelen", dependencies=[Depends(check_csrf)])
+def alert_ack(app: Imvo, user: Coordinator, alert_id: int) -> Response:
+    acknowledge(uow=app.uow(), alert_id=alert_id, actor=user.name, now=app.now())
+    return RedirectResponse("/meldingen", status_code=303)
+
+
+def _filter(sector: str, actor: str, van: str, tot: str) -> ExportFilter:
+    return ExportFilter(sector or None, actor or None, _date(van, "Van"), _date(tot, "Tot"))
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request,
+    app: Imvo,
+    user: Viewer,
+    sector: str = "",
+    actor: str = "",
+    van: str = "",
+    tot: str = "",
+) -> HTMLResponse:
+    where = _filter(sector, actor, van, tot)
+    with app.uow(readonly=True) as uow:
+        rows = list(itertools.islice(export_rows(uow, where), 300))
+    verified = audit.verify(uow=app.uow(readonly=True))
+    query = urlencode(
+        {k: v for k, v in {"sector": sector, "actor": actor, "van": van, "tot": tot}.items() if v}
+    )
+    return page(
+        request,
+        "audit.html",
+        user,
+        active="audit",
+        rows=rows,
+        f=where,
+        query=query,
+        verify=verified,
+    )
+
+
+@router.get("/audit/export.csv")
+def audit_csv(
+    app: Imvo, user: Viewer, sector: str = "", actor: str = "", van: str = "", tot: str = ""
+) -> Response:
+    where = _filter(sector, actor, van, tot)
+    # Closed by the response's generator once sent; spills to disk past 4 MiB.
+    spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+        max_size=4 * 1024 * 1024, mode="w+", encoding="utf-8", newline=""
+    )
+    export_history(uow=app.uow(readonly=True), out=cast(TextIO, spool), fmt="csv", where=where)
+    spool.seek(0)
+
+    def chunks() -> Iterator[str]:
+        with spool:
+            while block := spool.read(64 * 1024):
+                yield block
+
+    return StreamingResponse(
+        chunks(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="imvo-geschiedenis.csv"'},
+    )
+
+
+@router.get("/rapport")
+def report_form(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
+    return page(request, "report_form.html", user, active="rapport", today=app.today())
+
+
+@router.get("/rapport/bekijk")
+def report_view(app: Imvo, user: Viewer, datum: str = "", bekend: str = "") -> HTMLResponse:
+    day = _date(datum, "Peildatum") or app.today()
+    built = build_report(
+        uow=app.uow(readonly=True), definition=app.definition, as_of=day, known_at=bool(bekend)
+    )
+    return HTMLResponse(render(built, app.definition, "html"))
+
+
+@router.get("/account")
+def account(request: Request, app: Imvo, user: Viewer, token: str = "") -> HTMLResponse:
+    secret = auth.calendar_token(uow=app.uow(), user_id=user.id)
+    url = str(request.url_for("calendar_feed", token=secret))
+    return page(request, "account.html", user, active="account", calendar_url=url, token=token)
+
+
+@router.post("/account/token", dependencies=[Depends(check_csrf)])
+def account_token(
+    request: Request, app: Imvo, user: Viewer, name: Annotated[str, Form()]
+) -> HTMLResponse:
+    made = auth.create_api_token(uow=app.uow(), user_id=user.id, name=name, now=app.now())
+    return account(request, app, user, token=made)
+
+
+@router.get("/gebruikers")
+def users_page(request: Request, app: Imvo, user: Admin, **extra: Any) -> HTMLResponse:
+    with app.uow(readonly=True) as uow:
+        rows = users.list_users(uow=uow)
+    return page(request, "users.html", user, active="gebruikers", users=rows, **extra)
+
+
+@router.post("/gebruikers", dependencies=[Depends(check_csrf)])
+def users_add(
+    request: Request,
+    app: Imvo,
+    user: Admin,
+    name: Annotated[str, Form()],
+    role_name: Annotated[str, Form(alias="role")],
+    email: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    password = secrets.token_urlsafe(12)
+    try:
+        users.add_user(
+            uow=app.uow(),
+            name=name,
+            role=role_name,
+            email=email or None,
+            password_hash=auth.hash_password(password),
+            now=app.now(),
+        )
+    except DomainError as exc:
+        return users_page(request, app, user, error=exc.message)
+    return users_page(request, app, user, password=password, created=name)

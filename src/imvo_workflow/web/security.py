@@ -1,0 +1,106 @@
+"""Who is asking, for pages (session cookie + CSRF token) and for the API (bearer token).
+
+Pages: the signed session cookie (HttpOnly, SameSite=Lax) holds the user id and a CSRF token;
+every form post must carry that token (a hidden field, or the X-CSRF-Token header htmx
+sends). API: `Authorization: Bearer <token>`; no cookies, so no CSRF. Anonymous requests are
+refused everywhere but the login page, the health checks and the calendar feed (whose URL
+carries its own secret).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import Depends, Request
+
+from imvo_workflow.bootstrap import App
+from imvo_workflow.domain.errors import DomainError
+from imvo_workflow.services import auth
+from imvo_workflow.services.auth import UserView
+
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class NotLoggedIn(DomainError):
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("Log eerst in.")
+
+
+class CsrfRefused(DomainError):
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__("Het formulier is verlopen of niet van deze site; laad de pagina opnieuw.")
+
+
+def secret_key(app: App) -> str:
+    if app.settings.secret_key:
+        return app.settings.secret_key
+    path = Path("var/secret_key")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def imvo(request: Request) -> App:
+    app: App = request.app.state.imvo
+    return app
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def page_user(request: Request, app: App = Depends(imvo)) -> UserView:
+    user_id = request.session.get("user_id")
+    if user_id is None:
+        raise NotLoggedIn()
+    with app.uow(readonly=True) as uow:
+        user = auth.user_by_id(uow, int(user_id))
+    if user is None:
+        request.session.clear()
+        raise NotLoggedIn()
+    return user
+
+
+async def check_csrf(request: Request) -> None:
+    expected = request.session.get("csrf")
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        form = await request.form()
+        field = form.get("csrf_token")
+        given = field if isinstance(field, str) else None
+    if not expected or not given or not secrets.compare_digest(str(expected), given):
+        raise CsrfRefused()
+
+
+def api_user(request: Request, app: App = Depends(imvo)) -> UserView:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotLoggedIn()
+    with app.uow(readonly=True) as uow:
+        user = auth.user_for_token(uow, token.strip())
+    if user is None:
+        raise NotLoggedIn()
+    return user
+
+
+def role(needed: str, source: Callable[..., UserView] = page_user) -> Callable[..., UserView]:
+    """A dependency: the user, if their role is at least `needed`."""
+
+    def check(user: UserView = Depends(source)) -> UserView:
+        auth.require(user, needed)
+        return user
+
+    return check
