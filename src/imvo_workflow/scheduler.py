@@ -74,6 +74,7 @@ class AlertScheduler:
             clock=self.app.now,
             backoff=self.backoff,
             base_url=self.app.settings.base_url,
+            should_stop=self._stopped.is_set,
         )
 
     def digest_once(self) -> int:

@@ -76,7 +76,7 @@ class Imvo:
         return done
 
     def json(self, *args: str, **env: str) -> Any:
-        return json.loads(self(*args, "--json", **env).stdout)
+        return json.loads(self(*args, "--json", code=0, **env).stdout)
 
 
 def _shown(args: Sequence[str], done: subprocess.CompletedProcess[str]) -> str:
@@ -277,6 +277,14 @@ def test_setting_a_milestone(imvo_rw: Imvo) -> None:
         " ON c.id = t.covenant_id WHERE c.slug = 'chemie' AND t.milestone = 'Eindrapport'",
     )
     assert stored == [(None, "Q1 2017", "2017-03-31")]
+
+
+def test_moving_past_a_targeted_stage_closes_that_target(imvo_rw: Imvo) -> None:
+    """A target for a stage the covenant skipped can no longer be met: no more deadlines."""
+    imvo_rw("targets", "set", "chemie", "kwartiermaker", "Q1 2017", "--by", "X")
+    imvo_rw("move", "chemie", "dialoog", "--by", "X")
+    rows = imvo_rw.json("deadlines", "--within", "365")
+    assert [r["what"] for r in rows if r["covenant"] == "chemie"] == [CHEMIE_RESEARCH]
 
 
 # --- refusals: exit 2, a message on stderr, never a traceback, nothing written -------------

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from imvo_workflow.bootstrap import App
@@ -332,6 +333,18 @@ def _tick_env(database_url: str) -> dict[str, str]:
     }
 
 
+def _waiting_to_insert_alerts(app: App) -> int:
+    with app.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO alert %'"
+                )
+            ).scalar_one()
+        )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_three_scheduler_processes_raise_and_send_each_alert_once(
@@ -358,6 +371,11 @@ def test_three_scheduler_processes_raise_and_send_each_alert_once(
     assert len(expected) == COVENANTS * 7
 
     command = [sys.executable, "-m", "imvo_workflow", "scheduler", "tick", "--json"]
+    # Hold every insert into `alert` until all three have scanned and wait to insert: their
+    # scans then really race, instead of one process finishing before the next one starts.
+    gate = app.engine.connect()
+    gate.begin()
+    gate.execute(text("LOCK TABLE alert IN SHARE MODE"))
     workers = [
         subprocess.Popen(
             command,
@@ -371,15 +389,22 @@ def test_three_scheduler_processes_raise_and_send_each_alert_once(
     ]
     outputs: list[dict[str, Any]] = []
     try:
+        give_up = time.monotonic() + 45
+        while _waiting_to_insert_alerts(app) < PROCESSES:
+            assert all(w.poll() is None for w in workers), "a scheduler stopped before inserting"
+            assert time.monotonic() < give_up, "the schedulers never got to the insert"
+            time.sleep(0.05)
+        gate.rollback()
         for worker in workers:
             stdout, stderr = worker.communicate(timeout=60)
             assert worker.returncode == 0, stderr
             outputs.append(json.loads(stdout))
     finally:
+        gate.close()
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
-                worker.wait()
+                worker.communicate()
 
     with app.uow(readonly=True) as uow:
         keys = Counter(uow.conn.execute(select(t.alert.c.key)).scalars())

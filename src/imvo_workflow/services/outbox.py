@@ -152,9 +152,14 @@ def finish(
             "next_attempt_at": moment + backoff.delay(claimed.attempts),
         }
     with uow:
-        uow.conn.execute(
-            update(d).where(d.c.id == claimed.delivery_id, d.c.status == "sending").values(**values)
+        # Only the claim that owns the row records its outcome: a claim whose lease lapsed and
+        # was taken over (attempts moved on) must not undo the newer claim's result.
+        owner = (
+            (d.c.id == claimed.delivery_id)
+            & (d.c.status == "sending")
+            & (d.c.attempts == claimed.attempts)
         )
+        uow.conn.execute(update(d).where(owner).values(**values))
         uow.commit()
 
 
@@ -165,16 +170,25 @@ def drain(
     clock: Callable[[], datetime],
     backoff: Backoff,
     base_url: str = "",
-    batch: int = 50,
-    max_batches: int = 20,
+    batch: int = 20,
+    max_batches: int = 50,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> DrainResult:
-    """Deliver what is due, batch by batch, until nothing is due (or `max_batches`)."""
+    """Deliver what is due, batch by batch, until nothing is due (or `max_batches`).
+
+    A claim is only worked on while its lease holds (with a margin): what is left when a slow
+    receiver used up the lease is left to lapse and be claimed afresh, by this process or
+    another, rather than sent by two at once. `should_stop` ends the work between sends.
+    """
     sent = failed = 0
     for _ in range(max_batches):
-        claimed = claim(uow=uow, now=clock(), limit=batch, base_url=base_url)
+        claimed_at = clock()
+        claimed = claim(uow=uow, now=claimed_at, limit=batch, base_url=base_url)
         if not claimed:
             break
         for item in claimed:
+            if should_stop() or clock() - claimed_at > LEASE * 0.75:
+                return DrainResult(sent, failed)
             error = _send(senders, item)
             finish(uow=uow, claimed=item, error=error, now=clock(), backoff=backoff)
             sent, failed = (sent + 1, failed) if error is None else (sent, failed + 1)
