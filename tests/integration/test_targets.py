@@ -319,24 +319,7 @@ def test_subscribing_twice_adds_nothing_the_second_time(app: App, anna: str) -> 
     )
 
 
-@pytest.mark.parametrize(
-    "database_url",
-    [
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "insert_ignoring_conflict (db/upsert.py) reads rowcount of an INSERT that "
-                    "SQLAlchemy 2.1 gives an implicit RETURNING: -1 on psycopg, so a new "
-                    "subscription is reported as already there"
-                ),
-            ),
-        ),
-    ],
-    indirect=True,
-)
+# Regression: on PostgreSQL a new subscription was reported as already there (rowcount -1).
 def test_a_new_subscription_is_reported_as_added(app: App, anna: str) -> None:
     assert _subscribe(app, anna, "inbox") is True
     assert _subscribe(app, anna, "email", address="anna.werk@example.org") is True

@@ -4,8 +4,8 @@ SQLite gets WAL, foreign keys, a busy timeout and `BEGIN IMMEDIATE` for writing 
 (its dialect ignores FOR UPDATE, so the write lock is taken up front instead; two writers then
 queue rather than fail late on a stale snapshot). PostgreSQL uses psycopg 3.
 
-A UnitOfWork keeps its connection between transactions, so a process that does many moves
-(the web app's worker, a benchmark) pays the pool checkout once.
+A UnitOfWork made with `keep_connection=True` keeps its connection between transactions, so
+a process that does many moves (a worker, a benchmark) pays the pool checkout once.
 """
 
 from __future__ import annotations
@@ -56,9 +56,14 @@ class UnitOfWork:
     transaction for everything else. Nothing but `commit()` here ever commits.
     """
 
-    def __init__(self, engine: Engine, *, readonly: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, *, readonly: bool = False, keep_connection: bool = False
+    ) -> None:
         self.engine = engine
         self.readonly = readonly
+        #: Keep the connection between transactions (a worker doing many moves); otherwise
+        #: it goes back to the pool when the block ends.
+        self.keep_connection = keep_connection
         self._conn: Connection | None = None
         self._session: Session | None = None
         self._committed = False
@@ -104,7 +109,7 @@ class UnitOfWork:
             self._session = None
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()
-        if exc_type is not None and self._conn is not None:
+        if self._conn is not None and (exc_type is not None or not self.keep_connection):
             # After an error the connection may be unusable (lost server): start afresh.
             self._conn.close()
             self._conn = None

@@ -16,8 +16,13 @@ def insert_ignoring_conflict(
 ) -> bool:
     """Insert `row` unless a row with the same `conflict` columns exists; True if inserted."""
     dialect = postgresql if uow.dialect == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
-    return uow.conn.execute(statement, row).rowcount == 1
+    statement = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(*(table.c[name] for name in conflict))
+    )
+    # RETURNING, not rowcount: with an implicit RETURNING, psycopg reports rowcount -1.
+    return uow.conn.execute(statement, row).first() is not None
 
 
 def insert_new(

@@ -60,6 +60,7 @@ class WorkflowDefinition:
     source_path: Path | None = None
     _from: dict[str, dict[str, Transition]] = field(init=False, repr=False)
     _reachable: dict[str, frozenset[str]] = field(init=False, repr=False)
+    _ahead: dict[str, frozenset[str]] = field(init=False, repr=False)
     _machine: Machine = field(init=False, repr=False)
     _local: threading.local = field(init=False, repr=False, default_factory=threading.local)
 
@@ -69,6 +70,18 @@ class WorkflowDefinition:
             self._from[tr.source][tr.trigger] = tr
         edges = {name: {t.dest for t in self._from[name].values()} for name in self.stages}
         self._reachable = {name: frozenset(_reachable(edges, name)) for name in self.stages}
+        # Going through a stage that cancels targets (afgezien) ends every target on the way,
+        # so "ahead" stops there: a target is only meetable on a path that does not cancel it.
+        cancelling = {name for name, stage in self.stages.items() if stage.cancels_targets}
+        self._ahead = {
+            name: frozenset(
+                _reachable(
+                    {k: (set() if k in cancelling and k != name else v) for k, v in edges.items()},
+                    name,
+                )
+            )
+            for name in self.stages
+        }
         self._machine = Machine(
             model=None,
             states=list(self.stages),
@@ -92,6 +105,11 @@ class WorkflowDefinition:
     def reachable_from(self, stage: str) -> frozenset[str]:
         """Stages that can still be reached from `stage`, itself included."""
         return self._reachable.get(stage, frozenset({stage}))
+
+    def ahead_of(self, stage: str) -> frozenset[str]:
+        """Stages a target set in `stage` can still be met in: reachable without passing a
+        stage that cancels targets (the cancelling stage itself included), `stage` included."""
+        return self._ahead.get(stage, frozenset({stage}))
 
     def resolve(self, stage: str, wanted: str, *, covenant: str = "") -> Transition:
         """The transition a user means by `wanted` (a trigger or a destination stage)."""

@@ -26,7 +26,8 @@ from imvo_workflow.domain.alerts import (
     scan_window,
 )
 from imvo_workflow.domain.definition import ReminderPolicy
-from imvo_workflow.domain.errors import NotFound
+from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
+from imvo_workflow.services.queries import aware
 from imvo_workflow.settings import AMSTERDAM
 
 WATERMARK = "alert_scan"
@@ -76,12 +77,13 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         hi += timedelta(days=2)  # also see what fires before the next scan, for the date job
         lo = None
         if watermark is not None:
-            since = min(_aware(watermark).astimezone(AMSTERDAM).date(), today)
+            since = min(aware(watermark).astimezone(AMSTERDAM).date(), today)
             lo, _ = scan_window(policy, since)
         found = candidate_targets(uow, lo, hi)
         covenant_of = {state.id: covenant_id for state, covenant_id in found}
         states = [state for state, _ in found]
-        events = due_events(states, policy, now)
+        # In key order: concurrent scans then take row locks in the same order (no deadlock).
+        events = sorted(due_events(states, policy, now), key=lambda ev: ev.key)
         raised = insert_new(
             uow, t.alert, [_alert_row(ev, covenant_of[ev.target_id], now) for ev in events], ["key"]
         )
@@ -175,11 +177,10 @@ def _set_watermark(uow: UnitOfWork, now: datetime) -> None:
         )
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def acknowledge(*, uow: UnitOfWork, alert_id: int, actor: str, now: datetime) -> None:
+    """Mark an alert handled; refuse a blank name and an alert someone already handled."""
+    if not actor.strip():
+        raise RequirementMissing("Geef aan wie deze melding afhandelt (--by).")
     with uow:
         done = uow.conn.execute(
             update(t.alert)
@@ -187,7 +188,13 @@ def acknowledge(*, uow: UnitOfWork, alert_id: int, actor: str, now: datetime) ->
             .values(acked_at=now.astimezone(UTC), acked_by=actor)
         )
         if done.rowcount == 0:
-            exists = uow.conn.execute(select(t.alert.c.id).where(t.alert.c.id == alert_id)).scalar()
-            if exists is None:
+            found = uow.conn.execute(
+                select(t.alert.c.acked_by, t.alert.c.acked_at).where(t.alert.c.id == alert_id)
+            ).first()
+            if found is None:
                 raise NotFound("melding", str(alert_id))
+            raise InvalidInput(
+                f"Melding {alert_id} is al afgehandeld door {found.acked_by} "
+                f"op {aware(found.acked_at).astimezone(AMSTERDAM):%d-%m-%Y %H:%M}."
+            )
         uow.commit()

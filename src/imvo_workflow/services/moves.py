@@ -254,7 +254,7 @@ def close_targets(
 ) -> None:
     """Targets for `dest` are met; afgezien or unreachable stages cancel the rest."""
     cancel_all = definition.stages[dest].cancels_targets
-    unreachable = [s for s in definition.stages if s not in definition.reachable_from(dest)]
+    unreachable = [s for s in definition.stages if s not in definition.ahead_of(dest)]
     uow.conn.execute(
         _CLOSE_TARGETS,
         {

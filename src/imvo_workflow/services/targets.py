@@ -156,8 +156,8 @@ def record_target(
 def _check_stage_ahead(definition: WorkflowDefinition, slug: str, current: str, stage: str) -> None:
     if stage not in definition.stages:
         raise UnknownStage(stage, list(definition.stages))
-    if stage == current or stage not in definition.reachable_from(current):
-        ahead = sorted(definition.reachable_from(current) - {current})
+    if stage == current or stage not in definition.ahead_of(current):
+        ahead = sorted(definition.ahead_of(current) - {current})
         raise InvalidInput(
             f"{slug} staat al in '{current}'; een doel voor '{stage}' kan niet meer gehaald "
             f"worden. Mogelijke doelfasen: {', '.join(ahead) or 'geen'}."
