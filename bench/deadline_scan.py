@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -74,6 +75,10 @@ ALERT = (
     " raised_at, lines) VALUES ({m}, 'due', {m}, {m}, NULL, 0, {m}, {m}, {m}, '[]')"
     " ON CONFLICT (key) DO NOTHING"
 )
+WRITTEN = text(
+    "SELECT key, kind, target_id, covenant_id, user_id, days, deadline, fire_at, raised_at, lines"
+    " FROM alert ORDER BY key"
+)
 
 
 def target_rows(
@@ -103,8 +108,7 @@ def target_rows(
 
 
 def fill(url: str, size: int, due: int) -> float:
-    """Sectors, covenants and `size` targets by bulk insert (executemany in chunks on SQLite,
-    COPY on PostgreSQL), then ANALYZE as autovacuum would; the seconds it took."""
+    """Covenants and `size` targets (executemany in chunks / COPY), ANALYZE; seconds taken."""
     start, conn = time.perf_counter(), bare_connection(url)
     sqlite = isinstance(conn, sqlite3.Connection)
     covenants = add_covenants(conn, sectors=8, covenants=400)
@@ -172,23 +176,11 @@ def run_engine(uow: UnitOfWork, policy: AlertPolicy, due: int) -> float:
     return elapsed
 
 
-def alerts(engine: Engine) -> list[tuple[Any, ...]]:
-    query = text(
-        "SELECT key, kind, target_id, covenant_id, user_id, days, deadline, fire_at, raised_at,"
-        " lines FROM alert ORDER BY key"
-    )
-    with engine.connect() as db:
-        return [tuple(row) for row in db.execute(query)]
-
-
 def measure(
     urls: dict[str, str], sizes: dict[str, int], policy: AlertPolicy, due: int, rounds: int
 ) -> dict[str, float]:
-    """Best seconds of engine and floor on each database ("small", "big"), and the fill time.
-
-    The two sizes live in two databases so that their runs can alternate: a noisy minute
-    then hits both sizes alike.
-    """
+    """Best seconds of engine and floor per database ("small", "big"), and the fill time.
+    Two databases, so that the runs of both sizes can alternate and share the machine's noise."""
     best = {"fill": fill(urls["big"], sizes["big"], due)}
     fill(urls["small"], sizes["small"], due)
     lo, _ = scan_window(policy, MARK.astimezone(AMSTERDAM).date())
@@ -198,15 +190,16 @@ def measure(
     uows = {size: UnitOfWork(engine) for size, engine in engines.items()}
     runs: dict[str, Callable[[], float]] = {}
     for size in urls:
-        runs[f"engine_{size}"] = lambda size=size: run_engine(uows[size], policy, due)
-        runs[f"floor_{size}"] = lambda size=size: run_floor(conns[size], bounds)
+        runs[f"engine_{size}"] = partial(run_engine, uows[size], policy, due)
+        runs[f"floor_{size}"] = partial(run_floor, conns[size], bounds)
     try:
         for size in urls:  # warm up; both sides must write the same rows
             seen = []
             for side in ("engine", "floor"):
                 reset(engines[size])
                 runs[f"{side}_{size}"]()
-                seen.append(alerts(engines[size]))
+                with engines[size].connect() as db:
+                    seen.append([tuple(row) for row in db.execute(WRITTEN)])
             if seen[0] != seen[1]:
                 raise RuntimeError("the floor did not write the same alert rows as the engine")
         order = list(runs)

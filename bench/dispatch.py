@@ -122,7 +122,9 @@ def setup(url: str, count: int, hook: str) -> Engine:
     conn.close()
     engine = make_engine(url)
     policy = policy_from(load_definition(STAGES).reminders)
-    result = scan(uow=UnitOfWork(engine), policy=policy, now=NOW)
+    uow = UnitOfWork(engine)
+    result = scan(uow=uow, policy=policy, now=NOW)
+    uow.close()
     if result.raised != count or result.deliveries != count:
         raise RuntimeError(f"setup: {result}, expected {count} alerts and deliveries")
     return engine

@@ -203,7 +203,7 @@ class Figures:
 def measure(url: str, definition: WorkflowDefinition, args: argparse.Namespace) -> Figures:
     engine = make_engine(url)
     engine_ids, floor_ids = setup(engine, definition, args.covenants)
-    uow, floor = UnitOfWork(engine), open_floor(url)
+    uow, floor = UnitOfWork(engine, keep_connection=True), open_floor(url)
     work = {"engine": Workload(engine_ids, definition), "floor": Workload(floor_ids, definition)}
     sides: dict[str, Callable[[list[Step]], list[int]]] = {
         "engine": lambda plan: run_engine(uow, definition, plan),

@@ -44,7 +44,9 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.info.get("readonly") else "BEGIN IMMEDIATE")
+        # Straight to the driver: this runs once per transaction, on the move's hot path.
+        driver = conn.connection.driver_connection
+        driver.execute("BEGIN" if conn.info.get("readonly") else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
     return engine
 

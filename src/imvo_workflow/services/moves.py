@@ -1,20 +1,22 @@
 """Moving a covenant between stages: the product's hot path, one transaction per move.
 
 A move reads the covenant's row, asks the shared Machine whether the move is allowed, checks
-the transition's requirements, then writes with Core statements on the unit of work's reused
-connection: the covenant row (guarded by its version: a concurrent move makes the UPDATE
+the transition's requirements, then writes with Core statements (compiled once, run on the driver
+underneath the unit of work's connection: see db/driver.py): the covenant row (guarded by its version: a concurrent move makes the UPDATE
 match nothing and this one is refused, never lost), one history row chained to the previous
 one by hash, and the bookkeeping of targets the move meets or makes unreachable.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import weakref
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, literal, or_, select, update
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement, read_date
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.chain import ChainEntry, entry_hash
 from imvo_workflow.domain.definition import Transition, WorkflowDefinition
@@ -22,20 +24,23 @@ from imvo_workflow.domain.errors import (
     ConcurrentUpdate,
     DomainError,
     InvalidInput,
+    NotFound,
     RequirementMissing,
 )
 from imvo_workflow.settings import AMSTERDAM
 
-_READ = select(
-    t.covenant.c.slug,
-    t.covenant.c.stage,
-    t.covenant.c.stage_since,
-    t.covenant.c.version,
-    t.covenant.c.last_seq,
-    t.covenant.c.head_hash,
-).where(t.covenant.c.id == bindparam("b_id"))
+_READ = DriverStatement(
+    select(
+        t.covenant.c.slug,
+        t.covenant.c.stage,
+        t.covenant.c.stage_since,
+        t.covenant.c.version,
+        t.covenant.c.last_seq,
+        t.covenant.c.head_hash,
+    ).where(t.covenant.c.id == bindparam("b_id"))
+)
 
-_WRITE = (
+_WRITE = DriverStatement(
     update(t.covenant)
     .where(t.covenant.c.id == bindparam("b_id"), t.covenant.c.version == bindparam("b_version"))
     .values(
@@ -48,23 +53,42 @@ _WRITE = (
     )
 )
 
-_APPEND = insert(t.transition)
-
-_CLOSE_TARGETS = (
-    update(t.target)
-    .where(
-        t.target.c.covenant_id == bindparam("b_id"),
-        t.target.c.status == "open",
-        (t.target.c.stage == bindparam("b_dest"))
-        | bindparam("b_cancel_all")
-        | t.target.c.stage.in_(bindparam("b_unreachable", expanding=True)),
-    )
-    .values(
-        # met when its stage is reached; cancelled when afgezien or no longer reachable
-        status=case((t.target.c.stage == bindparam("b_dest"), "met"), else_="cancelled"),
-        closed_on=bindparam("b_on"),
-    )
+_HISTORY_COLUMNS = (*ChainEntry.__dataclass_fields__, "hash")
+_APPEND = DriverStatement(
+    insert(t.transition).values({name: bindparam(name) for name in _HISTORY_COLUMNS})
 )
+
+#: Per definition and destination: the UPDATE that closes the targets a move meets or ends.
+_CLOSERS: weakref.WeakKeyDictionary[WorkflowDefinition, dict[str, DriverStatement]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _closer(definition: WorkflowDefinition, dest: str) -> DriverStatement:
+    by_dest = _CLOSERS.setdefault(definition, {})
+    found = by_dest.get(dest)
+    if found is None:
+        tg = t.target
+        which = [tg.c.covenant_id == bindparam("b_id"), tg.c.status == "open"]
+        if not definition.stages[dest].cancels_targets:
+            # met when its stage is reached; cancelled when no longer meetable from here
+            ended = [s for s in definition.stages if s not in definition.ahead_of(dest)]
+            which.append(
+                or_(tg.c.stage == bindparam("b_dest"), tg.c.stage.in_([literal(stage) for stage in ended]))
+                if ended
+                else tg.c.stage == bindparam("b_dest")
+            )
+        found = DriverStatement(
+            update(tg)
+            .where(*which)
+            .values(
+                status=case((tg.c.stage == bindparam("b_dest"), "met"), else_="cancelled"),
+                closed_on=bindparam("b_on"),
+            )
+        )
+        by_dest[dest] = found
+    return found
+
 
 _PARTIES = select(func.count()).where(
     t.participation.c.covenant_id == bindparam("b_id"),
@@ -188,7 +212,11 @@ class Head:
 
 
 def read_head(uow: UnitOfWork, covenant_id: int) -> Head:
-    return Head(*uow.conn.execute(_READ, {"b_id": covenant_id}).one())
+    row = _READ.execute(uow.conn, {"b_id": covenant_id}).fetchone()
+    if row is None:
+        raise NotFound("convenant", f"#{covenant_id}")
+    slug, stage, since, version, last_seq, head_hash = row
+    return Head(slug, stage, read_date(since), version, last_seq, head_hash)
 
 
 def append_to_chain(
@@ -227,8 +255,8 @@ def append_to_chain(
         corrects_seq,
     )
     digest = entry_hash(entry)
-    written = uow.conn.execute(
-        _WRITE,
+    written = _WRITE.execute(
+        uow.conn,
         {
             "b_id": covenant_id,
             "b_version": head.version,
@@ -245,26 +273,17 @@ def append_to_chain(
             f"{head.slug} is zojuist door iemand anders verplaatst; jouw stap is niet "
             "opgeslagen. Bekijk de nieuwe stand en probeer het opnieuw."
         )
-    uow.conn.execute(_APPEND, {**asdict(entry), "hash": digest})
+    row = {name: getattr(entry, name) for name in ChainEntry.__dataclass_fields__}
+    row["hash"] = digest
+    _APPEND.execute(uow.conn, row)
     return seq, digest
 
 
 def close_targets(
     uow: UnitOfWork, definition: WorkflowDefinition, covenant_id: int, dest: str, on: date
 ) -> None:
-    """Targets for `dest` are met; afgezien or unreachable stages cancel the rest."""
-    cancel_all = definition.stages[dest].cancels_targets
-    unreachable = [s for s in definition.stages if s not in definition.ahead_of(dest)]
-    uow.conn.execute(
-        _CLOSE_TARGETS,
-        {
-            "b_id": covenant_id,
-            "b_dest": dest,
-            "b_cancel_all": cancel_all,
-            "b_unreachable": unreachable,
-            "b_on": on,
-        },
-    )
+    """Targets for `dest` are met; afgezien or stages no longer meetable cancel the rest."""
+    _closer(definition, dest).execute(uow.conn, {"b_id": covenant_id, "b_dest": dest, "b_on": on})
 
 
 def _check_requirements(

@@ -1,0 +1,290 @@
+"""The web layer: board latency with 1,000 covenants, and the API's move rate against the service's.
+
+The real app (create_app, uvicorn in a background thread on 127.0.0.1) runs on a scratch
+database seeded through the service functions: 50 sectors x 20 covenants opened in
+verkenning, each with two open targets ("Q1 2017"; "eind 2016" or the overdue "Q3 2016"),
+then spread over the stages with `move`. A coordinator logs in through the /login form and
+GETs the board 200 times in a row on one keep-alive connection (httpx); every latency counts,
+client included (budget: p95 < 150 ms).
+
+Moves: N moves via POST /api/v1/covenants/{slug}/move (Bearer token, If-Match with the ETag
+the previous answer gave) against N calls of `services.moves.move` with one reused UnitOfWork
+on the app's own engine (same database, same run, same role and expected version), each side
+on its own covenants, round-robin through verkenning -> afgezien -> verkenning ->
+kwartiermaker -> afgezien -> ... (no dates needed). The sides take turns in chunks of CHUNK
+moves, the first side alternating, and the best of K rounds counts (budget: API >= 0.5 of the
+service rate). The HTTP client runs in this process, so the API figure includes its cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import secrets
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import httpx
+import psycopg
+import uvicorn
+from sqlalchemy import insert, select
+
+from _common import (  # first: it keeps the bench folder from shadowing `transitions`
+    NOW,
+    STAGES,
+    default_postgres_url,
+    scratch_postgres,
+    scratch_sqlite,
+    verdict,
+)
+from imvo_workflow.bootstrap import App, bootstrap
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.services.auth import create_api_token, hash_password
+from imvo_workflow.services.covenants import NewCovenant, open_covenant
+from imvo_workflow.services.moves import move
+from imvo_workflow.services.targets import record_target
+from imvo_workflow.services.users import add_user
+from imvo_workflow.settings import Settings
+from imvo_workflow.web.app import create_app
+
+BOARD_P95_MS, MOVE_RATIO = 150.0, 0.5
+SECTORS, PER_SECTOR, WARMUP, CHUNK = 50, 20, 10, 100
+USER, PASSWORD, REASON = "bench", "bench-wachtwoord", "bench: rondje"
+OPENED = date(2016, 3, 1)  # covenants open (and targets are stated) before NOW
+# i % 10 -> the moves that spread covenant i over the stages; the first four stay in verkenning
+SPREAD: tuple[tuple[str, ...], ...] = (
+    *((),) * 4,
+    *(("kwartiermaker",),) * 2,
+    ("dialoog",),
+    ("intentieverklaring",),
+    ("dialoog", "ondertekend"),
+    ("afgezien",),
+)
+CYCLE = ("afgezien", "verkenning", "kwartiermaker", "afgezien", "verkenning")
+
+
+class Rotation:
+    """Round-robin over `keys`, each walking CYCLE from verkenning; carries on across calls."""
+
+    def __init__(self, keys: list[Hashable]) -> None:
+        self.keys, self.done = keys, 0
+
+    def next(self, n: int) -> list[tuple[Any, str]]:
+        count, done = len(self.keys), self.done
+        self.done += n
+        return [
+            (self.keys[k % count], CYCLE[(k // count) % len(CYCLE)]) for k in range(done, done + n)
+        ]
+
+
+def seed(app: App) -> tuple[list[int], str]:
+    """1,000 covenants spread over the stages, a coordinator; the ids still in verkenning, a token."""
+    definition, uow, ids = app.definition, app.uow(), []
+    with uow:
+        for s in range(SECTORS):
+            sector = uow.conn.execute(
+                insert(t.sector).returning(t.sector.c.id),
+                {
+                    "slug": f"bench-{s}",
+                    "name": f"Bench sector {s}",
+                    "group": "overige",
+                    "position": s,
+                },
+            ).scalar_one()
+            for j in range(PER_SECTOR):
+                i = s * PER_SECTOR + j
+                new = NewCovenant(
+                    slug=f"bench-{i}", sector_id=sector, title=f"Bench {i}", position=i
+                )
+                cid = open_covenant(
+                    uow=uow, definition=definition, covenant=new, actor=USER,
+                    reason="aangemaakt", occurred_on=OPENED, now=NOW,
+                )  # fmt: skip
+                for stage, phrase in (
+                    ("dialoog", "eind 2016" if i % 4 else "Q3 2016"),
+                    ("ondertekend", "Q1 2017"),
+                ):
+                    record_target(
+                        uow=uow, definition=definition, covenant_id=cid, phrase=phrase,
+                        reference=OPENED, stage=stage, actor=USER, now=NOW,
+                    )  # fmt: skip
+                ids.append(cid)
+        uow.commit()
+    for i, cid in enumerate(ids):
+        for dest in SPREAD[i % len(SPREAD)]:
+            move(
+                uow=uow, definition=definition, covenant_id=cid, to=dest, actor=USER,
+                reason=REASON, occurred_on=NOW.date(), now=NOW,
+            )  # fmt: skip
+    user_id = add_user(
+        uow=uow, name=USER, role="coordinator", password_hash=hash_password(PASSWORD), now=NOW
+    )
+    token = create_api_token(uow=uow, user_id=user_id, name="bench", now=NOW)
+    with app.engine.begin() as conn:  # statistics, as autovacuum would have them
+        conn.exec_driver_sql("ANALYZE")
+    return [cid for i, cid in enumerate(ids) if not SPREAD[i % len(SPREAD)]], token
+
+
+@contextmanager
+def serving(app: App) -> Iterator[str]:
+    """The real app under uvicorn in a background thread, on a free port; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(app), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+def board_latencies(url: str, count: int) -> list[float]:
+    """Log in through the /login form, then GET / `count` times; milliseconds per request."""
+    with httpx.Client(base_url=url, timeout=60) as client:
+        form = client.get("/login")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        if form.status_code != 200 or found is None:
+            raise RuntimeError(f"GET /login: {form.status_code}")
+        data = {"csrf_token": found[1], "name": USER, "password": PASSWORD, "next": "/"}
+        if (done := client.post("/login", data=data)).status_code != 303:
+            raise RuntimeError(f"POST /login: {done.status_code} {done.text[:200]}")
+        for _ in range(WARMUP):
+            page = client.get("/")
+            if page.status_code != 200 or page.text.count('class="card"') != SECTORS * PER_SECTOR:
+                raise RuntimeError(f"GET /: {page.status_code}, not a board of 1,000 covenants")
+        times = []
+        for _ in range(count):
+            start = time.perf_counter()
+            page = client.get("/")
+            times.append((time.perf_counter() - start) * 1000)
+            if page.status_code != 200:
+                raise RuntimeError(f"GET /: {page.status_code}")
+    return times
+
+
+def move_rates(
+    app: App, url: str, token: str, ids: list[int], args: argparse.Namespace
+) -> dict[str, float]:
+    """Best moves/s of each side over args.rounds rounds of args.moves moves."""
+    api_ids, service_ids = ids[0::2][: args.covenants], ids[1::2][: args.covenants]
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(t.covenant.c.id, t.covenant.c.slug, t.covenant.c.version)).all()
+    slug = {cid: s for cid, s, _ in rows}
+    etag = {slug[cid]: f'"{v}"' for cid, _, v in rows if cid in set(api_ids)}
+    version = {cid: v for cid, _, v in rows if cid in set(service_ids)}
+    client = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"})
+    uow = UnitOfWork(app.engine)
+
+    def api(plan: list[tuple[Any, str]]) -> None:
+        for s, dest in plan:
+            answer = client.post(
+                f"/api/v1/covenants/{s}/move",
+                json={"to": dest, "reason": REASON},
+                headers={"If-Match": etag[s]},
+            )
+            if answer.status_code != 200:
+                raise RuntimeError(f"API move {s} -> {dest}: {answer.status_code} {answer.text}")
+            etag[s] = answer.headers["ETag"]
+
+    def service(plan: list[tuple[Any, str]]) -> None:
+        for cid, dest in plan:
+            version[cid] = move(
+                uow=uow, definition=app.definition, covenant_id=cid, to=dest, actor=USER,
+                reason=REASON, expected_version=version[cid], role="coordinator", now=NOW,
+            ).version  # fmt: skip
+
+    sides: dict[str, tuple[Callable[[list[tuple[Any, str]]], None], Rotation]] = {
+        "api": (api, Rotation([slug[cid] for cid in api_ids])),
+        "service": (service, Rotation(list(service_ids))),
+    }
+    best = dict.fromkeys(sides, 0.0)
+    with client:
+        for run, rotation in sides.values():  # warm up: pool, statement caches, threads
+            run(rotation.next(CHUNK))
+        for _ in range(args.rounds):
+            spent = dict.fromkeys(sides, 0.0)
+            for turn, done in enumerate(range(0, args.moves, CHUNK)):
+                for name in sorted(sides, reverse=bool(turn % 2)):
+                    run, rotation = sides[name]
+                    plan = rotation.next(min(CHUNK, args.moves - done))
+                    start = time.perf_counter()
+                    run(plan)
+                    spent[name] += time.perf_counter() - start
+            best = {name: max(best[name], args.moves / spent[name]) for name in sides}
+    uow.close()
+    return best
+
+
+def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str], list[str]]:
+    """Seed, serve, measure and print the figures of one database; (passed, missed)."""
+    settings = Settings(
+        database_url=url, stages_file=STAGES, now=NOW, secret_key=secrets.token_urlsafe(32)
+    )
+    app = bootstrap(settings)
+    ids, token = seed(app)
+    with serving(app) as base:
+        times = board_latencies(base, args.requests)
+        rates = move_rates(app, base, token, ids, args)
+    app.close()
+    p50, p95 = statistics.median(times), statistics.quantiles(times, n=100)[94]
+    ratio = rates["api"] / rates["service"]
+    print(f"board_p50_ms{suffix}: {p50:.1f}")
+    print(f"board_p95_ms{suffix}: {p95:.1f} (budget: < {BOARD_P95_MS:.0f})")
+    print(f"api_move_rate{suffix}: {rates['api']:.0f} moves/s")
+    print(f"service_move_rate{suffix}: {rates['service']:.0f} moves/s")
+    print(f"api_move_vs_service{suffix}: {ratio:.2f} (budget: >= {MOVE_RATIO})")
+    checks = [
+        (f"board p95{suffix} {p95:.0f} ms", p95 < BOARD_P95_MS, "<", f"{BOARD_P95_MS:.0f}"),
+        (f"api/service{suffix} {ratio:.2f}", ratio >= MOVE_RATIO, ">=", f"{MOVE_RATIO}"),
+    ]
+    passed = [f"{what} {op} {limit}" for what, ok, op, limit in checks if ok]
+    missed = [f"{what} not {op} {limit}" for what, ok, op, limit in checks if not ok]
+    return passed, missed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--requests", type=int, default=200, help="board requests measured")
+    parser.add_argument("--moves", type=int, default=500, help="moves per side per round")
+    parser.add_argument("--rounds", type=int, default=3, help="best of K alternating rounds")
+    parser.add_argument("--covenants", type=int, default=100, help="covenants per moving side")
+    parser.add_argument("--postgres", action="store_true", help="also measure on PostgreSQL")
+    parser.add_argument("--postgres-url", default=default_postgres_url())
+    args = parser.parse_args(argv)
+    passed: list[str] = []
+    missed: list[str] = []
+    with scratch_sqlite() as url:
+        ok, not_ok = measure(url, args, "")
+    passed, missed = passed + ok, missed + not_ok
+    if args.postgres:
+        try:
+            with scratch_postgres(args.postgres_url) as url:
+                ok, not_ok = measure(url, args, "_postgresql")
+            passed, missed = passed + ok, missed + not_ok
+        except psycopg.OperationalError as exc:
+            missed.append(f"PostgreSQL at {args.postgres_url} failed ({str(exc).splitlines()[0]})")
+    return verdict(passed, missed)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

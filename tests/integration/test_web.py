@@ -1,0 +1,819 @@
+"""The web front and the JSON API over HTTP: who may do what, and what they get back.
+
+Every route refuses an anonymous caller (the list of routes is read from the app, so a new
+route cannot slip through untested), roles are enforced, forms need their CSRF token, the
+session cookie is HttpOnly and SameSite=Lax, logins are throttled, the API speaks JSON with
+ETags and If-Match, the calendar feed needs its secret, and a database that is down gives
+503, never 500. Runs on SQLite and PostgreSQL with the 2016 report seeded, on 1 November 2016.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import icalendar
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
+from starlette.exceptions import StarletteDeprecationWarning
+from starlette.routing import Route
+
+from imvo_workflow.bootstrap import App
+from imvo_workflow.db import tables as t
+from imvo_workflow.services import auth, users
+from imvo_workflow.services.alerts import policy_from, scan
+from imvo_workflow.services.seed import seed
+from imvo_workflow.services.seedfile import SEED_2016
+from imvo_workflow.settings import AMSTERDAM
+from imvo_workflow.web.app import create_app
+
+# Starlette 1.x warns on importing its TestClient when only httpx (not httpx2) is installed;
+# the warning is about the test dependency, not the app, so it is ignored here and nowhere else.
+with warnings.catch_warnings():
+    warnings.filterwarnings(
+        "ignore",
+        message="Using `httpx` with `starlette.testclient` is deprecated",
+        category=StarletteDeprecationWarning,
+    )
+    from fastapi.testclient import TestClient
+
+#: One user per role; the name is the role's.
+PASSWORDS = {
+    "admin": "beheer-wachtwoord-1",
+    "coordinator": "coordinator-wachtwoord-2",
+    "viewer": "kijker-wachtwoord-3",
+}
+#: The day the alert scan runs: reminders for "eind 2016" and the November deadlines are due.
+SCAN_AT = datetime(2016, 12, 2, 10, 0, tzinfo=AMSTERDAM)
+UNREACHABLE_DB = "postgresql://nobody@127.0.0.1:1/nope"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+CARD = re.compile(r'data-covenant="([^"]+)"')
+SECONDS = re.compile(r"over (\d+) seconden")
+
+#: Routes anyone may call: they are tested on their own below, not as "refuses anonymous".
+PUBLIC = {
+    "/login",
+    "/healthz",
+    "/api/v1/openapi.json",
+    "/api/v1/docs",
+    "/api/v1/docs/oauth2-redirect",
+    "/agenda/{token}.ics",
+}
+#: Every other route, with a well-formed request: the only reason to refuse is who asks.
+GUARDED: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/"): {},
+    ("POST", "/uitloggen"): {"data": {}},
+    ("GET", "/convenanten/{slug}"): {},
+    ("POST", "/convenanten/{slug}/stap"): {
+        "data": {"to": "afzien", "version": "2", "reason": "anoniem"}
+    },
+    ("GET", "/meldingen"): {},
+    ("POST", "/meldingen/{alert_id}/afhandelen"): {"data": {}},
+    ("GET", "/audit"): {},
+    ("GET", "/audit/export.csv"): {},
+    ("GET", "/rapport"): {},
+    ("GET", "/rapport/bekijk"): {},
+    ("GET", "/account"): {},
+    ("POST", "/account/token"): {"data": {"name": "anoniem"}},
+    ("GET", "/gebruikers"): {},
+    ("POST", "/gebruikers"): {"data": {"name": "mallory", "role": "admin"}},
+    ("GET", "/api/v1/covenants"): {},
+    ("GET", "/api/v1/covenants/{slug}"): {},
+    ("POST", "/api/v1/covenants/{slug}/move"): {"json": {"to": "afzien", "reason": "anoniem"}},
+    ("GET", "/api/v1/covenants/{slug}/history"): {},
+    ("GET", "/api/v1/covenants/{slug}/targets"): {},
+    ("PUT", "/api/v1/covenants/{slug}/targets"): {
+        "json": {"stage": "ondertekend", "phrase": "Q2 2017"}
+    },
+    ("GET", "/api/v1/alerts"): {},
+    ("POST", "/api/v1/alerts/{alert_id}/ack"): {},
+    ("GET", "/api/v1/report"): {},
+}
+
+
+@dataclass
+class Site:
+    """The seeded app behind a TestClient, with one user per role."""
+
+    app: App
+    web: FastAPI
+    user_ids: dict[str, int]
+    clients: list[TestClient] = field(default_factory=list)
+
+    def client(self, web: FastAPI | None = None, **kwargs: Any) -> TestClient:
+        made = TestClient(web or self.web, **kwargs)
+        self.clients.append(made)
+        return made
+
+    def login(self, role: str) -> TestClient:
+        client = self.client()
+        answer = post_login(client, role, PASSWORDS[role])
+        assert answer.status_code == 303, answer.text
+        return client
+
+    def token(self, role: str) -> str:
+        return auth.create_api_token(
+            uow=self.app.uow(), user_id=self.user_ids[role], name="test", now=self.app.now()
+        )
+
+    def bearer(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role)}"}
+
+
+@pytest.fixture
+def site(app: App) -> Iterator[Site]:
+    settings = app.settings.model_copy(update={"secret_key": "test-secret"})
+    built = App(settings=settings, definition=app.definition)
+    seed(uow=built.uow(), definition=built.definition, path=SEED_2016, now=built.now())
+    user_ids = {
+        role: users.add_user(
+            uow=built.uow(),
+            name=role,
+            role=role,
+            password_hash=auth.hash_password(password),
+            now=built.now(),
+        )
+        for role, password in PASSWORDS.items()
+    }
+    made = Site(built, create_app(built), user_ids)
+    yield made
+    for client in made.clients:
+        client.close()
+    built.close()
+
+
+def form_token(client: TestClient, path: str) -> str:
+    """The CSRF token of the form on `path`, as a browser would read it."""
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    found = CSRF_FIELD.search(page.text)
+    assert found is not None, f"no csrf_token field on {path}"
+    return found.group(1)
+
+
+def post_login(client: TestClient, name: str, password: str) -> httpx.Response:
+    token = form_token(client, "/login")
+    return client.post(
+        "/login",
+        data={"csrf_token": token, "name": name, "password": password, "next": "/"},
+        follow_redirects=False,
+    )
+
+
+def raise_alerts(app: App) -> int:
+    """Scan on 2 December 2016; returns the id of one open alert."""
+    result = scan(uow=app.uow(), policy=policy_from(app.definition.reminders), now=SCAN_AT)
+    assert result.raised > 0
+    with app.uow(readonly=True) as uow:
+        return int(uow.conn.execute(select(func.min(t.alert.c.id))).scalar_one())
+
+
+def snapshot(app: App) -> dict[str, object]:
+    """What a refused request must leave as it was."""
+    with app.uow(readonly=True) as uow:
+        count = {
+            table.name: uow.conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in (t.user, t.api_token, t.transition, t.target, t.alert)
+        }
+        natuursteen = uow.conn.execute(
+            select(t.covenant.c.stage, t.covenant.c.version).where(
+                t.covenant.c.slug == "natuursteen"
+            )
+        ).one()
+        acked = uow.conn.execute(
+            select(func.count()).where(t.alert.c.acked_at.is_not(None))
+        ).scalar_one()
+    return {**count, "natuursteen": tuple(natuursteen), "acked": acked}
+
+
+def version_of(app: App, slug: str) -> int:
+    with app.uow(readonly=True) as uow:
+        return int(
+            uow.conn.execute(
+                select(t.covenant.c.version).where(t.covenant.c.slug == slug)
+            ).scalar_one()
+        )
+
+
+def user_row(app: App, name: str) -> Any:
+    with app.uow(readonly=True) as uow:
+        return uow.conn.execute(select(t.user).where(t.user.c.name == name)).one()
+
+
+def set_failures(app: App, name: str, failures: int) -> None:
+    """Pretend `failures` failed logins, with the block already over."""
+    with app.uow() as uow:
+        uow.conn.execute(
+            update(t.user)
+            .where(t.user.c.name == name)
+            .values(failed_logins=failures, blocked_until=datetime(2016, 1, 1, tzinfo=UTC))
+        )
+        uow.commit()
+
+
+def cards(html: str) -> set[str]:
+    return set(CARD.findall(html))
+
+
+def assert_api_refusal(answer: httpx.Response, status: int) -> None:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    detail = answer.json()["detail"]
+    assert isinstance(detail, str) and detail
+
+
+# -- 1. anonymous -------------------------------------------------------------------------
+
+
+def _routes(web: FastAPI) -> set[tuple[str, str]]:
+    found = set()
+    for route in web.routes:
+        if isinstance(route, Route):  # APIRoute included; the /static Mount is not a Route
+            found |= {(method, route.path) for method in route.methods or () if method != "HEAD"}
+    return found
+
+
+def test_the_route_table_is_the_one_this_file_tests(site: Site) -> None:
+    routes = _routes(site.web)
+    assert {path for _, path in routes} >= PUBLIC
+    guarded = {(method, path) for method, path in routes if path not in PUBLIC}
+    assert guarded == set(GUARDED), (
+        "routes changed: add new ones to GUARDED (or PUBLIC, with a test of their own); "
+        f"new: {sorted(guarded - set(GUARDED))}, gone: {sorted(set(GUARDED) - guarded)}"
+    )
+
+
+def test_every_route_refuses_an_anonymous_request(site: Site) -> None:
+    alert_id = raise_alerts(site.app)
+    before = snapshot(site.app)
+    no_cookie = site.client()
+    anonymous = site.client()  # an anonymous session that has seen the login form
+    token = form_token(anonymous, "/login")
+    logged_in = site.login("coordinator")  # a browser session is no API credential
+    for (method, pattern), body in sorted(_routes_to_call(site.web)):
+        path = pattern.format(slug="natuursteen", alert_id=alert_id)
+        where = f"{method} {path}"
+        if path.startswith("/api/"):
+            for client, headers in (
+                (no_cookie, {}),
+                (no_cookie, {"Authorization": "Bearer imvo_garbage"}),
+                (no_cookie, {"Authorization": "Basic YWRtaW46YWRtaW4="}),
+                (logged_in, {}),
+            ):
+                answer = client.request(method, path, headers=headers, **body)
+                assert answer.status_code == 401, f"{where} {headers}: {answer.status_code}"
+                assert_api_refusal(answer, 401)
+                assert answer.headers.get("WWW-Authenticate") == "Bearer", where
+            continue
+        answer = no_cookie.request(method, path, follow_redirects=False, **body)
+        if method == "GET":
+            assert answer.status_code == 303, f"{where}: {answer.status_code}"
+            assert answer.headers["location"].startswith("/login"), where
+        else:  # no session, so no CSRF token either: refused before the login check
+            assert answer.status_code in (303, 403), f"{where}: {answer.status_code}"
+        if method == "POST":
+            data = {**body["data"], "csrf_token": token}
+            answer = anonymous.post(path, data=data, follow_redirects=False)
+        else:
+            answer = anonymous.get(path, follow_redirects=False)
+        assert answer.status_code == 303, f"{where} (anonymous session): {answer.status_code}"
+        assert answer.headers["location"].startswith("/login"), where
+    assert snapshot(site.app) == before
+
+
+def _routes_to_call(web: FastAPI) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    return [(key, GUARDED[key]) for key in _routes(web) if key[1] not in PUBLIC]
+
+
+def test_anonymous_page_request_goes_to_login_with_its_path(site: Site) -> None:
+    answer = site.client().get("/convenanten/natuursteen", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/convenanten/natuursteen"
+    htmx = site.client().get("/", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert htmx.headers.get("HX-Redirect", "").startswith("/login")
+
+
+def test_health_and_login_page_answer_anonymous(site: Site) -> None:
+    client = site.client()
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/login").status_code == 200
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_calendar_feed_refuses_a_wrong_token(site: Site) -> None:
+    """A calendar client cannot log in: a wrong secret must be an error, not the login page."""
+    answer = site.client().get("/agenda/garbage.ics", follow_redirects=False)
+    assert answer.status_code in (401, 404), (
+        f"wrong calendar token answered {answer.status_code} {answer.headers.get('location')}"
+    )
+    assert not answer.headers.get("content-type", "").startswith("text/calendar")
+    assert b"BEGIN:VCALENDAR" not in answer.content
+
+
+# -- 2. roles -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "data"),
+    [
+        ("viewer", "/convenanten/natuursteen/stap", {"to": "afzien", "reason": "x", "version": 2}),
+        ("viewer", "/meldingen/{alert_id}/afhandelen", {}),
+        ("coordinator", "/gebruikers", {"name": "mallory", "role": "admin"}),
+    ],
+)
+def test_a_page_post_needs_a_big_enough_role(
+    site: Site, role: str, path: str, data: dict[str, object]
+) -> None:
+    alert_id = raise_alerts(site.app)
+    before = snapshot(site.app)
+    client = site.login(role)
+    token = form_token(client, "/account")
+    answer = client.post(
+        path.format(alert_id=alert_id), data={**data, "csrf_token": token}, follow_redirects=False
+    )
+    assert answer.status_code == 403, answer.text
+    assert "Hiervoor is de rol" in answer.text
+    assert snapshot(site.app) == before
+
+
+def test_only_an_admin_sees_the_users_page(site: Site) -> None:
+    assert site.login("coordinator").get("/gebruikers").status_code == 403
+    assert site.login("viewer").get("/gebruikers").status_code == 403
+    assert site.login("admin").get("/gebruikers").status_code == 200
+
+
+def test_an_admin_adds_a_user_with_a_one_time_password(site: Site) -> None:
+    client = site.login("admin")
+    token = form_token(client, "/gebruikers")
+    answer = client.post(
+        "/gebruikers", data={"csrf_token": token, "name": "nieuw", "role": "viewer"}
+    )
+    assert answer.status_code == 200
+    assert "Wachtwoord voor nieuw" in answer.text
+    assert user_row(site.app, "nieuw").password_hash.startswith("$argon2")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/covenants/natuursteen/move", {"to": "afzien", "reason": "x"}),
+        ("PUT", "/api/v1/covenants/natuursteen/targets", {"phrase": "Q2 2017"}),
+        ("POST", "/api/v1/alerts/{alert_id}/ack", None),
+    ],
+)
+def test_a_viewer_token_cannot_change_anything(
+    site: Site, method: str, path: str, body: object
+) -> None:
+    alert_id = raise_alerts(site.app)
+    before = snapshot(site.app)
+    answer = site.client().request(
+        method, path.format(alert_id=alert_id), json=body, headers=site.bearer("viewer")
+    )
+    assert_api_refusal(answer, 403)
+    assert snapshot(site.app) == {**before, "api_token": before["api_token"] + 1}  # type: ignore[operator]
+
+
+# -- 3. CSRF ------------------------------------------------------------------------------
+
+
+def test_a_form_post_needs_this_sessions_csrf_token(site: Site) -> None:
+    client = site.login("coordinator")
+    token = form_token(client, "/convenanten/natuursteen")
+    other_sessions = form_token(site.login("coordinator"), "/convenanten/natuursteen")
+    version = version_of(site.app, "natuursteen")
+    move = {"to": "afzien", "reason": "geen draagvlak", "version": str(version)}
+    before = snapshot(site.app)
+    for data, headers in (
+        (move, {}),
+        ({**move, "csrf_token": ""}, {}),
+        ({**move, "csrf_token": "vervalst"}, {}),
+        ({**move, "csrf_token": other_sessions}, {}),
+        ({**move, "csrf_token": token}, {"X-CSRF-Token": "vervalst"}),
+    ):
+        answer = client.post("/convenanten/natuursteen/stap", data=data, headers=headers)
+        assert answer.status_code == 403, (data, headers)
+        assert "Het formulier is verlopen of niet van deze site" in answer.text
+    assert snapshot(site.app) == before
+    answer = client.post("/convenanten/natuursteen/stap", data={**move, "csrf_token": token})
+    assert answer.status_code == 200, answer.text
+    assert "Vastgelegd: dialoog → afgezien." in answer.text
+    assert version_of(site.app, "natuursteen") == version + 1
+
+
+def test_htmx_sends_the_csrf_token_as_a_header(site: Site) -> None:
+    client = site.login("coordinator")
+    token = form_token(client, "/convenanten/natuursteen")
+    answer = client.post(
+        "/convenanten/natuursteen/stap",
+        data={"to": "afzien", "reason": "x", "version": str(version_of(site.app, "natuursteen"))},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert "Vastgelegd" in answer.text
+
+
+def test_login_and_logout_need_the_csrf_token_too(site: Site) -> None:
+    client = site.client()
+    answer = client.post(
+        "/login", data={"name": "admin", "password": PASSWORDS["admin"]}, follow_redirects=False
+    )
+    assert answer.status_code == 403
+    assert "Het formulier is verlopen" in answer.text
+    assert user_row(site.app, "admin").failed_logins == 0
+    client = site.login("viewer")
+    assert client.post("/uitloggen", follow_redirects=False).status_code == 403
+    assert client.get("/", follow_redirects=False).status_code == 200
+    token = form_token(client, "/")
+    answer = client.post("/uitloggen", data={"csrf_token": token}, follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/login")
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+# -- 4. session cookie ----------------------------------------------------------------------
+
+
+def _session_cookie(answer: httpx.Response) -> str:
+    found = [c for c in answer.headers.get_list("set-cookie") if c.startswith("imvo_session=")]
+    assert len(found) == 1, answer.headers.get_list("set-cookie")
+    return found[0]
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(site: Site) -> None:
+    answer = post_login(site.client(), "viewer", PASSWORDS["viewer"])
+    assert answer.status_code == 303
+    flags = [part.strip().lower() for part in _session_cookie(answer).split(";")[1:]]
+    assert "httponly" in flags
+    assert "samesite=lax" in flags
+    assert "secure" not in flags  # secure_cookies is off for plain-HTTP development
+    assert "max-age=43200" in flags
+
+
+def test_the_session_cookie_is_secure_when_configured(site: Site) -> None:
+    settings = site.app.settings.model_copy(update={"secure_cookies": True})
+    secure = App(settings=settings, definition=site.app.definition)
+    try:
+        client = site.client(create_app(secure), base_url="https://testserver")
+        answer = post_login(client, "viewer", PASSWORDS["viewer"])
+        assert answer.status_code == 303
+        assert "secure" in [p.strip().lower() for p in _session_cookie(answer).split(";")]
+    finally:
+        secure.close()
+
+
+# -- 5. passwords and throttling --------------------------------------------------------------
+
+
+def test_passwords_are_stored_as_argon2_hashes(site: Site) -> None:
+    for role, password in PASSWORDS.items():
+        stored = user_row(site.app, role).password_hash
+        assert stored.startswith("$argon2")
+        assert password not in stored
+
+
+def test_a_wrong_password_or_unknown_name_is_401_with_a_message(site: Site) -> None:
+    client = site.client()
+    for name, password in (("viewer", "fout"), ("niemand", "fout")):
+        answer = post_login(client, name, password)
+        assert answer.status_code == 401
+        assert "Onbekende gebruiker of onjuist wachtwoord." in answer.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def _throttle_seconds(answer: httpx.Response) -> int:
+    assert answer.status_code == 429, answer.text
+    found = SECONDS.search(answer.text)
+    assert found is not None, answer.text
+    return int(found.group(1))
+
+
+def test_after_three_failures_even_the_right_password_waits(site: Site) -> None:
+    client = site.client()
+    for _ in range(3):
+        assert post_login(client, "viewer", "fout").status_code == 401
+    answer = post_login(client, "viewer", PASSWORDS["viewer"])
+    assert _throttle_seconds(answer) == 1  # 2 ** (3 - 3) seconds after the third failure
+    row = user_row(site.app, "viewer")
+    assert row.failed_logins == 3
+
+
+def test_the_block_ends_when_blocked_until_has_passed(site: Site) -> None:
+    """Regression: on SQLite blocked_until was stored as Amsterdam wall time read back as UTC."""
+    client = site.client()
+    for _ in range(3):
+        post_login(client, "viewer", "fout")
+    later = site.app.settings.model_copy(update={"now": site.app.now() + timedelta(seconds=2)})
+    two_seconds_on = App(settings=later, definition=site.app.definition)
+    try:
+        answer = post_login(site.client(create_app(two_seconds_on)), "viewer", PASSWORDS["viewer"])
+        assert answer.status_code == 303, answer.text
+    finally:
+        two_seconds_on.close()
+    row = user_row(site.app, "viewer")
+    assert (row.failed_logins, row.blocked_until) == (0, None)
+
+
+def test_each_further_failure_doubles_the_wait_up_to_five_minutes(site: Site) -> None:
+    client = site.client()
+    set_failures(site.app, "viewer", 3)
+    assert post_login(client, "viewer", "fout").status_code == 401
+    assert _throttle_seconds(post_login(client, "viewer", PASSWORDS["viewer"])) == 2
+    set_failures(site.app, "viewer", 4)
+    post_login(client, "viewer", "fout")
+    assert _throttle_seconds(post_login(client, "viewer", PASSWORDS["viewer"])) == 4
+    set_failures(site.app, "viewer", 20)
+    post_login(client, "viewer", "fout")
+    assert _throttle_seconds(post_login(client, "viewer", PASSWORDS["viewer"])) == 300
+
+
+def test_a_successful_login_resets_the_counter(site: Site) -> None:
+    client = site.client()
+    for _ in range(2):
+        post_login(client, "viewer", "fout")
+    assert user_row(site.app, "viewer").failed_logins == 2
+    assert post_login(client, "viewer", PASSWORDS["viewer"]).status_code == 303
+    assert user_row(site.app, "viewer").failed_logins == 0
+    for _ in range(2):  # three free tries again
+        assert post_login(site.client(), "viewer", "fout").status_code == 401
+    assert post_login(site.client(), "viewer", PASSWORDS["viewer"]).status_code == 303
+
+
+def test_throttling_one_user_leaves_the_others_alone(site: Site) -> None:
+    for _ in range(4):
+        post_login(site.client(), "viewer", "fout")
+    assert post_login(site.client(), "coordinator", PASSWORDS["coordinator"]).status_code == 303
+
+
+# -- 6. API --------------------------------------------------------------------------------
+
+
+def test_the_api_lists_reads_and_moves_with_etags(site: Site) -> None:
+    api = site.client(headers=site.bearer("coordinator"))
+    listed = api.get("/api/v1/covenants")
+    assert listed.status_code == 200
+    assert len(listed.json()) == 21
+    assert "natuursteen" in {row["slug"] for row in listed.json()}
+
+    read = api.get("/api/v1/covenants/natuursteen")
+    assert read.status_code == 200
+    old = read.json()["status"]["version"]
+    assert read.headers["ETag"] == f'"{old}"'
+
+    first = api.post(
+        "/api/v1/covenants/natuursteen/move",
+        json={"to": "intentieverklaring", "occurred_on": "2016-10-03"},
+        headers={"If-Match": f'"{old}"'},
+    )
+    assert first.status_code == 200, first.text
+    assert first.headers["ETag"] == f'"{old + 1}"'
+    assert first.json()["to_stage"] == "intentieverklaring"
+
+    stale = api.post(
+        "/api/v1/covenants/natuursteen/move",
+        json={"to": "afzien", "reason": "te laat gezien"},
+        headers={"If-Match": f'"{old}"'},
+    )
+    assert_api_refusal(stale, 409)
+
+    forbidden = api.post(
+        "/api/v1/covenants/natuursteen/move",
+        json={"to": "kwartiermaker"},
+        headers={"If-Match": f'"{old + 1}"'},
+    )
+    assert_api_refusal(forbidden, 422)
+    allowed = forbidden.json()["allowed"]
+    assert isinstance(allowed, list) and allowed
+    assert all(isinstance(name, str) for name in allowed)
+    assert any("dialoog" in name for name in allowed)
+
+    good = api.post(
+        "/api/v1/covenants/natuursteen/move",
+        json={"to": "dialoog", "reason": "terug aan tafel"},
+        headers={"If-Match": f'"{old + 1}"'},
+    )
+    assert good.status_code == 200, good.text
+    assert good.headers["ETag"] == f'"{old + 2}"'
+    assert api.get("/api/v1/covenants/natuursteen").headers["ETag"] == f'"{old + 2}"'
+
+    history = api.get("/api/v1/covenants/natuursteen/history").json()
+    assert [(h["to_stage"], h["actor"]) for h in history[-2:]] == [
+        ("intentieverklaring", "coordinator"),
+        ("dialoog", "coordinator"),
+    ]
+    assert history[-1]["reason"] == "terug aan tafel"
+
+
+def test_the_api_explains_bad_input_as_json(site: Site) -> None:
+    api = site.client(headers=site.bearer("coordinator"))
+    assert_api_refusal(api.get("/api/v1/covenants/natuursteem"), 404)
+    assert "natuursteen" in api.get("/api/v1/covenants/natuursteem").json()["detail"]
+    assert_api_refusal(
+        api.post(
+            "/api/v1/covenants/natuursteen/move",
+            json={"to": "afzien", "reason": "x"},
+            headers={"If-Match": "versie-twee"},
+        ),
+        422,
+    )
+    assert_api_refusal(api.post("/api/v1/covenants/natuursteen/move", json={}), 422)
+    assert_api_refusal(api.get("/api/v1/report", params={"format": "pdf"}), 422)
+    assert version_of(site.app, "natuursteen") == 2
+
+
+def test_a_coordinator_sets_a_target_through_the_api(site: Site) -> None:
+    api = site.client(headers=site.bearer("coordinator"))
+    answer = api.put(
+        "/api/v1/covenants/natuursteen/targets",
+        json={"stage": "ondertekend", "phrase": "eerste helft 2017", "reason": "uitgesteld"},
+    )
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["phrase"], result["deadline"]) == ("eerste helft 2017", "2017-06-30")
+    assert (result["old_phrase"], result["old_deadline"]) == ("Q1 van 2017", "2017-03-31")
+    targets = api.get("/api/v1/covenants/natuursteen/targets").json()
+    assert "eerste helft 2017" in {tg["phrase"] for tg in targets if tg["status"] == "open"}
+    bad = api.put("/api/v1/covenants/natuursteen/targets", json={"phrase": "ooit"})
+    assert_api_refusal(bad, 422)
+
+
+def test_alerts_are_listed_and_acknowledged_through_the_api(site: Site) -> None:
+    alert_id = raise_alerts(site.app)
+    api = site.client(headers=site.bearer("coordinator"))
+    listed = api.get("/api/v1/alerts")
+    assert listed.status_code == 200
+    assert alert_id in {a["id"] for a in listed.json()}
+    acked = api.post(f"/api/v1/alerts/{alert_id}/ack")
+    assert acked.status_code == 200, acked.text
+    assert acked.json() == {"id": alert_id, "acknowledged": True}
+    assert alert_id not in {a["id"] for a in api.get("/api/v1/alerts").json()}
+    everything = api.get("/api/v1/alerts", params={"include_acked": "true"}).json()
+    assert {a["acked_by"] for a in everything if a["id"] == alert_id} == {"coordinator"}
+    assert_api_refusal(api.post(f"/api/v1/alerts/{alert_id}/ack"), 422)
+    assert_api_refusal(api.post("/api/v1/alerts/999999/ack"), 404)
+
+
+def test_the_report_comes_as_markdown(site: Site) -> None:
+    api = site.client(headers=site.bearer("viewer"))
+    answer = api.get("/api/v1/report", params={"as_of": "2016-11-01", "format": "md"})
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/markdown")
+    assert "Natuursteen" in answer.text
+    html = api.get("/api/v1/report", params={"as_of": "2016-11-01", "format": "html"})
+    assert html.headers["content-type"].startswith("text/html")
+    assert "Natuursteen" in html.text
+
+
+def test_a_token_made_on_the_account_page_works_on_the_api(site: Site) -> None:
+    client = site.login("viewer")
+    token = form_token(client, "/account")
+    page = client.post("/account/token", data={"csrf_token": token, "name": "script"})
+    found = re.search(r'<code id="api-token">([^<]+)</code>', page.text)
+    assert found is not None, page.text
+    api = site.client(headers={"Authorization": f"Bearer {found.group(1)}"})
+    assert api.get("/api/v1/covenants").status_code == 200
+    with site.app.uow(readonly=True) as uow:
+        stored = uow.conn.execute(select(t.api_token.c.token_hash)).scalars().all()
+    assert found.group(1) not in stored
+
+
+# -- 7. calendar ---------------------------------------------------------------------------
+
+
+def test_the_account_page_links_a_calendar_feed_of_open_deadlines(site: Site) -> None:
+    page = site.login("viewer").get("/account")
+    assert page.status_code == 200
+    found = re.search(r'<code id="calendar-url">[^<]*?(/agenda/[^<]+\.ics)</code>', page.text)
+    assert found is not None, page.text
+    feed = site.client().get(found.group(1))  # no cookie: the URL is the secret
+    assert feed.status_code == 200, feed.text
+    assert feed.headers["content-type"].startswith("text/calendar")
+    cal = icalendar.Calendar.from_ical(feed.content)
+    events = list(cal.walk("VEVENT"))
+    assert events
+    starts = {event.decoded("dtstart").isoformat() for event in events}
+    assert "2017-03-31" in starts
+    assert b"DTSTART;VALUE=DATE:20170331" in feed.content
+    natuursteen = [e for e in events if "Natuursteen" in str(e.get("summary"))]
+    assert natuursteen and "Q1 van 2017" in str(natuursteen[0].get("description"))
+    again = site.login("viewer").get("/account")
+    assert found.group(1) in again.text  # the same secret each visit
+
+
+# -- 8. board and covenant pages -------------------------------------------------------------
+
+
+def test_the_board_shows_every_covenant_and_filters(site: Site) -> None:
+    client = site.login("viewer")
+    board = client.get("/")
+    assert board.status_code == 200
+    assert len(cards(board.text)) == 21
+    overige = client.get("/", params={"groep": "overige"})
+    assert cards(overige.text) == {"scheepvaart", "toerisme", "toerisme-suriname"}
+    sectors = set(re.findall(r'<div class="sector">([^<]+?)\s*(?:<|$)', overige.text))
+    assert sectors == {"Scheepvaart", "Toerisme"}
+    late = client.get("/", params={"te_laat": "1"})
+    api = site.client(headers=site.bearer("viewer"))
+    overdue = {row["slug"] for row in api.get("/api/v1/covenants").json() if row["overdue"]}
+    assert overdue == {"metallurgische-industrie", "technologische-industrie"}
+    assert cards(late.text) == overdue
+    assert late.text.count('<span class="badge">te laat</span>') == len(overdue)
+    both = client.get("/", params={"groep": "overige", "te_laat": "1"})
+    assert cards(both.text) == set()
+
+
+def test_the_covenant_page_offers_moves_to_a_coordinator_only(site: Site) -> None:
+    form = 'action="/convenanten/natuursteen/stap"'
+    coordinator = site.login("coordinator").get("/convenanten/natuursteen")
+    assert coordinator.status_code == 200
+    assert form in coordinator.text
+    assert "Q1 van 2017" in coordinator.text
+    viewer = site.login("viewer").get("/convenanten/natuursteen")
+    assert viewer.status_code == 200
+    assert form not in viewer.text
+    assert "stappen zetten kan een coördinator" in viewer.text
+
+
+def test_an_unknown_covenant_page_is_404_with_a_suggestion(site: Site) -> None:
+    answer = site.login("viewer").get("/convenanten/natuursteem")
+    assert answer.status_code == 404
+    assert "natuursteen" in answer.text
+
+
+def test_a_coordinator_moves_from_the_page_and_a_stale_form_is_refused(site: Site) -> None:
+    client = site.login("coordinator")
+    token = form_token(client, "/convenanten/natuursteen")
+    version = version_of(site.app, "natuursteen")
+    move = {"csrf_token": token, "to": "afzien", "reason": "geen draagvlak"}
+    done = client.post("/convenanten/natuursteen/stap", data={**move, "version": str(version)})
+    assert done.status_code == 200
+    stale = client.post(
+        "/convenanten/natuursteen/stap",
+        data={**move, "to": "heropenen", "version": str(version)},
+    )
+    assert stale.status_code == 409
+    assert "intussen gewijzigd" in stale.text
+
+
+def test_the_other_pages_render_for_a_viewer(site: Site) -> None:
+    raise_alerts(site.app)
+    client = site.login("viewer")
+    for path in ("/meldingen", "/meldingen?alle=1", "/audit", "/rapport", "/account"):
+        assert client.get(path).status_code == 200, path
+    report = client.get("/rapport/bekijk", params={"datum": "2016-11-01"})
+    assert report.status_code == 200 and "Natuursteen" in report.text
+    export = client.get("/audit/export.csv", params={"sector": "natuursteen"})
+    assert export.status_code == 200
+    assert export.headers["content-type"].startswith("text/csv")
+    assert "natuursteen" in export.text
+    assert client.get("/audit", params={"van": "gisteren"}).status_code == 422
+
+
+# -- 9. database down ------------------------------------------------------------------------
+
+
+@contextmanager
+def database_down(site: Site) -> Iterator[FastAPI]:
+    """The same app, pointed at a PostgreSQL that refuses connections."""
+    settings = site.app.settings.model_validate(  # validated, so the psycopg driver is set
+        {**site.app.settings.model_dump(), "database_url": UNREACHABLE_DB}
+    )
+    broken = App(settings=settings, definition=site.app.definition)
+    try:
+        yield create_app(broken)
+    finally:
+        broken.close()
+
+
+def test_the_api_answers_503_when_the_database_is_down(site: Site) -> None:
+    with database_down(site) as broken:
+        client = site.client(broken, raise_server_exceptions=False)
+        token = site.token("coordinator")  # valid on the real database; auth must ask the DB
+        started = time.monotonic()
+        answer = client.get("/api/v1/covenants", headers={"Authorization": f"Bearer {token}"})
+        assert time.monotonic() - started < 10
+        assert_api_refusal(answer, 503)
+        assert "database" in answer.json()["detail"]
+        assert answer.headers.get("Retry-After") == "5"
+
+
+def test_pages_answer_503_or_a_redirect_when_the_database_is_down(site: Site) -> None:
+    with database_down(site) as broken:
+        client = site.client(broken, raise_server_exceptions=False)
+        anonymous = client.get("/", follow_redirects=False)
+        assert anonymous.status_code in (303, 503)
+        session = site.login("viewer").cookies["imvo_session"]  # same secret_key
+        client.cookies.set("imvo_session", session)
+        answer = client.get("/", follow_redirects=False)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "De database is even niet bereikbaar" in answer.text
+        login = site.client(broken, raise_server_exceptions=False)
+        tried = post_login(login, "viewer", PASSWORDS["viewer"])
+        assert tried.status_code == 503, tried.text
