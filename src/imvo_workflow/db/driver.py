@@ -59,7 +59,9 @@ class DriverStatement:
                 else None
             )
             # Literals in the statement ('open', 'met') are binds with a value: their defaults.
-            defaults = {key: bind.value for key, bind in compiled.binds.items() if not bind.required}
+            defaults = {
+                key: bind.value for key, bind in compiled.binds.items() if not bind.required
+            }
             found = (str(compiled), order, defaults)
             self._compiled[name] = found
         return found

@@ -74,7 +74,10 @@ def _closer(definition: WorkflowDefinition, dest: str) -> DriverStatement:
             # met when its stage is reached; cancelled when no longer meetable from here
             ended = [s for s in definition.stages if s not in definition.ahead_of(dest)]
             which.append(
-                or_(tg.c.stage == bindparam("b_dest"), tg.c.stage.in_([literal(stage) for stage in ended]))
+                or_(
+                    tg.c.stage == bindparam("b_dest"),
+                    tg.c.stage.in_([literal(stage) for stage in ended]),
+                )
                 if ended
                 else tg.c.stage == bindparam("b_dest")
             )

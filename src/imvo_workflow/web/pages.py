@@ -28,12 +28,15 @@ from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
 from imvo_workflow.services.export import ExportFilter, export_history, export_rows
 from imvo_workflow.services.moves import move
+from imvo_workflow.settings import AMSTERDAM
 from imvo_workflow.web.diagram import state_diagram
 from imvo_workflow.web.paths import TEMPLATES
 from imvo_workflow.web.security import check_csrf, csrf_token, imvo, page_user, role
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
+# Times are stored in UTC; people read them in Amsterdam time.
+templates.env.filters["local"] = lambda moment: moment.astimezone(AMSTERDAM)
 Coordinator = Annotated[UserView, Depends(role("coordinator"))]
 Admin = Annotated[UserView, Depends(role("admin"))]
 Viewer = Annotated[UserView, Depends(page_user)]
