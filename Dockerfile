@@ -1,4 +1,4 @@
-# imvo-workflow: one image for the migrate step, the app and (later) the scheduler.
+# imvo-workflow: one image for the migration step, the web app and the scheduler.
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
@@ -6,7 +6,8 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY src ./src
 COPY migrations ./migrations
 COPY config ./config
-RUN pip install --no-cache-dir -e .
+RUN pip install --no-cache-dir -e . && mkdir -p /app/var && chown nobody /app/var
 USER nobody
+EXPOSE 8000
 ENTRYPOINT ["imvo"]
-CMD ["status"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

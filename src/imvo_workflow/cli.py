@@ -208,6 +208,40 @@ def db_upgrade(revision: str = "head") -> None:
     out.print(f"[green]✓[/] database bijgewerkt tot {revision}")
 
 
+@db_cli.command("current")
+def db_current() -> None:
+    """Toon de migratie van de database en de nieuwste migratie van de code."""
+    from imvo_workflow.db import migrate
+
+    app = app_from_env()
+    current, head = (
+        migrate.current_revision(app.engine),
+        migrate.head_revision(app.settings.database_url),
+    )
+    state = "[green]bijgewerkt[/]" if current == head else "[yellow]voer `imvo db upgrade` uit[/]"
+    out.print(f"database: {current or 'leeg'}, code: {head} — {state}")
+
+
+@db_cli.command("backup")
+def db_backup(target: Path) -> None:
+    """Maak een online back-up van de SQLite-database (PostgreSQL: gebruik pg_dump)."""
+    from imvo_workflow.db import migrate
+
+    url = Settings().database_url
+    if not url.startswith("sqlite"):
+        raise InvalidInput(
+            "`imvo db backup` is voor SQLite; maak van PostgreSQL een back-up met pg_dump."
+        )
+    try:
+        pages = migrate.backup_sqlite(url, target)
+    except (ValueError, OSError) as exc:
+        raise InvalidInput(f"Back-up mislukt: {exc}") from exc
+    out.print(
+        f"[green]✓[/] back-up naar {target} ({pages} pagina's, integriteit gecontroleerd)",
+        highlight=False,
+    )
+
+
 def _database_message(exc: DBAPIError) -> str:
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     if "no such table" in text or ("does not exist" in text and "relation" in text):

@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from imvo_workflow import metrics
 from imvo_workflow.bootstrap import App
 from imvo_workflow.notify.channels import senders
 from imvo_workflow.services.alerts import ScanResult, policy_from, scan
@@ -57,7 +58,9 @@ class AlertScheduler:
 
     # -- the work, usable without a scheduler (`imvo scheduler tick`) ---------------------
     def scan_once(self) -> ScanResult:
-        result = scan(uow=self.app.uow(), policy=self.policy, now=self.app.now())
+        with metrics.SCAN_SECONDS.time():
+            result = scan(uow=self.app.uow(), policy=self.policy, now=self.app.now())
+        metrics.ALERTS_RAISED.inc(result.raised)
         log.info(
             "scan", extra={"action": "alerts.scan", "raised": result.raised, "due": result.due}
         )
@@ -68,7 +71,7 @@ class AlertScheduler:
         return result
 
     def drain_once(self) -> DrainResult:
-        return drain(
+        result = drain(
             uow=self.app.uow(),
             senders=self.senders,
             clock=self.app.now,
@@ -76,6 +79,9 @@ class AlertScheduler:
             base_url=self.app.settings.base_url,
             should_stop=self._stopped.is_set,
         )
+        metrics.DELIVERIES.labels("sent").inc(result.sent)
+        metrics.DELIVERIES.labels("failed").inc(result.failed)
+        return result
 
     def digest_once(self) -> int:
         return raise_digests(uow=self.app.uow(), now=self.app.now())

@@ -31,3 +31,30 @@ def head_revision(url: str) -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def backup_sqlite(url: str, target: Path) -> int:
+    """Online backup of a SQLite database (consistent while others write); returns its pages."""
+    import sqlite3
+
+    source_path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
+    if not source_path or source_path == ":memory:":
+        raise ValueError("alleen een SQLite-bestand kan zo worden geback-upt")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".partial")
+    source = sqlite3.connect(source_path)
+    try:
+        dest = sqlite3.connect(tmp)
+        try:
+            source.backup(dest)
+            pages = int(dest.execute("PRAGMA page_count").fetchone()[0])
+            check = dest.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            dest.close()
+    finally:
+        source.close()
+    if check != "ok":
+        tmp.unlink(missing_ok=True)
+        raise ValueError(f"de back-up is niet in orde: {check}")
+    tmp.replace(target)  # never a half-written backup under the real name
+    return pages

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import render
 from imvo_workflow.services import alert_queries, lookup, queries
@@ -121,6 +122,7 @@ def move_covenant(
         role=user.role,
         now=app.now(),
     )
+    MOVES.labels("api").inc()
     response.headers["ETag"] = f'"{result.version}"'
     return result
 

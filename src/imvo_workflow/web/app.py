@@ -15,7 +15,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -78,7 +77,36 @@ def create_app(app: App, *, run_scheduler: bool = False) -> FastAPI:
 def _add_health(web: FastAPI) -> None:
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """The process is up (for a load balancer's liveness check)."""
         return {"status": "ok"}
+
+    @web.get("/readyz", include_in_schema=False)
+    def readyz(app: App = Depends(imvo)) -> Response:
+        """The database answers and its schema is at the code's migration head."""
+        from imvo_workflow.db import migrate
+
+        try:
+            current = migrate.current_revision(app.engine)
+        except DBAPIError as exc:
+            return JSONResponse(
+                {"status": "unavailable", "detail": f"database: {exc.orig}"}, status_code=503
+            )
+        head = migrate.head_revision(app.settings.database_url)
+        if current != head:
+            return JSONResponse(
+                {
+                    "status": "unavailable",
+                    "detail": f"migratie {current}, verwacht {head}: imvo db upgrade",
+                },
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "revision": current})
+
+    @web.get("/metrics", include_in_schema=False)
+    def metrics(app: App = Depends(imvo)) -> Response:
+        from imvo_workflow.metrics import exposition
+
+        return Response(exposition(app), media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
 def _add_calendar(web: FastAPI) -> None:
@@ -149,12 +177,3 @@ def _add_error_handlers(web: FastAPI) -> None:
         return pages.page(
             request, "error.html", None, status=503, error=message, title="Even geduld"
         )
-
-
-def database_ready(app: App) -> bool:
-    try:
-        with app.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except DBAPIError:
-        return False

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.domain.errors import DomainError, InvalidInput
+from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import render
 from imvo_workflow.services import alert_queries, audit, auth, lookup, queries, signatures, users
@@ -192,6 +193,7 @@ def covenant_move(
         )
     except DomainError as exc:
         return _covenant_page(request, app, user, slug, status=exc.http_status, error=exc.message)
+    MOVES.labels("web").inc()
     return _covenant_page(
         request, app, user, slug, notice=f"Vastgelegd: {result.from_stage} → {result.to_stage}."
     )

@@ -1,0 +1,96 @@
+"""Upgrading a database that holds the 2016 data from the previous release's schema.
+
+Release 0.3 (issues 2-4: engine, alerts, audit) ended at revision 0003; this release adds
+login throttling, calendar and API tokens (0004). The upgrade must keep every history chain
+valid and every covenant where it was; downgrading and upgrading again must work too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from imvo_workflow.bootstrap import App
+from imvo_workflow.db import migrate
+from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.services import audit, queries
+from imvo_workflow.services.seed import seed
+from imvo_workflow.services.seedfile import SEED_2016
+from imvo_workflow.settings import Settings
+
+PREVIOUS_RELEASE = "0003"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all (the others start migrated)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    base = make_url(request.getfixturevalue("postgres_url"))
+    name = f"imvo_upgrade_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
+    empty_url: str, definition: WorkflowDefinition
+) -> None:
+    migrate.upgrade(empty_url, PREVIOUS_RELEASE)
+    app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)
+    seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
+    with app.uow(readonly=True) as uow:
+        before = queries.status(uow=uow, today=app.today())
+    app.close()
+
+    migrate.upgrade(empty_url)
+    app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)
+    assert migrate.current_revision(app.engine) == migrate.head_revision(empty_url)
+    result = audit.verify(uow=app.uow(readonly=True))
+    assert result.ok, result.problems
+    assert result.covenants == 21
+    with app.uow(readonly=True) as uow:
+        assert queries.status(uow=uow, today=app.today()) == before
+    app.close()
+
+
+def test_downgrade_and_upgrade_again(empty_url: str) -> None:
+    migrate.upgrade(empty_url)
+    config = migrate.alembic_config(empty_url)
+    from alembic import command
+
+    command.downgrade(config, "base")
+    migrate.upgrade(empty_url)
+    engine = create_engine(Settings(database_url=empty_url).database_url)
+    assert migrate.current_revision(engine) == migrate.head_revision(empty_url)
+    engine.dispose()
+
+
+def test_sqlite_backup_is_a_consistent_copy(
+    tmp_path: Path, sqlite_template: Path, definition: WorkflowDefinition
+) -> None:
+    path = tmp_path / "live.db"
+    shutil.copy(sqlite_template, path)
+    app = App(
+        settings=Settings(database_url=f"sqlite:///{path}", now="2016-11-01"), definition=definition
+    )
+    seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
+    migrate.backup_sqlite(f"sqlite:///{path}", tmp_path / "backup" / "copy.db")
+    app.close()
+    copy = App(
+        settings=Settings(database_url=f"sqlite:///{tmp_path / 'backup' / 'copy.db'}"),
+        definition=definition,
+    )
+    assert audit.verify(uow=copy.uow(readonly=True)).covenants == 21
+    copy.close()
