@@ -4,6 +4,8 @@ PYTHON   ?= python3
 PY       := $(VENV)/bin/python
 IMVO     := $(VENV)/bin/imvo
 STAMP    := $(VENV)/.installed-stamp
+HOST     ?= 127.0.0.1
+PORT     ?= 8000
 
 export IMVO_DATABASE_URL ?= sqlite:///var/imvo.db
 export IMVO_TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/test
@@ -18,11 +20,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## run: migrate the embedded database, load the 2016 report, show where every sector stands
+## run: migrate the embedded database, load the 2016 report, start web + scheduler
 run: install
 	$(IMVO) db upgrade
 	$(IMVO) seed
 	$(IMVO) status
+	$(IMVO) serve --host $(HOST) --port $(PORT)
 
 ## test: every test, each database test on SQLite and on PostgreSQL
 test: install

@@ -10,7 +10,7 @@ urllib does, and no database at all. Both talk to the same loopback receiver, a
 ThreadingHTTPServer in a thread of this process answering 200 with an empty body, so both pay
 the same GIL sharing with it.
 
-Setup per database (scratch, migrations only): DELIVERIES open targets whose deadline was
+Setup per database (scratch, migrations only): --deliveries open targets whose deadline was
 yesterday, one user with a webhook subscription for all sectors, then one engine `scan()`
 raises one alert and queues one webhook delivery per target. Before each engine round every
 delivery goes back to pending (outside the clock). After a warm-up of each side, engine and
@@ -191,10 +191,9 @@ def measure(url: str, receiver: Receiver, args: argparse.Namespace) -> tuple[flo
         best = {"engine": 0.0, "bare": 0.0}
         for rnd in range(args.rounds):
             for name in sorted(best, reverse=bool(rnd % 2)):
-                if name == "engine":
-                    requeue(engine)
                 receiver.got.clear()
                 if name == "engine":
+                    requeue(engine)
                     rate = run_engine(uow, senders, args.deliveries)
                 else:
                     rate = run_bare(receiver.url, sends)

@@ -7,7 +7,8 @@ busy or down runs once rather than being dropped or repeated:
 - `alarm`: a date job at the next known fire time, so an alert goes out within seconds of
   its moment instead of at the next scan;
 - `drain`: the outbox, every `drain_interval_seconds`;
-- `digest`: daily at the policy's hour, Europe/Amsterdam.
+- `digest`: daily at the policy's hour, Europe/Amsterdam;
+- `checkpoint`: daily at 02:00, a digest over every history chain (also to a file).
 Several schedulers may run on one PostgreSQL: the alert key and the delivery claims keep
 their work from doubling.
 """
@@ -29,6 +30,7 @@ from imvo_workflow import metrics
 from imvo_workflow.bootstrap import App
 from imvo_workflow.notify.channels import senders
 from imvo_workflow.services.alerts import ScanResult, policy_from, scan
+from imvo_workflow.services.audit import checkpoint
 from imvo_workflow.services.digest import raise_digests
 from imvo_workflow.services.outbox import Backoff, DrainResult, drain
 
@@ -86,6 +88,15 @@ class AlertScheduler:
     def digest_once(self) -> int:
         return raise_digests(uow=self.app.uow(), now=self.app.now())
 
+    def checkpoint_once(self) -> None:
+        made = checkpoint(
+            uow=self.app.uow(), now=self.app.now(), file=self.app.settings.checkpoint_file
+        )
+        log.info(
+            "checkpoint",
+            extra={"action": "audit.checkpoint", "checkpoint_id": made.id, "digest": made.digest},
+        )
+
     def tick(self, *, digest: bool = False) -> TickResult:
         """One scan and one delivery round (and the digest, when asked): for cron and checks."""
         scanned = self.scan_once()
@@ -100,18 +111,27 @@ class AlertScheduler:
             self._safely(self.scan_once),
             IntervalTrigger(seconds=settings.scan_interval_seconds),
             id="scan",
+            name="scan",
             next_run_time=now,
         )
         self.scheduler.add_job(
             self._safely(self.drain_once),
             IntervalTrigger(seconds=settings.drain_interval_seconds),
             id="drain",
+            name="drain",
             next_run_time=now,
         )
         self.scheduler.add_job(
             self._safely(self.digest_once),
             CronTrigger(hour=self.policy.send_hour, timezone=self.policy.timezone),
             id="digest",
+            name="digest",
+        )
+        self.scheduler.add_job(
+            self._safely(self.checkpoint_once),
+            CronTrigger(hour=2, timezone=self.policy.timezone),
+            id="checkpoint",
+            name="checkpoint",
         )
         self.scheduler.start()
         log.info("scheduler started", extra={"action": "scheduler.start"})
@@ -121,7 +141,11 @@ class AlertScheduler:
         if moment is None or self.app.settings.now is not None or moment <= datetime.now(UTC):
             return
         self.scheduler.add_job(
-            self._safely(self.tick), DateTrigger(run_date=moment), id="alarm", replace_existing=True
+            self._safely(self.tick),
+            DateTrigger(run_date=moment),
+            id="alarm",
+            name="alarm",
+            replace_existing=True,
         )
 
     def _safely(self, job: Callable[[], object]) -> Callable[[], None]:

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     #: Send the session cookie only over HTTPS (set in production behind TLS).
     secure_cookies: bool = False
 
+    #: Audit checkpoints are also appended here, outside the database.
+    checkpoint_file: Path = Path("var/checkpoints.jsonl")
+
     #: Scheduler: how often to scan for due alerts and to drain the outbox.
     scan_interval_seconds: float = 60.0
     drain_interval_seconds: float = 5.0

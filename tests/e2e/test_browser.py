@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,10 +186,14 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     database = tmp_path_factory.mktemp("browser-seed") / "imvo.db"
     _imvo(database, "db", "upgrade")
     _imvo(database, "seed")
-    passwords = {
-        name: _password(_imvo(database, "users", "add", name, "--role", role))
-        for name, role in (("coco", "coordinator"), ("vera", "viewer"))
-    }
+    accounts = {"coco": "coordinator", "vera": "viewer"}
+    # Side by side: each call is mostly the interpreter importing the CLI; SQLite serialises
+    # the two short writes.
+    with ThreadPoolExecutor() as pool:
+        added = pool.map(
+            lambda name: _imvo(database, "users", "add", name, "--role", accounts[name]), accounts
+        )
+        passwords = {name: _password(output) for name, output in zip(accounts, added, strict=True)}
     return Seeded(database, passwords)
 
 

@@ -1,0 +1,496 @@
+"""The web app in a real browser: what a coordinator and a viewer see and can do.
+
+One `imvo serve` per database for the module, started as a subprocess exactly as an operator
+would (migrated with `imvo db upgrade`, loaded with `imvo seed`, accounts made with `imvo
+users add`, the clock pinned to the report date 2016-11-01). Tests that move covenants move
+different ones, and the report test gets a server of its own on a pristine copy, so the tests
+do not depend on their order. Each test works in a fresh browser context (its own cookies);
+Debian's chromium drives the pages. Screenshots land in tests/artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+STAGES = ROOT / "config" / "stages.yaml"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+IMVO = (sys.executable, "-m", "imvo_workflow")
+SECRET = "browser-test-secret-not-for-production"
+STAGE_LABELS = [
+    "Verkenning",
+    "Kwartiermaker",
+    "Dialoog",
+    "Intentieverklaring",
+    "Ondertekend",
+    "Afgezien",
+]
+#: Every sector the 2016 progress report names, in its two groups.
+REPORT_SECTORS = {
+    "Bouw",
+    "Natuursteen",
+    "Chemie",
+    "Detailhandel",
+    "Goud",
+    "Energie",
+    "Financiële sector",
+    "Pensioensector",
+    "Verzekeringssector",
+    "Groothandel",
+    "Houtsector",
+    "Land- en tuinbouw",
+    "Sierteeltsector",
+    "Duurzame eiwitten",
+    "Plantaardige uitgangsmaterialen",
+    "Metaal/elektronica",
+    "Metallurgische industrie",
+    "Technologische industrie",
+    "Olie en Gas",
+    "Voedingsmiddelen",
+    "Scheepvaart",
+    "Toerisme",
+}
+
+
+# --- the server ------------------------------------------------------------------------------
+
+
+def _env(database: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMVO_") and k != "FORCE_COLOR"}
+    return env | {
+        "IMVO_DATABASE_URL": f"sqlite:///{database}",
+        "IMVO_STAGES_FILE": str(STAGES),
+        "IMVO_NOW": "2016-11-01",
+        "IMVO_SECRET_KEY": SECRET,
+        "COLUMNS": "300",
+        "PYTHONIOENCODING": "utf-8",
+    }
+
+
+def _imvo(database: Path, *args: str) -> str:
+    done = subprocess.run(
+        [*IMVO, *args],
+        cwd=database.parent,
+        env=_env(database),
+        capture_output=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"imvo {' '.join(args)}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _password(output: str) -> str:
+    """The password `imvo users add` prints once (rich may wrap: read it as one line)."""
+    found = re.search(r"wachtwoord:\s*(\S+)\s+\(wordt", " ".join(output.split()))
+    assert found, f"no password in: {output!r}"
+    return found.group(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass(frozen=True)
+class Seeded:
+    database: Path
+    passwords: dict[str, str]
+
+
+@dataclass
+class Served:
+    """One `imvo serve` subprocess on a copy of the seeded database."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @classmethod
+    def start(cls, seeded: Seeded, workdir: Path) -> Served:
+        database = workdir / "imvo.db"
+        shutil.copy(seeded.database, database)
+        port = _free_port()
+        log = workdir / "serve.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [*IMVO, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"],
+                cwd=workdir,
+                env=_env(database),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(f"http://127.0.0.1:{port}", process, log)
+
+    def wait_until_healthy(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while not _healthy(self.base_url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"imvo serve did not come up:\n{self.log.read_text('utf-8')}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
+    database = tmp_path_factory.mktemp("browser-seed") / "imvo.db"
+    _imvo(database, "db", "upgrade")
+    _imvo(database, "seed")
+    accounts = {"coco": "coordinator", "vera": "viewer"}
+    # Side by side: each call is mostly the interpreter importing the CLI; SQLite serialises
+    # the two short writes.
+    with ThreadPoolExecutor() as pool:
+        added = pool.map(
+            lambda name: _imvo(database, "users", "add", name, "--role", accounts[name]), accounts
+        )
+        passwords = {name: _password(output) for name, output in zip(accounts, added, strict=True)}
+    return Seeded(database, passwords)
+
+
+@dataclass(frozen=True)
+class Servers:
+    #: The board tests use this one, and move covenants on it.
+    main: str
+    #: An untouched copy: the report must show the seeded stand, whatever ran before.
+    report: str
+
+
+@pytest.fixture(scope="module")
+def servers(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Both servers, started side by side so the module pays for one start-up."""
+    started: list[Served] = []
+    try:
+        for name in ("browser-main", "browser-report"):
+            started.append(Served.start(seeded, tmp_path_factory.mktemp(name)))
+        for served in started:
+            served.wait_until_healthy()
+        yield Servers(started[0].base_url, started[1].base_url)
+    finally:
+        for served in started:
+            served.stop()
+
+
+# --- the browser -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(apt-get install -y chromium)."
+        )
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+Login = Callable[..., Page]
+
+
+@pytest.fixture
+def login(browser: Browser, servers: Servers, seeded: Seeded) -> Iterator[Login]:
+    """`login("coco")`: a fresh browser context, logged in on the login page, at the board."""
+    contexts: list[BrowserContext] = []
+
+    def open_as(name: str, base_url: str = servers.main) -> Page:
+        context = browser.new_context(base_url=base_url, viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/")
+        expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+        page.get_by_label("Gebruikersnaam").fill(name)
+        page.get_by_label("Wachtwoord").fill(seeded.passwords[name])
+        page.get_by_role("button", name="Inloggen").click()
+        expect(page).to_have_url(f"{base_url}/")
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+def _column(page: Page, label: str) -> Locator:
+    return page.get_by_role("region", name=label)
+
+
+def _slugs(page: Page) -> set[str]:
+    return {card.get_attribute("data-covenant") or "" for card in page.locator("a.card").all()}
+
+
+def _submit_move(page: Page) -> Response:
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/stap")
+    ) as answer:
+        page.get_by_role("button", name="Stap vastleggen").click()
+    return answer.value
+
+
+# --- 1. moving a covenant ----------------------------------------------------------------------
+
+
+def test_coordinator_moves_natuursteen_from_dialoog_to_ondertekend(
+    login: Login, artifacts: Path
+) -> None:
+    page = login("coco")
+    columns = page.locator("#board section.column")
+    expect(columns).to_have_count(len(STAGE_LABELS))
+    assert [c.locator("h2 span").first.inner_text() for c in columns.all()] == STAGE_LABELS
+    expect(_column(page, "Dialoog").locator("a.card", has_text="Natuursteen")).to_have_count(1)
+    page.screenshot(path=artifacts / "board.png", full_page=True)
+
+    _column(page, "Dialoog").locator("a.card", has_text="Natuursteen").click()
+    expect(page).to_have_url(re.compile(r"/convenanten/natuursteen$"))
+    expect(page.get_by_test_id("stage")).to_have_text("Dialoog")
+    expect(page.locator("svg.diagram g.stage.current")).to_have_count(1)
+    expect(page.locator("svg.diagram g.stage.current[data-stage=dialoog]")).to_be_visible()
+    form = page.locator('form[action$="/stap"]')
+    offered = {o.get_attribute("value") for o in form.locator("select#to option").all()}
+    assert offered == {"intentieverklaring_tekenen", "ondertekenen", "afzien"}
+    expect(form.get_by_label("Reden")).to_be_visible()
+    expect(form.get_by_label("Datum waarop het gebeurde")).to_have_attribute("type", "date")
+
+    form.get_by_label("Naar fase").select_option("ondertekenen")
+    form.get_by_label("Reden").fill("getekend op 14 februari")
+    assert _submit_move(page).status == 200
+    expect(page.get_by_test_id("stage")).to_have_text("Ondertekend")
+    expect(page.locator(".message.ok")).to_contain_text("Vastgelegd")
+    expect(page.locator("svg.diagram g.stage.current[data-stage=ondertekend]")).to_be_visible()
+    newest = page.locator("#history li").first
+    expect(newest).to_contain_text("getekend op 14 februari")
+    expect(newest).to_contain_text("coco")
+    # IMVO_NOW is midnight in Amsterdam; the page speaks Dutch time, not UTC (23:00 the day before).
+    expect(newest.locator(".when")).to_contain_text("vastgelegd 01-11-2016 00:00")
+    page.screenshot(path=artifacts / "covenant.png", full_page=True)
+
+    page.get_by_role("link", name="Bord", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(_column(page, "Ondertekend").locator("a.card", has_text="Natuursteen")).to_have_count(1)
+    expect(_column(page, "Dialoog").locator("a.card", has_text="Natuursteen")).to_have_count(0)
+    page.screenshot(path=artifacts / "board-after.png", full_page=True)
+
+
+# --- 2. the board's filters ------------------------------------------------------------------
+
+
+def test_board_filters_by_sector_group_and_overdue_in_place(login: Login) -> None:
+    page = login("coco")
+    page.evaluate("window.stillTheSamePage = true")
+    groups = page.get_by_label("Sectorgroep")
+
+    groups.select_option("overige")
+    expect(page).to_have_url(re.compile(r"[?&]groep=overige"))
+    expect(page.locator("a.card[data-covenant=chemie]")).to_have_count(0)
+    sectors = {
+        text.split(" (onder ")[0] for text in page.locator("a.card .sector").all_inner_texts()
+    }
+    assert sectors == {"Scheepvaart", "Toerisme"}
+    assert _slugs(page) == {"scheepvaart", "toerisme", "toerisme-suriname"}
+
+    groups.select_option("")
+    expect(page).to_have_url(re.compile(r"[?&]groep=(&|$)"))
+    page.get_by_label("Alleen te laat").check()
+    expect(page).to_have_url(re.compile(r"[?&]te_laat=1"))
+    expect(page.locator("a.card[data-covenant=scheepvaart]")).to_have_count(0)
+    assert _slugs(page) == {"metallurgische-industrie", "technologische-industrie"}
+    expect(page.locator("a.card .badge")).to_have_count(2)
+    assert page.evaluate("window.stillTheSamePage") is True, "the filter reloaded the page"
+
+
+# --- 3. a viewer ----------------------------------------------------------------------------
+
+
+def test_viewer_sees_no_move_form_and_her_post_is_refused(login: Login) -> None:
+    page = login("vera")
+    page.goto("/convenanten/goud")
+    expect(page.get_by_test_id("stage")).to_have_text("Dialoog")
+    expect(page.locator('form[action$="/stap"]')).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("stappen zetten kan een coördinator")
+
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    assert token
+    answer = page.request.post(
+        "/convenanten/goud/stap",
+        form={"csrf_token": token, "to": "ondertekenen", "version": "1", "reason": "getekend"},
+        max_redirects=0,
+    )
+    assert answer.status == 403, answer.text()
+    assert "coordinator" in answer.text()
+    page.reload()
+    expect(page.get_by_test_id("stage")).to_have_text("Dialoog")
+
+
+# --- 4. refusals on the page -----------------------------------------------------------------
+
+
+def test_forbidden_and_stale_moves_are_explained_on_the_page(login: Login) -> None:
+    first = login("coco")
+    T0=time.monotonic()
+    print(round(time.monotonic()-T0,2), 'first = login("coco")')
+    first.goto("/convenanten/chemie")
+    print(round(time.monotonic()-T0,2), 'first.goto("/convenanten/chemie")')
+    second = first.context.new_page()
+    print(round(time.monotonic()-T0,2), 'second = first.context.new_page()')
+    second.goto("/convenanten/chemie")
+    print(round(time.monotonic()-T0,2), 'second.goto("/convenanten/chemie")')
+    expect(second.get_by_test_id("stage")).to_have_text("Verkenning")
+    print(round(time.monotonic()-T0,2), 'expect(second.get_by_test_id("stage")).to_have_tex')
+
+    # A move the graph does not allow from verkenning, smuggled into the form.
+    first.evaluate(
+        """() => {
+            const option = document.createElement("option");
+            option.value = "ondertekenen";
+            option.textContent = "Convenant ondertekenen";
+            document.querySelector("select#to").append(option);
+        }"""
+    )
+    first.get_by_label("Naar fase").select_option("ondertekenen")
+    print(round(time.monotonic()-T0,2), 'first.get_by_label("Naar fase").select_option("ond')
+    first.get_by_label("Reden").fill("te vroeg")
+    print(round(time.monotonic()-T0,2), 'first.get_by_label("Reden").fill("te vroeg")')
+    assert _submit_move(first).status == 422
+    print(round(time.monotonic()-T0,2), 'assert _submit_move(first).status == 422')
+    refusal = first.locator(".message.error")
+    print(round(time.monotonic()-T0,2), 'refusal = first.locator(".message.error")')
+    expect(refusal).to_contain_text("niet toegestaan")
+    print(round(time.monotonic()-T0,2), 'expect(refusal).to_contain_text("niet toegestaan")')
+    expect(refusal).to_contain_text("kwartiermaker_starten")
+    print(round(time.monotonic()-T0,2), 'expect(refusal).to_contain_text("kwartiermaker_sta')
+    expect(refusal).to_contain_text("dialoog_starten")
+    print(round(time.monotonic()-T0,2), 'expect(refusal).to_contain_text("dialoog_starten")')
+    expect(first.get_by_test_id("stage")).to_have_text("Verkenning")
+    print(round(time.monotonic()-T0,2), 'expect(first.get_by_test_id("stage")).to_have_text')
+
+    first.get_by_label("Naar fase").select_option("kwartiermaker_starten")
+    print(round(time.monotonic()-T0,2), 'first.get_by_label("Naar fase").select_option("kwa')
+    assert _submit_move(first).status == 200
+    print(round(time.monotonic()-T0,2), 'assert _submit_move(first).status == 200')
+    expect(first.get_by_test_id("stage")).to_have_text("Kwartiermaker")
+    print(round(time.monotonic()-T0,2), 'expect(first.get_by_test_id("stage")).to_have_text')
+
+    # The second tab still holds the version from before that move.
+    second.get_by_label("Naar fase").select_option("dialoog_starten")
+    print(round(time.monotonic()-T0,2), 'second.get_by_label("Naar fase").select_option("di')
+    assert _submit_move(second).status == 409
+    print(round(time.monotonic()-T0,2), 'assert _submit_move(second).status == 409')
+    conflict = second.locator(".message.error")
+    print(round(time.monotonic()-T0,2), 'conflict = second.locator(".message.error")')
+    expect(conflict).to_contain_text(re.compile("intussen gewijzigd|iemand anders"))
+    print(round(time.monotonic()-T0,2), 'expect(conflict).to_contain_text(re.compile("intus')
+    expect(second.get_by_test_id("stage")).to_have_text("Kwartiermaker")
+    print(round(time.monotonic()-T0,2), 'expect(second.get_by_test_id("stage")).to_have_tex')
+    second.reload()
+    print(round(time.monotonic()-T0,2), 'second.reload()')
+    expect(second.get_by_test_id("stage")).to_have_text("Kwartiermaker")
+    print(round(time.monotonic()-T0,2), 'expect(second.get_by_test_id("stage")).to_have_tex')
+
+
+
+# --- 5. logging out ------------------------------------------------------------------------
+
+
+def test_logging_out_returns_to_login_and_closes_the_board(login: Login) -> None:
+    page = login("coco")
+    page.get_by_role("button", name="Uitloggen").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login\?next=/$"))
+    expect(page.get_by_role("button", name="Inloggen")).to_be_visible()
+
+
+# --- 6. the report ---------------------------------------------------------------------------
+
+
+def test_report_of_1_november_2016_lists_every_sector_and_prints(
+    login: Login, servers: Servers, artifacts: Path
+) -> None:
+    page = login("coco", base_url=servers.report)
+    page.get_by_role("link", name="Rapport").click()
+    page.emulate_media(media="print")
+    expect(page.locator("header.top")).to_be_hidden()
+    page.emulate_media(media="screen")
+    page.get_by_label("Peildatum").fill("2016-11-01")
+    page.get_by_role("button", name="Toon rapport").click()
+    expect(page).to_have_url(re.compile(r"/rapport/bekijk\?datum=2016-11-01"))
+
+    groups = page.locator("main h2").all_inner_texts()
+    assert groups.index("Risicosectoren") < groups.index("Overige sectoren")
+    headings = set(page.locator("section.covenant :is(h3, h4, h5)").all_inner_texts())
+    missing = REPORT_SECTORS - headings
+    assert not missing, missing
+    natuursteen = page.locator("section#natuursteen")
+    expect(natuursteen.locator(".stage")).to_have_text("Dialoog")
+    expect(natuursteen).to_contain_text("Q1 van 2017")
+    expect(natuursteen).to_contain_text("31-03-2017")
+
+    timeline = page.locator("figure svg")
+    expect(timeline).to_be_visible()
+    labels = set(timeline.locator("text").all_text_contents())
+    assert {"2016", "Natuursteen", "Scheepvaart"} <= labels, labels
+    page.screenshot(path=artifacts / "report.png", full_page=True)
+
+    page.emulate_media(media="print")
+    expect(page.locator("header.top")).to_have_count(0)
+    expect(page.locator("nav")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Risicosectoren")).to_be_visible()
+    expect(page.get_by_role("heading", name="Overige sectoren")).to_be_visible()
+    expect(natuursteen).to_be_visible()
