@@ -8,6 +8,7 @@ touches the data of a developer or of a test run.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sqlite3
 import sys
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -136,3 +138,22 @@ def add_covenants(conn: Any, *, sectors: int, covenants: int) -> list[int]:
     else:
         conn.commit()
     return ids
+
+
+def load_script(stem: str) -> ModuleType:
+    """The sibling bench script `bench/<stem>.py` as module `bench_<stem>`, to reuse its helpers.
+
+    `import transitions` would find the `transitions` library (see the sys.path shuffle above),
+    and under that name the script would shadow it anyway: loaded from its path under another
+    name, it is just a module. Loaded once per process.
+    """
+    name = f"bench_{stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{stem}.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no bench script {stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # before running it: its dataclasses look themselves up there
+    spec.loader.exec_module(module)
+    return module

@@ -59,12 +59,15 @@ CARD = re.compile(r'data-covenant="([^"]+)"')
 SECONDS = re.compile(r"over (\d+) seconden")
 
 #: Routes anyone may call: they are tested on their own below, not as "refuses anonymous".
+#: /readyz and /metrics are the operator's probes (README, "Operations"): no names, only counts.
 PUBLIC = {
     "/login",
     "/healthz",
+    "/readyz",
+    "/metrics",
     "/api/v1/openapi.json",
     "/api/v1/docs",
-    "/api/v1/docs/oauth2-redirect",
+    "/docs/oauth2-redirect",
     "/agenda/{token}.ics",
 }
 #: Every other route, with a well-formed request: the only reason to refuse is who asks.
@@ -113,10 +116,10 @@ class Site:
         self.clients.append(made)
         return made
 
-    def login(self, role: str) -> TestClient:
-        client = self.client()
+    def login(self, role: str, **kwargs: Any) -> TestClient:
+        client = self.client(**kwargs)
         answer = post_login(client, role, PASSWORDS[role])
-        assert answer.status_code == 303, answer.text
+        assert answer.status_code == 303, message(answer)
         return client
 
     def token(self, role: str) -> str:
@@ -128,8 +131,14 @@ class Site:
         return {"Authorization": f"Bearer {self.token(role)}"}
 
 
+@pytest.fixture(scope="session")
+def password_hashes() -> dict[str, str]:
+    """argon2 is slow on purpose: hash each test password once per run."""
+    return {role: auth.hash_password(password) for role, password in PASSWORDS.items()}
+
+
 @pytest.fixture
-def site(app: App) -> Iterator[Site]:
+def site(app: App, password_hashes: dict[str, str]) -> Iterator[Site]:
     settings = app.settings.model_copy(update={"secret_key": "test-secret"})
     built = App(settings=settings, definition=app.definition)
     seed(uow=built.uow(), definition=built.definition, path=SEED_2016, now=built.now())
@@ -138,10 +147,10 @@ def site(app: App) -> Iterator[Site]:
             uow=built.uow(),
             name=role,
             role=role,
-            password_hash=auth.hash_password(password),
+            password_hash=password_hashes[role],
             now=built.now(),
         )
-        for role, password in PASSWORDS.items()
+        for role in PASSWORDS
     }
     made = Site(built, create_app(built), user_ids)
     yield made
@@ -153,7 +162,7 @@ def site(app: App) -> Iterator[Site]:
 def form_token(client: TestClient, path: str) -> str:
     """The CSRF token of the form on `path`, as a browser would read it."""
     page = client.get(path)
-    assert page.status_code == 200, page.text
+    assert page.status_code == 200, f"GET {path}: {message(page)}"
     found = CSRF_FIELD.search(page.text)
     assert found is not None, f"no csrf_token field on {path}"
     return found.group(1)
@@ -223,6 +232,12 @@ def cards(html: str) -> set[str]:
     return set(CARD.findall(html))
 
 
+def message(answer: httpx.Response) -> str:
+    """The status and the error a page or the API shows, for assertion messages."""
+    found = re.search(r'role="alert">([^<]*)<', answer.text)
+    return f"{answer.status_code}: {found.group(1) if found else answer.text[:300]}"
+
+
 def assert_api_refusal(answer: httpx.Response, status: int) -> None:
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/json")
@@ -234,16 +249,26 @@ def assert_api_refusal(answer: httpx.Response, status: int) -> None:
 
 
 def _routes(web: FastAPI) -> set[tuple[str, str]]:
-    found = set()
-    for route in web.routes:
-        if isinstance(route, Route):  # APIRoute included; the /static Mount is not a Route
-            found |= {(method, route.path) for method in route.methods or () if method != "HEAD"}
+    """(method, path) of every route, looking into included routers (FastAPI >= 0.16x keeps
+    them as `_IncludedRouter` entries instead of copying their routes into `web.routes`)."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes, prefix + route.include_context.prefix)
+            elif isinstance(route, Route):  # the /static Mount is not a Route
+                methods = set(route.methods or ()) - {"HEAD"}
+                found.update((method, prefix + route.path) for method in methods)
+
+    walk(list(web.routes), "")
     return found
 
 
 def test_the_route_table_is_the_one_this_file_tests(site: Site) -> None:
     routes = _routes(site.web)
-    assert {path for _, path in routes} >= PUBLIC
+    assert {path for _, path in routes} >= PUBLIC, "a public route is gone: update PUBLIC"
     guarded = {(method, path) for method, path in routes if path not in PUBLIC}
     assert guarded == set(GUARDED), (
         "routes changed: add new ones to GUARDED (or PUBLIC, with a test of their own); "
@@ -256,9 +281,10 @@ def test_every_route_refuses_an_anonymous_request(site: Site) -> None:
     before = snapshot(site.app)
     no_cookie = site.client()
     anonymous = site.client()  # an anonymous session that has seen the login form
-    token = form_token(anonymous, "/login")
     logged_in = site.login("coordinator")  # a browser session is no API credential
-    for (method, pattern), body in sorted(_routes_to_call(site.web)):
+    for method, pattern in sorted(r for r in _routes(site.web) if r[1] not in PUBLIC):
+        assert (method, pattern) in GUARDED, f"new route {method} {pattern}: add it to GUARDED"
+        body = GUARDED[(method, pattern)]
         path = pattern.format(slug="natuursteen", alert_id=alert_id)
         where = f"{method} {path}"
         if path.startswith("/api/"):
@@ -279,18 +305,14 @@ def test_every_route_refuses_an_anonymous_request(site: Site) -> None:
             assert answer.headers["location"].startswith("/login"), where
         else:  # no session, so no CSRF token either: refused before the login check
             assert answer.status_code in (303, 403), f"{where}: {answer.status_code}"
-        if method == "POST":
-            data = {**body["data"], "csrf_token": token}
+        if method == "POST":  # a fresh token: POST /uitloggen clears the session
+            data = {**body["data"], "csrf_token": form_token(anonymous, "/login")}
             answer = anonymous.post(path, data=data, follow_redirects=False)
         else:
             answer = anonymous.get(path, follow_redirects=False)
         assert answer.status_code == 303, f"{where} (anonymous session): {answer.status_code}"
         assert answer.headers["location"].startswith("/login"), where
     assert snapshot(site.app) == before
-
-
-def _routes_to_call(web: FastAPI) -> list[tuple[tuple[str, str], dict[str, Any]]]:
-    return [(key, GUARDED[key]) for key in _routes(web) if key[1] not in PUBLIC]
 
 
 def test_anonymous_page_request_goes_to_login_with_its_path(site: Site) -> None:
@@ -301,11 +323,19 @@ def test_anonymous_page_request_goes_to_login_with_its_path(site: Site) -> None:
     assert htmx.headers.get("HX-Redirect", "").startswith("/login")
 
 
-def test_health_and_login_page_answer_anonymous(site: Site) -> None:
+def test_the_public_routes_answer_anonymous_and_name_no_one(site: Site) -> None:
     client = site.client()
     assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["status"] == "ready"
     assert client.get("/login").status_code == 200
-    assert client.get("/api/v1/openapi.json").status_code == 200
+    assert client.get("/api/v1/openapi.json").json()["openapi"].startswith("3.")
+    assert client.get("/api/v1/docs").status_code == 200
+    assert client.get("/docs/oauth2-redirect").status_code == 200
+    metrics = client.get("/metrics")
+    assert metrics.status_code == 200
+    assert "imvo_history_rows" in metrics.text
+    for secret in ("natuursteen", "coordinator", "$argon2"):
+        assert secret not in metrics.text
 
 
 def test_calendar_feed_refuses_a_wrong_token(site: Site) -> None:
@@ -339,7 +369,7 @@ def test_a_page_post_needs_a_big_enough_role(
     answer = client.post(
         path.format(alert_id=alert_id), data={**data, "csrf_token": token}, follow_redirects=False
     )
-    assert answer.status_code == 403, answer.text
+    assert answer.status_code == 403, message(answer)
     assert "Hiervoor is de rol" in answer.text
     assert snapshot(site.app) == before
 
@@ -373,12 +403,14 @@ def test_a_viewer_token_cannot_change_anything(
     site: Site, method: str, path: str, body: object
 ) -> None:
     alert_id = raise_alerts(site.app)
+    viewer = site.bearer("viewer")
     before = snapshot(site.app)
     answer = site.client().request(
-        method, path.format(alert_id=alert_id), json=body, headers=site.bearer("viewer")
+        method, path.format(alert_id=alert_id), json=body, headers=viewer
     )
     assert_api_refusal(answer, 403)
-    assert snapshot(site.app) == {**before, "api_token": before["api_token"] + 1}  # type: ignore[operator]
+    assert "Hiervoor is de rol 'coordinator' nodig" in answer.json()["detail"]
+    assert snapshot(site.app) == before
 
 
 # -- 3. CSRF ------------------------------------------------------------------------------
@@ -403,7 +435,7 @@ def test_a_form_post_needs_this_sessions_csrf_token(site: Site) -> None:
         assert "Het formulier is verlopen of niet van deze site" in answer.text
     assert snapshot(site.app) == before
     answer = client.post("/convenanten/natuursteen/stap", data={**move, "csrf_token": token})
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 200, message(answer)
     assert "Vastgelegd: dialoog → afgezien." in answer.text
     assert version_of(site.app, "natuursteen") == version + 1
 
@@ -416,7 +448,7 @@ def test_htmx_sends_the_csrf_token_as_a_header(site: Site) -> None:
         data={"to": "afzien", "reason": "x", "version": str(version_of(site.app, "natuursteen"))},
         headers={"X-CSRF-Token": token, "HX-Request": "true"},
     )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 200, message(answer)
     assert "Vastgelegd" in answer.text
 
 
@@ -488,7 +520,7 @@ def test_a_wrong_password_or_unknown_name_is_401_with_a_message(site: Site) -> N
 
 
 def _throttle_seconds(answer: httpx.Response) -> int:
-    assert answer.status_code == 429, answer.text
+    assert answer.status_code == 429, message(answer)
     found = SECONDS.search(answer.text)
     assert found is not None, answer.text
     return int(found.group(1))
@@ -513,7 +545,7 @@ def test_the_block_ends_when_blocked_until_has_passed(site: Site) -> None:
     two_seconds_on = App(settings=later, definition=site.app.definition)
     try:
         answer = post_login(site.client(create_app(two_seconds_on)), "viewer", PASSWORDS["viewer"])
-        assert answer.status_code == 303, answer.text
+        assert answer.status_code == 303, message(answer)
     finally:
         two_seconds_on.close()
     row = user_row(site.app, "viewer")
@@ -633,7 +665,7 @@ def test_a_coordinator_sets_a_target_through_the_api(site: Site) -> None:
         "/api/v1/covenants/natuursteen/targets",
         json={"stage": "ondertekend", "phrase": "eerste helft 2017", "reason": "uitgesteld"},
     )
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 200, message(answer)
     result = answer.json()
     assert (result["phrase"], result["deadline"]) == ("eerste helft 2017", "2017-06-30")
     assert (result["old_phrase"], result["old_deadline"]) == ("Q1 van 2017", "2017-03-31")
@@ -662,7 +694,7 @@ def test_alerts_are_listed_and_acknowledged_through_the_api(site: Site) -> None:
 def test_the_report_comes_as_markdown(site: Site) -> None:
     api = site.client(headers=site.bearer("viewer"))
     answer = api.get("/api/v1/report", params={"as_of": "2016-11-01", "format": "md"})
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 200, message(answer)
     assert answer.headers["content-type"].startswith("text/markdown")
     assert "Natuursteen" in answer.text
     html = api.get("/api/v1/report", params={"as_of": "2016-11-01", "format": "html"})
@@ -681,6 +713,39 @@ def test_a_token_made_on_the_account_page_works_on_the_api(site: Site) -> None:
     with site.app.uow(readonly=True) as uow:
         stored = uow.conn.execute(select(t.api_token.c.token_hash)).scalars().all()
     assert found.group(1) not in stored
+
+
+def test_a_report_dated_before_any_history_is_no_server_error(site: Site) -> None:
+    """Regression: as_of before every covenant's first step made progress._stage_summary
+    raise ValueError (zip strict on an empty history), a 500 on the API and the page."""
+    api = site.client(headers=site.bearer("viewer"), raise_server_exceptions=False)
+    answer = api.get("/api/v1/report", params={"as_of": "2000-01-01", "format": "md"})
+    assert answer.status_code == 200, answer.text[:300]
+    page = site.login("viewer", raise_server_exceptions=False)
+    shown = page.get("/rapport/bekijk", params={"datum": "2000-01-01"})
+    assert shown.status_code == 200, shown.text[:300]
+
+
+def test_a_nul_byte_in_input_is_no_server_error(site: Site) -> None:
+    """PostgreSQL refuses NUL in text. That is the caller's input: a 4xx (or, where the
+    database takes it, a 2xx), never a 500 and never a 503 "database unreachable"."""
+    api = site.client(headers=site.bearer("coordinator"), raise_server_exceptions=False)
+    answers = [
+        api.get("/api/v1/covenants/natuur%00steen"),
+        api.post(
+            "/api/v1/covenants/natuursteen/move", json={"to": "afzien", "reason": "geen\x00reden"}
+        ),
+        api.put(
+            "/api/v1/covenants/chemie/targets",
+            json={"milestone": "mijl\x00paal", "phrase": "Q2 2017"},
+        ),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, f"{answer.request.url}: {answer.text[:200]}"
+        if answer.status_code >= 400:
+            assert_api_refusal(answer, answer.status_code)
+    login = post_login(site.client(raise_server_exceptions=False), "vie\x00wer", "x")
+    assert login.status_code < 500, message(login)
 
 
 # -- 7. calendar ---------------------------------------------------------------------------
@@ -817,3 +882,11 @@ def test_pages_answer_503_or_a_redirect_when_the_database_is_down(site: Site) ->
         login = site.client(broken, raise_server_exceptions=False)
         tried = post_login(login, "viewer", PASSWORDS["viewer"])
         assert tried.status_code == 503, tried.text
+
+
+def test_the_probes_answer_503_when_the_database_is_down(site: Site) -> None:
+    with database_down(site) as broken:
+        client = site.client(broken, raise_server_exceptions=False)
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/metrics").status_code == 503

@@ -218,8 +218,8 @@ def _stage_summary(
     days: dict[str, list[int]] = defaultdict(list)
     for history in steps.values():
         moved = [s for s in history if s.occurred_on <= as_of]
-        for step, after in zip(moved, [*moved[1:], None], strict=True):
-            end = after.occurred_on if after is not None else as_of
+        ends = [after.occurred_on for after in moved[1:]] + [as_of]
+        for step, end in zip(moved, ends, strict=False):
             days[step.to_stage].append((end - step.occurred_on).days)
     return [
         StageSummary(

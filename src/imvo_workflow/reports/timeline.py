@@ -57,8 +57,8 @@ def timeline_svg(
         parts.append(
             f'<text x="{LABEL_WIDTH - 6}" y="{y + 14}" text-anchor="end">{escape(lane.label)}</text>'
         )
-        for (stage, since), nxt in zip(lane.steps, [*lane.steps[1:], None], strict=True):
-            until = nxt[1] if nxt is not None else as_of
+        ends = [since for _, since in lane.steps[1:]] + [as_of]
+        for (stage, since), until in zip(lane.steps, ends, strict=False):
             left, right = x(max(since, first)), x(until)
             parts.append(
                 f'<rect x="{left:.1f}" y="{y + 3}" width="{max(right - left, 1.5):.1f}" height="{LANE - 6}" '
