@@ -4,6 +4,7 @@ PYTHON   ?= python3
 PY       := $(VENV)/bin/python
 IMVO     := $(VENV)/bin/imvo
 STAMP    := $(VENV)/.installed-stamp
+PEER     := $(VENV)/.peer-installed-stamp
 HOST     ?= 127.0.0.1
 PORT     ?= 8000
 
@@ -40,8 +41,13 @@ format: install
 	$(VENV)/bin/ruff format src tests bench migrations
 	$(VENV)/bin/ruff check --fix src tests bench migrations
 
-bench: install
-	$(PY) bench/transitions.py
+$(PEER): $(STAMP) bench/requirements-peer.txt
+	$(PY) -m pip install --quiet -r bench/requirements-peer.txt
+	touch $(PEER)
+
+## bench: every bench script, one table, bench/results/latest.md (BENCH_ARGS=--skip-postgres ...)
+bench: install $(PEER)
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 ## migration name=...: autogenerate a new Alembic revision from the models
 migration: install

@@ -60,7 +60,6 @@ from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
 bench = load_script("transitions")  # Workload, setup, run_engine: the engine side as measured there
 
 BUDGET = 1.0  # engine / peer, strictly above
-DATABASES = ("sqlite", "postgresql")
 APP = "peer_bench"
 
 

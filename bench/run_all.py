@@ -123,12 +123,15 @@ def run_script(name: str, args: argparse.Namespace) -> Outcome:
     try:
         returncode: int | None = proc.wait(timeout=args.timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        # SIGINT first: KeyboardInterrupt runs the script's cleanup (scratch databases dropped)
+        for stop in (signal.SIGINT, signal.SIGKILL):
+            os.killpg(proc.pid, stop)
+            try:
+                proc.wait(timeout=30)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        proc.wait()
         returncode = None
     reader.join(timeout=10)
     outcome = Outcome(name, time.perf_counter() - start, returncode, tail=lines[-5:])

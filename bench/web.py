@@ -1,6 +1,6 @@
 """The web layer: board latency with 1,000 covenants, and the API's move rate against the service's.
 
-The real app (create_app, uvicorn in a background thread on 127.0.0.1) runs on a scratch
+The real app (`imvo serve`, in its own process as deployed, on 127.0.0.1) runs on a scratch
 database seeded through the service functions: 50 sectors x 20 covenants opened in
 verkenning, each with two open targets ("Q1 2017"; "eind 2016" or the overdue "Q3 2016"),
 then spread over the stages with `move`. A coordinator logs in through the /login form and
@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import re
 import secrets
+import signal
 import socket
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +36,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import uvicorn
 from sqlalchemy import insert, select
 
 from _common import (  # first: it keeps the bench folder from shadowing `transitions`
@@ -54,7 +55,6 @@ from imvo_workflow.services.moves import move
 from imvo_workflow.services.targets import record_target
 from imvo_workflow.services.users import add_user
 from imvo_workflow.settings import Settings
-from imvo_workflow.web.app import create_app
 
 BOARD_P95_MS, MOVE_RATIO = 150.0, 0.5
 SECTORS, PER_SECTOR, WARMUP, CHUNK = 50, 20, 10, 100
@@ -112,27 +112,46 @@ def seed(app: App) -> tuple[list[int], str]:
 
 
 @contextmanager
-def serving(app: App) -> Iterator[str]:
-    """The real app under uvicorn in a background thread, on a free port; yields its URL."""
+def serving(settings: Settings) -> Iterator[str]:
+    """The real app as it is deployed: `imvo serve` in its own process, on a free port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(app), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    sock.close()
+    env = {
+        **os.environ,
+        "IMVO_DATABASE_URL": settings.database_url,
+        "IMVO_STAGES_FILE": str(settings.stages_file),
+        "IMVO_NOW": NOW.isoformat(),
+        "IMVO_SECRET_KEY": settings.secret_key or "",
+        "IMVO_ACCESS_LOG": "false",
+    }
+    command = [sys.executable, "-m", "imvo_workflow", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--no-scheduler"]  # fmt: skip
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(
+                    f"imvo serve stopped: {server.stderr.read().decode() if server.stderr else ''}"
+                )
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("imvo serve did not answer within 60 s")
+            time.sleep(0.1)
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def board_latencies(url: str, count: int) -> list[float]:
@@ -217,7 +236,7 @@ def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str],
     )
     app = bootstrap(settings)
     ids, token = seed(app)
-    with serving(app) as base:
+    with serving(settings) as base:
         times = board_latencies(base, args.requests)
         rates = move_rates(app, base, token, ids, args)
     app.close()

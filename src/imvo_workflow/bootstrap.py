@@ -17,6 +17,8 @@ class App:
     settings: Settings
     definition: WorkflowDefinition
     _engine: Engine | None = field(default=None, repr=False)
+    #: slug -> id; covenants keep their slug and are never deleted, so this never goes stale.
+    _covenant_ids: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -26,6 +28,18 @@ class App:
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, readonly=readonly)
+
+    def covenant_id(self, name: str) -> int:
+        """The id of the covenant called `name`, remembered after the first look-up."""
+        from imvo_workflow.services.lookup import covenant_id, normalise
+
+        slug = normalise(name)
+        found = self._covenant_ids.get(slug)
+        if found is None:
+            with self.uow(readonly=True) as uow:
+                found = covenant_id(uow, name)
+            self._covenant_ids[slug] = found
+        return found
 
     def now(self) -> datetime:
         return self.settings.current_time()

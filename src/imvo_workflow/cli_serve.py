@@ -52,4 +52,10 @@ def serve(
         )
     else:
         out.print("Log in met je account; een beheerder maakt accounts aan met `imvo users add`.")
-    uvicorn.run(create_app(app, run_scheduler=scheduler), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(app, run_scheduler=scheduler),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=app.settings.access_log,
+    )

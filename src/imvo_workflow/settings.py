@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     #: Web: the key that signs session cookies (all web processes must share it). Unset: a
     #: key is generated once and kept in var/secret_key.
     secret_key: str | None = None
+    #: Log every HTTP request (uvicorn's access log).
+    access_log: bool = True
     #: Send the session cookie only over HTTPS (set in production behind TLS).
     secure_cookies: bool = False
 

@@ -229,6 +229,8 @@ def servers(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(NO_CHROMIUM)
+    # Generous waits: these tests share the machine with benchmarks and other suites.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as p:
         launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield launched
@@ -274,7 +276,7 @@ def login(
             java_script_enabled=javascript,
             storage_state=None if fresh else sessions.get(name),
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
         page.goto("/")

@@ -227,9 +227,19 @@ def test_untouched_history_verifies(seeded: App) -> None:
     assert result.rows == count(seeded, "transition") > 21
     assert result.checkpoints == 0
     audit.checkpoint(uow=seeded.uow(), now=seeded.now())
+    move(  # chains grow after a checkpoint: that is not tampering
+        uow=seeded.uow(),
+        definition=seeded.definition,
+        covenant_id=covenant_id(seeded, "goud"),
+        to="ondertekend",
+        actor=MOVER,
+        reason="Goudconvenant getekend",
+        now=seeded.now(),
+    )
     again = verify(seeded)
     assert again.ok, again.problems
     assert again.checkpoints == 1
+    assert again.rows == result.rows + 1
 
 
 def test_a_changed_field_is_named_by_covenant_and_row(seeded: App) -> None:
@@ -272,6 +282,17 @@ def test_a_deleted_middle_row_with_the_rest_renumbered_is_named(seeded: App) -> 
     result = verify(seeded)
     assert problems(result) == [("goud", 2)]
     assert "vorige rij" in result.problems[0].message
+
+
+def test_a_deleted_last_row_is_named_by_the_covenant_head(seeded: App) -> None:
+    cid = covenant_id(seeded, "goud")
+    with tampering(seeded, "transition") as conn:
+        conn.execute(
+            delete(t.transition).where(t.transition.c.covenant_id == cid, t.transition.c.seq == 3)
+        )
+    result = verify(seeded)
+    assert problems(result) == [("goud", 3)]
+    assert "ontbreken" in result.problems[0].message
 
 
 def test_a_deleted_tail_passes_the_chain_but_not_a_checkpoint(seeded: App) -> None:

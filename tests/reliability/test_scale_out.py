@@ -37,6 +37,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from imvo_workflow.bootstrap import App
+from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.alerts import TargetState, due_events
 from imvo_workflow.domain.definition import load_definition
@@ -530,7 +531,7 @@ def test_web_process_exits_0_on_sigterm(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'imvo.db'}"
     port = free_port()
     with fleet(tmp_path, app_env(url)) as processes:
-        processes.run("upgrade", ["imvo", "db", "upgrade"])
+        migrate.upgrade(url)
         web = processes.start("web", on_loopback(compose_commands()["web"], port))
         with httpx.Client(timeout=10, trust_env=False) as client:
             base = f"http://{LOOPBACK}:{port}"

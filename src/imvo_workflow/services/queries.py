@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -97,50 +98,58 @@ def _target_view(row: object, today: date) -> TargetView:
     )
 
 
+_PARENT = t.covenant.alias("parent")
+_STATUS = (
+    select(
+        t.covenant.c.id,
+        t.covenant.c.slug,
+        t.covenant.c.title,
+        t.sector.c.name.label("sector"),
+        t.sector.c.group,
+        _PARENT.c.slug.label("parent"),
+        t.covenant.c.stage,
+        t.covenant.c.stage_since,
+        t.covenant.c.version,
+    )
+    .join(t.sector, t.sector.c.id == t.covenant.c.sector_id)
+    .outerjoin(_PARENT, _PARENT.c.id == t.covenant.c.parent_id)
+    .order_by(t.covenant.c.position, t.covenant.c.id)
+)
+_OPEN_TARGETS = (
+    select(t.target).where(t.target.c.status == "open").order_by(t.target.c.deadline, t.target.c.id)
+)
+
+
 def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[StatusRow]:
     """Every covenant (or one) with its stage, since when and its next open target."""
-    c, s, p = t.covenant, t.sector, t.covenant.alias("parent")
-    query = (
-        select(
-            c.c.id,
-            c.c.slug,
-            c.c.title,
-            s.c.name.label("sector"),
-            s.c.group,
-            p.c.slug.label("parent"),
-            c.c.stage,
-            c.c.stage_since,
-            c.c.version,
-        )
-        .join(s, s.c.id == c.c.sector_id)
-        .outerjoin(p, p.c.id == c.c.parent_id)
-        .order_by(c.c.position, c.c.id)
-    )
+    query, targets = _STATUS, _OPEN_TARGETS
     if slug is not None:
-        query = query.where(c.c.slug == slug)
-    open_targets = (
-        select(t.target)
-        .where(t.target.c.status == "open")
-        .order_by(t.target.c.deadline, t.target.c.id)
-    )
-    next_by_covenant: dict[int, TargetView] = {}
-    for row in uow.conn.execute(open_targets):
-        next_by_covenant.setdefault(row.covenant_id, _target_view(row, today))
-    return [
-        StatusRow(
-            slug=r.slug,
-            title=r.title,
-            sector=r.sector,
-            group=r.group,
-            parent=r.parent,
-            stage=r.stage,
-            since=r.stage_since,
-            version=r.version,
-            next_target=next_by_covenant.get(r.id),
-            overdue=r.id in next_by_covenant and next_by_covenant[r.id].overdue,
+        query = query.where(t.covenant.c.slug == slug)
+        targets = targets.where(
+            t.target.c.covenant_id.in_(select(t.covenant.c.id).where(t.covenant.c.slug == slug))
         )
-        for r in uow.conn.execute(query)
-    ]
+    first: dict[int, Any] = {}
+    for row in uow.conn.execute(targets).all():
+        first.setdefault(row.covenant_id, row)  # ordered by deadline: the first is the next
+    upcoming = {covenant_id: _target_view(row, today) for covenant_id, row in first.items()}
+    found = []
+    for r in uow.conn.execute(query).all():
+        target = upcoming.get(r.id)
+        found.append(
+            StatusRow(
+                slug=r.slug,
+                title=r.title,
+                sector=r.sector,
+                group=r.group,
+                parent=r.parent,
+                stage=r.stage,
+                since=r.stage_since,
+                version=r.version,
+                next_target=target,
+                overdue=target is not None and target.overdue,
+            )
+        )
+    return found
 
 
 def history(*, uow: UnitOfWork, covenant_id: int) -> list[HistoryEntry]:

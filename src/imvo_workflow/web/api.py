@@ -78,11 +78,6 @@ def _version(if_match: str | None) -> int | None:
         raise InvalidInput(f"If-Match '{if_match}' is geen versienummer.") from None
 
 
-def _covenant(app: App, slug: str) -> int:
-    with app.uow(readonly=True) as uow:
-        return lookup.covenant_id(uow, slug)
-
-
 @router.get("/covenants", responses=ERRORS)
 def list_covenants(app: Imvo, user: Reader) -> list[StatusRow]:
     with app.uow(readonly=True) as uow:
@@ -113,7 +108,7 @@ def move_covenant(
     result = move(
         uow=app.uow(),
         definition=app.definition,
-        covenant_id=_covenant(app, slug),
+        covenant_id=app.covenant_id(slug),
         to=body.to,
         actor=user.name,
         reason=body.reason,
@@ -146,7 +141,7 @@ def put_target(app: Imvo, user: Coordinator, slug: str, body: TargetRequest) -> 
     return set_target(
         uow=app.uow(),
         definition=app.definition,
-        covenant_id=_covenant(app, slug),
+        covenant_id=app.covenant_id(slug),
         phrase=body.phrase,
         reference=body.reference or app.today(),
         stage=body.stage,

@@ -7,6 +7,7 @@ import time. With `run_scheduler=True` the alert scheduler runs inside the same 
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,9 @@ def _wants_json(request: Request) -> bool:
 def create_app(app: App, *, run_scheduler: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far lives as long as the app: keep it out of every GC pass.
+        gc.collect()
+        gc.freeze()
         worker = None
         if run_scheduler:
             from imvo_workflow.scheduler import AlertScheduler

@@ -38,6 +38,8 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
 # Times are stored in UTC; people read them in Amsterdam time.
 templates.env.filters["local"] = lambda moment: moment.astimezone(AMSTERDAM)
+# dd-mm-yyyy without strftime: the board formats thousands of dates per page.
+templates.env.filters["nl"] = lambda day: f"{day.day:02d}-{day.month:02d}-{day.year}"
 Coordinator = Annotated[UserView, Depends(role("coordinator"))]
 Admin = Annotated[UserView, Depends(role("admin"))]
 Viewer = Annotated[UserView, Depends(page_user)]
@@ -177,8 +179,7 @@ def covenant_move(
     on: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     try:
-        with app.uow(readonly=True) as uow:
-            covenant_id = lookup.covenant_id(uow, slug)
+        covenant_id = app.covenant_id(slug)
         result = move(
             uow=app.uow(),
             definition=app.definition,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, Request
 
@@ -48,7 +49,7 @@ def secret_key(app: App) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def imvo(request: Request) -> App:
+async def imvo(request: Request) -> App:  # async: no I/O, so no trip to the thread pool
     app: App = request.app.state.imvo
     return app
 
@@ -96,10 +97,10 @@ def api_user(request: Request, app: App = Depends(imvo)) -> UserView:
     return user
 
 
-def role(needed: str, source: Callable[..., UserView] = page_user) -> Callable[..., UserView]:
+def role(needed: str, source: Callable[..., UserView] = page_user) -> Callable[..., Any]:
     """A dependency: the user, if their role is at least `needed`."""
 
-    def check(user: UserView = Depends(source)) -> UserView:
+    async def check(user: UserView = Depends(source)) -> UserView:
         auth.require(user, needed)
         return user
 
