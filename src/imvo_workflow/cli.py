@@ -29,7 +29,7 @@ from imvo_workflow.cli_common import (
 )
 from imvo_workflow.cli_render import render_detail, render_history, render_stages, render_status
 from imvo_workflow.domain.definition import load_definition, refuse_stranding
-from imvo_workflow.domain.errors import DomainError, InvalidInput
+from imvo_workflow.domain.errors import DomainError, InvalidInput, RequirementMissing
 from imvo_workflow.domain.periods import resolve_period
 from imvo_workflow.services import asof, lookup, queries
 from imvo_workflow.services.moves import move as move_service
@@ -251,6 +251,10 @@ def _database_message(exc: DBAPIError) -> str:
     return f"Databasefout: {text}"
 
 
+#: Where a missing value is given on the command line.
+FLAG_FOR = {"reason": "--reason", "date": "--on JJJJ-MM-DD", "actor": "--by"}
+
+
 def _fail(message: str) -> NoReturn:
     err.print(f"[red]Fout:[/] {escape(message)}", highlight=False)
     sys.exit(2)
@@ -260,6 +264,9 @@ def main() -> None:
     """Run the CLI; every refusal becomes a message and exit code 2, never a traceback."""
     try:
         cli(prog_name="imvo")
+    except RequirementMissing as exc:
+        hint = FLAG_FOR.get(exc.field or "")
+        _fail(f"{exc.message} ({hint})" if hint else exc.message)
     except DomainError as exc:
         _fail(exc.message)
     except (OperationalError, ProgrammingError) as exc:

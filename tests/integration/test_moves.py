@@ -86,7 +86,7 @@ def test_forbidden_move_lists_the_allowed_ones_and_writes_nothing(
         ((), "afgezien", {"reason": "  "}, "reden"),
         (("dialoog",), "ondertekend", {}, "reden"),
         ((), "intentieverklaring", {}, "datum"),
-        ((), "kwartiermaker", {"actor": ""}, "--by"),
+        ((), "kwartiermaker", {"actor": ""}, "wie"),
     ],
 )
 def test_requirements_are_refused_with_a_plain_message(

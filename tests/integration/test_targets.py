@@ -191,7 +191,7 @@ def test_milestones_are_targets_of_their_own(app: App, in_dialogue: int) -> None
         ((), {"stage": "getekend"}, UnknownStage, ["getekend", "Bedoelde je"]),
         ((), {"stage": None}, InvalidInput, ["fase", "mijlpaal"]),
         ((), {"milestone": "oogstdag"}, InvalidInput, ["fase", "mijlpaal"]),
-        ((), {"actor": "  "}, RequirementMissing, ["--by"]),
+        ((), {"actor": "  "}, RequirementMissing, ["wie"]),
     ],
     ids=[
         "unparseable",

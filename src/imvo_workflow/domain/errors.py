@@ -84,9 +84,17 @@ class ForbiddenTransition(DomainError):
 
 
 class RequirementMissing(DomainError):
-    """A transition's requirement (reason, date, parties) is not met."""
+    """A transition's requirement (reason, date, parties) is not met.
+
+    `field` names what is missing (reason, date, actor) so each entrypoint can say where to
+    give it: a CLI flag, a form field.
+    """
 
     http_status = 422
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ConcurrentUpdate(DomainError):

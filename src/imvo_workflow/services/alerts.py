@@ -180,7 +180,7 @@ def _set_watermark(uow: UnitOfWork, now: datetime) -> None:
 def acknowledge(*, uow: UnitOfWork, alert_id: int, actor: str, now: datetime) -> None:
     """Mark an alert handled; refuse a blank name and an alert someone already handled."""
     if not actor.strip():
-        raise RequirementMissing("Geef aan wie deze melding afhandelt (--by).")
+        raise RequirementMissing("Geef aan wie deze melding afhandelt.", "actor")
     with uow:
         done = uow.conn.execute(
             update(t.alert)

@@ -274,7 +274,7 @@ def correct(
 ) -> int:
     """Append a correction of row `seq` (its date and/or reason); returns the new row's seq."""
     if not reason.strip():
-        raise RequirementMissing("Een correctie vraagt om een reden (--reason).")
+        raise RequirementMissing("Een correctie vraagt om een reden.", "reason")
     tr = t.transition
     with uow:
         head = read_head(uow, covenant_id)

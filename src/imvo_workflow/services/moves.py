@@ -166,7 +166,7 @@ def apply_move(
 ) -> MoveResult:
     """The move inside the caller's transaction (the seed replays many in one)."""
     if not actor.strip():
-        raise RequirementMissing("Geef aan wie deze stap zet (--by).")
+        raise RequirementMissing("Geef aan wie deze stap zet.", "actor")
     today = now.astimezone(AMSTERDAM).date()
     row = read_head(uow, covenant_id)
     if expected_version is not None and expected_version != row.version:
@@ -305,11 +305,9 @@ def _check_requirements(
         )
     needs = tr.requires
     if needs.reason and not reason.strip():
-        raise RequirementMissing(f"'{tr.label.nl}' vraagt om een reden (--reason).")
+        raise RequirementMissing(f"'{tr.label.nl}' vraagt om een reden.", "reason")
     if needs.date and occurred_on is None:
-        raise RequirementMissing(
-            f"'{tr.label.nl}' vraagt om de datum waarop het gebeurde (--on JJJJ-MM-DD)."
-        )
+        raise RequirementMissing(f"'{tr.label.nl}' vraagt om de datum waarop het gebeurde.", "date")
     if needs.min_signatures:
         signed = uow.conn.execute(_SIGNATURES, {"b_id": covenant_id}).scalar_one()
         if signed < needs.min_signatures:

@@ -33,7 +33,7 @@ def sign(
 ) -> bool:
     """Record that `organisation` signed; False if it had already signed."""
     if not actor.strip():
-        raise RequirementMissing("Geef aan wie dit vastlegt (--by).")
+        raise RequirementMissing("Geef aan wie dit vastlegt.", "actor")
     if signed_on > now.astimezone(AMSTERDAM).date():
         raise InvalidInput(f"De datum {signed_on} ligt in de toekomst.")
     o = t.organisation

@@ -83,7 +83,7 @@ def record_target(
     if (stage is None) == (milestone is None):
         raise InvalidInput("Een doel is óf een fase óf een mijlpaal.")
     if not actor.strip():
-        raise RequirementMissing("Geef aan wie dit doel vastlegt (--by).")
+        raise RequirementMissing("Geef aan wie dit doel vastlegt.", "actor")
     period = resolve_period(phrase, reference)
     if period.end < reference:
         raise InvalidInput(

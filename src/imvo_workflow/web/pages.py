@@ -44,6 +44,7 @@ Coordinator = Annotated[UserView, Depends(role("coordinator"))]
 Admin = Annotated[UserView, Depends(role("admin"))]
 Viewer = Annotated[UserView, Depends(page_user)]
 Imvo = Annotated[App, Depends(imvo)]
+TARGET_STATUS = {"open": "open", "met": "gehaald", "cancelled": "vervallen"}
 KINDS = {
     "reminder": "Herinnering",
     "due": "Deadline verstreken",
@@ -195,9 +196,9 @@ def covenant_move(
     except DomainError as exc:
         return _covenant_page(request, app, user, slug, status=exc.http_status, error=exc.message)
     MOVES.labels("web").inc()
-    return _covenant_page(
-        request, app, user, slug, notice=f"Vastgelegd: {result.from_stage} → {result.to_stage}."
-    )
+    labels = {name: stage.label.nl for name, stage in app.definition.stages.items()}
+    notice = f"Vastgelegd: {labels[result.from_stage]} → {labels[result.to_stage]}."
+    return _covenant_page(request, app, user, slug, notice=notice)
 
 
 @router.get("/meldingen")
