@@ -246,6 +246,9 @@ def _database_message(exc: DBAPIError) -> str:
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     if "no such table" in text or ("does not exist" in text and "relation" in text):
         return f"De database is nog niet ingericht ({text}). Voer eerst `imvo db upgrade` uit."
+    write_failures = ("disk I/O error", "database or disk is full", "readonly database")
+    if any(word in text for word in write_failures):
+        return f"Kan niet naar de database schrijven (schijf vol of alleen-lezen?): {text}. Er is niets opgeslagen."
     if isinstance(exc, OperationalError):
         return f"Kan de database niet bereiken: {text}. Controleer IMVO_DATABASE_URL."
     return f"Databasefout: {text}"

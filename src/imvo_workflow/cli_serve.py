@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from typing import Annotated
 
 import typer
@@ -52,6 +53,9 @@ def serve(
         )
     else:
         out.print("Log in met je account; een beheerder maakt accounts aan met `imvo users add`.")
+    # uvicorn re-raises SIGTERM at itself after a graceful shutdown, restoring the handler
+    # it found; a no-op one here makes a clean stop exit 0, as `imvo scheduler run` does.
+    signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(
         create_app(app, run_scheduler=scheduler),
         host=host,

@@ -4,7 +4,8 @@ Schemathesis reads /api/v1/openapi.json from the app in-process and sends each o
 requests that fit the schema (positive, with generated and with real slugs and alert ids)
 and requests that do not (negative), all with a coordinator's bearer token, on the seeded
 2016 data. Two checks: no 5xx, and every 4xx is JSON with a non-empty string "detail"
-(what api.py promises). SQLite only: the property is about the web layer, not the database.
+(what api.py promises). SQLite only, to stay under a minute; what only PostgreSQL refuses
+(NUL bytes in text) is in test_web.py, on both databases.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import Case, CheckContext, Response
 from schemathesis.checks import not_a_server_error
-from schemathesis.core.transport import Response
-from schemathesis.generation.case import Case
+from schemathesis.core.result import Ok
+from schemathesis.schemas import BaseSchema
 from sqlalchemy import func, select
 
 from imvo_workflow.bootstrap import App
@@ -65,7 +67,7 @@ MAX_EXAMPLES = 30
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
-def detail_on_refusal(ctx: Any, response: Response, case: Case) -> bool | None:
+def detail_on_refusal(ctx: CheckContext, response: Response, case: Case[Any]) -> bool | None:
     """A 4xx answer is JSON with a non-empty string `detail` (api.py's ErrorBody)."""
     if not 400 <= response.status_code < 500:
         return None
@@ -85,7 +87,7 @@ def detail_on_refusal(ctx: Any, response: Response, case: Case) -> bool | None:
 @dataclass
 class Api:
     web: FastAPI
-    schema: Any
+    schema: BaseSchema
     headers: dict[str, str]
     alert_ids: list[int]
     #: The workflow's stage and trigger names.
@@ -120,10 +122,10 @@ def api(app: App) -> Iterator[Api]:
 
 @SQLITE_ONLY
 def test_the_schema_has_these_operations(api: Api) -> None:
-    found = {
-        (operation.ok().method.upper(), operation.ok().path)
-        for operation in api.schema.get_all_operations()
-    }
+    found = set()
+    for result in api.schema.get_all_operations():
+        assert isinstance(result, Ok), result  # an Err is a part of the schema it cannot read
+        found.add((result.ok().method.upper(), result.ok().path))
     assert found == set(OPERATIONS)
 
 
@@ -198,7 +200,7 @@ def test_generated_requests_get_no_server_error(api: Api, method: str, path: str
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     @given(case=st.one_of(strategies))
-    def check(case: Case) -> None:
+    def check(case: Case[Any]) -> None:
         case.call_and_validate(headers=api.headers, checks=[not_a_server_error, detail_on_refusal])
 
     check()

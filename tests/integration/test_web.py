@@ -170,11 +170,12 @@ def form_token(client: TestClient, path: str) -> str:
 
 def post_login(client: TestClient, name: str, password: str) -> httpx.Response:
     token = form_token(client, "/login")
-    return client.post(
+    answer: httpx.Response = client.post(
         "/login",
         data={"csrf_token": token, "name": name, "password": password, "next": "/"},
         follow_redirects=False,
     )
+    return answer
 
 
 def raise_alerts(app: App) -> int:
@@ -467,6 +468,29 @@ def test_login_and_logout_need_the_csrf_token_too(site: Site) -> None:
     answer = client.post("/uitloggen", data={"csrf_token": token}, follow_redirects=False)
     assert (answer.status_code, answer.headers["location"]) == (303, "/login")
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_login_sends_only_to_a_path_on_this_site(site: Site) -> None:
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        client = site.client()
+        token = form_token(client, "/login")
+        answer = client.post(
+            "/login",
+            data={"csrf_token": token, "name": "viewer", "password": PASSWORDS["viewer"]}
+            | {"next": target},
+            follow_redirects=False,
+        )
+        location = answer.headers["location"]
+        assert answer.status_code == 303
+        assert location.startswith("/") and location[1:2] not in ("/", "\\"), location
+
+
+def test_the_account_page_shows_no_token_it_did_not_make(site: Site) -> None:
+    """Regression: GET /account?token=... printed any text as "Nieuw token", so a link could
+    hand a user someone else's API token on the real site."""
+    page = site.login("viewer").get("/account", params={"token": "imvo_van_de_aanvaller"})
+    assert page.status_code == 200
+    assert "imvo_van_de_aanvaller" not in page.text
 
 
 # -- 4. session cookie ----------------------------------------------------------------------

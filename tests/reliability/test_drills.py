@@ -470,6 +470,7 @@ def go(process: subprocess.Popen[bytes]) -> None:
     process.stdin.close()
 
 
+@pytest.mark.slow
 def test_scheduler_killed_ten_times_mid_delivery_loses_and_doubles_nothing(
     webhook_server: Webhook, tmp_path: Path
 ) -> None:

@@ -37,8 +37,6 @@ def insert_new(
         .on_conflict_do_nothing(index_elements=list(conflict))
         .returning(table.c.id)
     )
-    # One statement per row: new alerts come in handfuls, and a skipped conflict then simply
-    # returns no id, the same on both databases.
-    return [
-        row_id for row in rows if (row_id := uow.conn.execute(statement, row).scalar()) is not None
-    ]
+    # One batched statement ("insertmanyvalues"): RETURNING gives the ids of the rows that
+    # were new; a skipped conflict returns nothing, the same on both databases.
+    return list(uow.conn.execute(statement, list(rows)).scalars())

@@ -75,55 +75,86 @@ def previous_working_day(day: date) -> date:
     return day
 
 
-def events_for(target: TargetState, policy: AlertPolicy) -> Iterator[AlertEvent]:
-    """Every event of one target, due or not, in firing order of kind."""
+@lru_cache(maxsize=4096)
+def _schedule(
+    deadline: date, policy: AlertPolicy
+) -> tuple[tuple[AlertKind, int, date, datetime], ...]:
+    """The events of any target with this deadline: (kind, days, day, moment), in order.
+
+    Many targets share a deadline; the dates, holiday shifts and time zones are worked out
+    once per deadline.
+    """
     zone = ZoneInfo(policy.timezone)
     at = time(policy.send_hour)
-
-    def event(kind: AlertKind, days: int, day: date) -> AlertEvent:
-        key = f"t{target.id}/{kind.value}/{days}/{target.deadline.isoformat()}"
-        return AlertEvent(
-            key, target.id, kind, days, target.deadline, datetime.combine(day, at, zone)
-        )
-
+    plan: list[tuple[AlertKind, int, date]] = []
     for lead in sorted(policy.lead_days, reverse=True):
-        day = target.deadline - timedelta(days=lead)
-        if policy.shift_to_working_day:
-            day = previous_working_day(day)
-        if day >= target.stated_on:
-            yield event(AlertKind.REMINDER, lead, day)
-    yield event(AlertKind.DUE, 0, target.deadline + timedelta(days=1))
-    for after in sorted(policy.escalate_after_days):
-        yield event(AlertKind.ESCALATION, after, target.deadline + timedelta(days=after))
+        day = deadline - timedelta(days=lead)
+        plan.append(
+            (
+                AlertKind.REMINDER,
+                lead,
+                previous_working_day(day) if policy.shift_to_working_day else day,
+            )
+        )
+    plan.append((AlertKind.DUE, 0, deadline + timedelta(days=1)))
+    plan += [
+        (AlertKind.ESCALATION, after, deadline + timedelta(days=after))
+        for after in sorted(policy.escalate_after_days)
+    ]
+    return tuple((kind, days, day, datetime.combine(day, at, zone)) for kind, days, day in plan)
 
 
-def _live(target: TargetState, event: AlertEvent) -> bool:
-    return target.closed_on is None or event.fire_at.date() < target.closed_on
+def _event(target: TargetState, kind: AlertKind, days: int, moment: datetime) -> AlertEvent:
+    key = f"t{target.id}/{kind.value}/{days}/{target.deadline.isoformat()}"
+    return AlertEvent(key, target.id, kind, days, target.deadline, moment)
+
+
+def _live_steps(
+    target: TargetState, policy: AlertPolicy
+) -> Iterator[tuple[AlertKind, int, datetime]]:
+    """The target's events that can fire: reminders not before it was stated, none once closed."""
+    for kind, days, day, moment in _schedule(target.deadline, policy):
+        if kind is AlertKind.REMINDER and day < target.stated_on:
+            continue
+        if target.closed_on is not None and day >= target.closed_on:
+            continue
+        yield kind, days, moment
+
+
+def events_for(target: TargetState, policy: AlertPolicy) -> Iterator[AlertEvent]:
+    """Every event of one target, due or not (closing it does not remove any), in firing order."""
+    for kind, days, day, moment in _schedule(target.deadline, policy):
+        if kind is not AlertKind.REMINDER or day >= target.stated_on:
+            yield _event(target, kind, days, moment)
+
+
+def due_and_next(
+    targets: Iterable[TargetState], policy: AlertPolicy, now: datetime
+) -> tuple[list[AlertEvent], datetime | None]:
+    """In one pass: the events due by `now` (target still open then), and the next moment after."""
+    due: list[AlertEvent] = []
+    upcoming: datetime | None = None
+    for target in targets:
+        for kind, days, moment in _live_steps(target, policy):
+            if moment <= now:
+                due.append(_event(target, kind, days, moment))
+            elif upcoming is None or moment < upcoming:
+                upcoming = moment
+    return due, upcoming
 
 
 def due_events(
     targets: Iterable[TargetState], policy: AlertPolicy, now: datetime
 ) -> list[AlertEvent]:
     """The events whose moment has come by `now` (and whose target was still open then)."""
-    return [
-        ev
-        for target in targets
-        for ev in events_for(target, policy)
-        if ev.fire_at <= now and _live(target, ev)
-    ]
+    return due_and_next(targets, policy, now)[0]
 
 
 def next_fire_time(
     targets: Iterable[TargetState], policy: AlertPolicy, now: datetime
 ) -> datetime | None:
     """The earliest moment after `now` at which a new event becomes due, if any."""
-    upcoming = (
-        ev.fire_at
-        for target in targets
-        for ev in events_for(target, policy)
-        if ev.fire_at > now and _live(target, ev)
-    )
-    return min(upcoming, default=None)
+    return due_and_next(targets, policy, now)[1]
 
 
 def scan_window(policy: AlertPolicy, today: date) -> tuple[date, date]:

@@ -21,8 +21,7 @@ from imvo_workflow.domain.alerts import (
     AlertEvent,
     AlertPolicy,
     TargetState,
-    due_events,
-    next_fire_time,
+    due_and_next,
     scan_window,
 )
 from imvo_workflow.domain.definition import ReminderPolicy
@@ -82,14 +81,14 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         found = candidate_targets(uow, lo, hi)
         covenant_of = {state.id: covenant_id for state, covenant_id in found}
         states = [state for state, _ in found]
+        due, upcoming = due_and_next(states, policy, now)
         # In key order: concurrent scans then take row locks in the same order (no deadlock).
-        events = sorted(due_events(states, policy, now), key=lambda ev: ev.key)
+        events = sorted(due, key=lambda ev: ev.key)
         raised = insert_new(
             uow, t.alert, [_alert_row(ev, covenant_of[ev.target_id], now) for ev in events], ["key"]
         )
         deliveries = _deliveries_for(uow, raised, now)
         _set_watermark(uow, now)
-        upcoming = next_fire_time(states, policy, now)
         uow.commit()
     return ScanResult(len(states), len(events), len(raised), deliveries, upcoming)
 
