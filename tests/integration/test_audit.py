@@ -558,6 +558,20 @@ def test_a_correction_cannot_date_a_move_before_the_move_it_follows(seeded: App)
         )
 
 
+def test_a_correction_cannot_date_a_move_after_the_next_move(seeded: App) -> None:
+    """Goud's creation (row 1) cannot move past its intentieverklaring (row 2, 1 December)."""
+    with pytest.raises(InvalidInput, match="latere stap"):
+        audit.correct(
+            uow=seeded.uow(),
+            covenant_id=covenant_id(seeded, "goud"),
+            seq=1,
+            actor="X",
+            reason="verkenning begon half december",
+            occurred_on=date(2015, 12, 15),
+            now=seeded.now(),
+        )
+
+
 def test_a_correction_respects_the_corrected_date_of_a_later_move(seeded: App) -> None:
     """Row 3 corrected to 20 December: row 2 can then no longer be moved past it."""
     goud = covenant_id(seeded, "goud")

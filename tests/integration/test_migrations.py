@@ -1,7 +1,7 @@
 """Upgrading a database that holds the 2016 data from the previous release's schema.
 
 Release 0.3 (issues 2-4: engine, alerts, audit) ended at revision 0003; this release adds
-login throttling, calendar and API tokens (0004). The upgrade must keep every history chain
+login throttling, calendar and API tokens (0004) and when target closings were entered (0005). The upgrade must keep every history chain
 valid and every covenant where it was; downgrading and upgrading again must work too.
 """
 

@@ -159,6 +159,8 @@ class Target(Base):
     deadline: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open")
     closed_on: Mapped[date | None] = mapped_column(Date)
+    #: When the closing was entered (closed_on is when it happened): for "known at" views.
+    closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     __table_args__ = (

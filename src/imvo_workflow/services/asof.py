@@ -115,6 +115,7 @@ def targets_on(
             tg.c.description,
             tg.c.status,
             tg.c.closed_on,
+            tg.c.closed_at,
             ch.c.new_phrase,
             ch.c.new_period_start,
             ch.c.new_deadline,
@@ -131,7 +132,8 @@ def targets_on(
             latest[r.id] = r
     found: dict[int, list[TargetView]] = defaultdict(list)
     for r in latest.values():
-        closed = r.closed_on if r.closed_on is not None and r.closed_on <= day else None
+        entered = known_by is None or r.closed_at is None or aware(r.closed_at) < known_by
+        closed = r.closed_on if r.closed_on is not None and r.closed_on <= day and entered else None
         status = ("met" if r.status == "met" else "cancelled") if closed else "open"
         found[r.covenant_id].append(
             TargetView(

@@ -23,7 +23,9 @@ from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services.alerts import queue_deliveries, recipient
+from imvo_workflow.services.asof import effective_steps
 from imvo_workflow.services.moves import append_to_chain, read_head
+from imvo_workflow.settings import AMSTERDAM
 
 CORRECTION_TRIGGER = "correctie"
 
@@ -284,18 +286,35 @@ def correct(
         if original is None or original.corrects_seq is not None:
             raise NotFound("geschiedenisrij", f"{head.slug} #{seq}")
         on = occurred_on or original.occurred_on
-        later = uow.conn.execute(
-            select(func.max(tr.c.occurred_on)).where(
-                tr.c.covenant_id == covenant_id, tr.c.seq > seq, tr.c.corrects_seq.is_(None)
+        if on > now.astimezone(AMSTERDAM).date():
+            raise InvalidInput(f"De datum {on} ligt in de toekomst.")
+        # The covenant's moves with earlier corrections applied: the corrected row must stay
+        # between the move before it and the move after it.
+        rows = uow.conn.execute(
+            select(
+                tr.c.covenant_id,
+                tr.c.seq,
+                tr.c.from_stage,
+                tr.c.to_stage,
+                tr.c.occurred_on,
+                tr.c.recorded_at,
+                tr.c.actor,
+                tr.c.reason,
+                tr.c.corrects_seq,
             )
-        ).scalar()
-        if later is not None and on > later:
-            raise InvalidInput(f"De datum {on} ligt na een latere stap ({later}); dat kan niet.")
-        last_move = uow.conn.execute(
-            select(func.max(tr.c.seq)).where(
-                tr.c.covenant_id == covenant_id, tr.c.corrects_seq.is_(None)
+            .where(tr.c.covenant_id == covenant_id)
+            .order_by(tr.c.seq)
+        ).all()
+        moves = effective_steps(rows).get(covenant_id, [])
+        before = [m.occurred_on for m in moves if m.seq < seq]
+        after = [m.occurred_on for m in moves if m.seq > seq]
+        if before and on < before[-1]:
+            raise InvalidInput(
+                f"De datum {on} ligt vóór de stap ervoor ({before[-1]}); dat kan niet."
             )
-        ).scalar_one()
+        if after and on > after[0]:
+            raise InvalidInput(f"De datum {on} ligt na de stap erna ({after[0]}); dat kan niet.")
+        last_move = moves[-1].seq if moves else seq
         new_seq, _ = append_to_chain(
             uow,
             covenant_id,

@@ -7,17 +7,18 @@ written as an array one element at a time, never built in memory.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
-from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.domain.errors import InvalidInput, UnknownSector
 from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.queries import aware
 
@@ -48,6 +49,21 @@ class ExportFilter:
 
 
 def export_rows(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
+    """The filtered history rows, streamed; an unknown sector is refused before any row."""
+    _check_sector(uow, where.sector)
+    return _stream(uow, where)
+
+
+def _check_sector(uow: UnitOfWork, sector: str | None) -> None:
+    if not sector:
+        return
+    slug = normalise(sector)
+    known = list(uow.conn.execute(select(t.sector.c.slug)).scalars())
+    if slug not in known:
+        raise UnknownSector(sector, difflib.get_close_matches(slug, known, n=3, cutoff=0.5))
+
+
+def _stream(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
     tr, c, s = t.transition, t.covenant, t.sector
     query = (
         select(
@@ -70,7 +86,17 @@ def export_rows(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]
         .order_by(tr.c.covenant_id, tr.c.seq)
     )
     if where.sector:
-        query = query.where(s.c.slug == normalise(where.sector))
+        slug = normalise(where.sector)
+        known = list(uow.conn.execute(select(s.c.slug)).scalars())
+        if slug not in known:
+            raise UnknownSector(
+                where.sector, difflib.get_close_matches(slug, known, n=3, cutoff=0.5)
+            )
+        # a parent sector (Financiële sector) covers its sub-sectors
+        parent = s.alias("parent")
+        query = query.outerjoin(parent, parent.c.id == s.c.parent_id).where(
+            or_(s.c.slug == slug, parent.c.slug == slug)
+        )
     if where.actor:
         query = query.where(tr.c.actor == where.actor)
     if where.since:
@@ -95,15 +121,16 @@ def export_history(
         raise InvalidInput("--from ligt na --to.")
     count = 0
     with uow:
+        rows = export_rows(uow, where)
         if fmt == "csv":
             writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()
-            for row in export_rows(uow, where):
+            for row in rows:
                 writer.writerow(row)
                 count += 1
         else:
             out.write("[")
-            for row in export_rows(uow, where):
+            for row in rows:
                 out.write(("\n" if count == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
                 count += 1
             out.write("\n]\n")

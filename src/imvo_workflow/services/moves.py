@@ -87,6 +87,7 @@ def _closer(definition: WorkflowDefinition, dest: str) -> DriverStatement:
             .values(
                 status=case((tg.c.stage == bindparam("b_dest"), "met"), else_="cancelled"),
                 closed_on=bindparam("b_on"),
+                closed_at=bindparam("b_now"),
             )
         )
         by_dest[dest] = found
@@ -198,7 +199,7 @@ def apply_move(
         now=now,
         definition_version=definition.version,
     )
-    close_targets(uow, definition, covenant_id, dest, on)
+    close_targets(uow, definition, covenant_id, dest, on, now)
     return MoveResult(row.slug, row.stage, dest, tr.trigger, seq, row.version + 1, on, digest)
 
 
@@ -283,10 +284,16 @@ def append_to_chain(
 
 
 def close_targets(
-    uow: UnitOfWork, definition: WorkflowDefinition, covenant_id: int, dest: str, on: date
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    covenant_id: int,
+    dest: str,
+    on: date,
+    now: datetime,
 ) -> None:
     """Targets for `dest` are met; afgezien or stages no longer meetable cancel the rest."""
-    _closer(definition, dest).execute(uow.conn, {"b_id": covenant_id, "b_dest": dest, "b_on": on})
+    params = {"b_id": covenant_id, "b_dest": dest, "b_on": on, "b_now": now.astimezone(UTC)}
+    _closer(definition, dest).execute(uow.conn, params)
 
 
 def _check_requirements(

@@ -119,6 +119,7 @@ def record_target(
                 "description": description,
                 "status": "open",
                 "closed_on": None,
+                "closed_at": None,
                 "created_at": now.astimezone(UTC),
             },
         ).scalar_one()
