@@ -27,6 +27,10 @@ def run_migrations_online() -> None:
     url = context.config.attributes.get("url") or Settings().database_url
     engine = make_engine(url)
     with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Batch migrations copy tables; with foreign keys enforced, dropping the old copy
+            # fails while other tables point at it. (Must run outside a transaction.)
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         context.configure(connection=conn, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()

@@ -47,12 +47,20 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
     empty_url: str, definition: WorkflowDefinition
 ) -> None:
-    migrate.upgrade(empty_url, PREVIOUS_RELEASE)
+    # The 2016 data is loaded by this code, then the database is taken back to the previous
+    # release's schema (the data stays), and upgraded again as an operator would.
+    migrate.upgrade(empty_url)
     app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)
     seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
     with app.uow(readonly=True) as uow:
         before = queries.status(uow=uow, today=app.today())
     app.close()
+    from alembic import command
+
+    command.downgrade(migrate.alembic_config(empty_url), PREVIOUS_RELEASE)
+    engine = create_engine(Settings(database_url=empty_url).database_url)
+    assert migrate.current_revision(engine) == PREVIOUS_RELEASE
+    engine.dispose()
 
     migrate.upgrade(empty_url)
     app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)

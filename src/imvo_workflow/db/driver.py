@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -71,6 +72,10 @@ class DriverStatement:
         sql, order, defaults = self._compile(conn)
         values = {**defaults, **params}
         driver = conn.connection.driver_connection
-        if order is not None:  # SQLite: qmark parameters, in order
-            return driver.execute(sql, tuple(_sqlite_value(values[key]) for key in order))  # type: ignore[union-attr]
-        return driver.execute(sql, values)  # type: ignore[union-attr]
+        try:
+            if order is not None:  # SQLite: qmark parameters, in order
+                return driver.execute(sql, tuple(_sqlite_value(values[key]) for key in order))  # type: ignore[union-attr]
+            return driver.execute(sql, values)  # type: ignore[union-attr]
+        except conn.dialect.loaded_dbapi.Error as exc:
+            # The same exception types as SQLAlchemy's own path, so callers map them once.
+            raise DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error) from exc

@@ -313,7 +313,7 @@ def correct(
                 f"De datum {on} ligt vóór de stap ervoor ({before[-1]}); dat kan niet."
             )
         if after and on > after[0]:
-            raise InvalidInput(f"De datum {on} ligt na de stap erna ({after[0]}); dat kan niet.")
+            raise InvalidInput(f"De datum {on} ligt na een latere stap ({after[0]}); dat kan niet.")
         last_move = moves[-1].seq if moves else seq
         new_seq, _ = append_to_chain(
             uow,

@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -118,8 +118,8 @@ def _add_calendar(web: FastAPI) -> None:
     def calendar_feed(request: Request, token: str, app: App = Depends(imvo)) -> Response:
         with app.uow(readonly=True) as uow:
             user = auth.user_for_calendar(uow, token)
-            if user is None:
-                raise NotLoggedIn()
+            if user is None:  # a calendar client cannot log in: no redirect, just "no"
+                return Response("Onbekende agenda-link.", status_code=404, media_type="text/plain")
             rows = alert_queries.followed_deadlines(uow=uow, user_id=user.id)
         base = str(request.base_url).rstrip("/")
         items = [
@@ -171,6 +171,14 @@ def _add_error_handlers(web: FastAPI) -> None:
         )
 
     @web.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        if isinstance(exc, (OperationalError, InterfaceError)) and not _refused_data(exc):
+            return await database_down(request, exc)
+        message = "Deze invoer kan niet worden opgeslagen (ongeldige tekens of waarde)."
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=400)
+        return pages.page(request, "error.html", None, status=400, error=message, title="Fout")
+
     async def database_down(request: Request, exc: DBAPIError) -> Response:
         log.warning(
             "database error", extra={"action": "web.database_error", "error": str(exc.orig)}
@@ -181,3 +189,8 @@ def _add_error_handlers(web: FastAPI) -> None:
         return pages.page(
             request, "error.html", None, status=503, error=message, title="Even geduld"
         )
+
+
+def _refused_data(exc: DBAPIError) -> bool:
+    """A value the database refused (not a lost connection): e.g. a NUL byte in text."""
+    return "NUL" in str(exc.orig) or "invalid byte sequence" in str(exc.orig)

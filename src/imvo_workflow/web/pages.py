@@ -295,7 +295,11 @@ def report_view(app: Imvo, user: Viewer, datum: str = "", bekend: str = "") -> H
 
 
 @router.get("/account")
-def account(request: Request, app: Imvo, user: Viewer, token: str = "") -> HTMLResponse:
+def account(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
+    return _account_page(request, app, user)
+
+
+def _account_page(request: Request, app: App, user: UserView, token: str = "") -> HTMLResponse:
     secret = auth.calendar_token(uow=app.uow(), user_id=user.id)
     url = str(request.url_for("calendar_feed", token=secret))
     return page(request, "account.html", user, active="account", calendar_url=url, token=token)
@@ -306,11 +310,15 @@ def account_token(
     request: Request, app: Imvo, user: Viewer, name: Annotated[str, Form()]
 ) -> HTMLResponse:
     made = auth.create_api_token(uow=app.uow(), user_id=user.id, name=name, now=app.now())
-    return account(request, app, user, token=made)
+    return _account_page(request, app, user, token=made)
 
 
 @router.get("/gebruikers")
-def users_page(request: Request, app: Imvo, user: Admin, **extra: Any) -> HTMLResponse:
+def users_page(request: Request, app: Imvo, user: Admin) -> HTMLResponse:
+    return _users_page(request, app, user)
+
+
+def _users_page(request: Request, app: App, user: UserView, **extra: Any) -> HTMLResponse:
     with app.uow(readonly=True) as uow:
         rows = users.list_users(uow=uow)
     return page(request, "users.html", user, active="gebruikers", users=rows, **extra)
@@ -336,5 +344,5 @@ def users_add(
             now=app.now(),
         )
     except DomainError as exc:
-        return users_page(request, app, user, error=exc.message)
-    return users_page(request, app, user, password=password, created=name)
+        return _users_page(request, app, user, error=exc.message)
+    return _users_page(request, app, user, password=password, created=name)
