@@ -106,7 +106,7 @@ def authenticate(*, uow: UnitOfWork, name: str, password: str, now: datetime) ->
                 .where(u.c.id == row.id)
                 .values(
                     failed_logins=failures,
-                    blocked_until=now + min(wait, MAX_WAIT) if wait else None,
+                    blocked_until=(now + min(wait, MAX_WAIT)).astimezone(UTC) if wait else None,
                 )
             )
             uow.commit()

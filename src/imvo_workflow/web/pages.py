@@ -57,12 +57,14 @@ KINDS = {
 def page(
     request: Request, template: str, user: UserView | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"user": user, "csrf": csrf_token(request), **context},
-        status_code=status,
-    )
+    definition = request.app.state.imvo.definition
+    base = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "labels": {name: stage.label.nl for name, stage in definition.stages.items()},
+        "statuses": TARGET_STATUS,
+    }
+    return templates.TemplateResponse(request, template, base | context, status_code=status)
 
 
 def _date(value: str | None, field: str) -> date | None:
