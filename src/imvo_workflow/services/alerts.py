@@ -87,7 +87,8 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         raised = insert_new(
             uow, t.alert, [_alert_row(ev, covenant_of[ev.target_id], now) for ev in events], ["key"]
         )
-        deliveries = _deliveries_for(uow, raised, now)
+        by_key = {ev.key: covenant_of[ev.target_id] for ev in events}
+        deliveries = _deliveries_for(uow, raised, by_key, now)
         _set_watermark(uow, now)
         uow.commit()
     return ScanResult(len(states), len(events), len(raised), deliveries, upcoming)
@@ -108,30 +109,43 @@ def _alert_row(event: AlertEvent, covenant_id: int, now: datetime) -> dict[str, 
     }
 
 
-def _deliveries_for(uow: UnitOfWork, alert_ids: list[int], now: datetime) -> int:
-    """One delivery per alert, channel and recipient subscribed to the alert's sector."""
+def _deliveries_for(
+    uow: UnitOfWork, alert_ids: list[int], covenant_by_key: dict[str, int], now: datetime
+) -> int:
+    """One delivery per alert, channel and recipient subscribed to the alert's sector.
+
+    Subscriptions are few and read first: with none, a scan costs no per-alert look-up.
+    """
     if not alert_ids:
         return 0
-    a, c, s, sub, u = t.alert, t.covenant, t.sector, t.subscription, t.user
-    rows = uow.conn.execute(
-        select(a.c.id, sub.c.channel, sub.c.address, u.c.name, u.c.email)
-        .join(c, c.c.id == a.c.covenant_id)
-        .join(s, s.c.id == c.c.sector_id)
-        .join(
-            sub,
-            or_(
-                sub.c.sector_id.is_(None),
-                sub.c.sector_id == s.c.id,
-                sub.c.sector_id == s.c.parent_id,
-            ),
+    sub, u, c, s = t.subscription, t.user, t.covenant, t.sector
+    subscriptions = uow.conn.execute(
+        select(sub.c.sector_id, sub.c.channel, sub.c.address, u.c.name, u.c.email).join(
+            u, u.c.id == sub.c.user_id
         )
-        .join(u, u.c.id == sub.c.user_id)
-        .where(a.c.id.in_(alert_ids))
     ).all()
-    wanted = {
-        (alert_id, channel, recipient(channel, address, name, email))
-        for alert_id, channel, address, name, email in rows
+    if not subscriptions:
+        return 0
+    keys = dict(
+        uow.conn.execute(
+            select(t.alert.c.id, t.alert.c.key).where(t.alert.c.id.in_(alert_ids))
+        ).all()
+    )
+    covenant_ids = {covenant_by_key[key] for key in keys.values()}
+    sectors = {
+        row.id: (row.sector_id, row.parent_id)
+        for row in uow.conn.execute(
+            select(c.c.id, c.c.sector_id, s.c.parent_id)
+            .join(s, s.c.id == c.c.sector_id)
+            .where(c.c.id.in_(covenant_ids))
+        )
     }
+    wanted = set()
+    for alert_id, key in keys.items():
+        own, parent = sectors[covenant_by_key[key]]
+        for sector_id, channel, address, name, email in subscriptions:
+            if sector_id is None or sector_id in (own, parent):
+                wanted.add((alert_id, channel, recipient(channel, address, name, email)))
     return len(queue_deliveries(uow, sorted(wanted), now))
 
 
