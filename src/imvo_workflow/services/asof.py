@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
-from imvo_workflow.services.queries import StatusRow, TargetView, aware
+from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow, TargetView, aware
 from imvo_workflow.settings import AMSTERDAM
 
 
@@ -73,23 +73,23 @@ def effective_steps(rows: Iterable[Any], known_by: datetime | None = None) -> di
     return {cid: [steps[s] for s in sorted(steps)] for cid, steps in moves.items()}
 
 
-def history_rows(uow: UnitOfWork) -> list[Any]:
+def history_rows(uow: UnitOfWork, covenant_id: int | None = None) -> list[Any]:
+    """History rows (every covenant's, or one's) in chain order, as effective_steps reads them."""
     tr = t.transition
-    return list(
-        uow.conn.execute(
-            select(
-                tr.c.covenant_id,
-                tr.c.seq,
-                tr.c.from_stage,
-                tr.c.to_stage,
-                tr.c.occurred_on,
-                tr.c.recorded_at,
-                tr.c.actor,
-                tr.c.reason,
-                tr.c.corrects_seq,
-            ).order_by(tr.c.covenant_id, tr.c.seq)
-        )
-    )
+    query = select(
+        tr.c.covenant_id,
+        tr.c.seq,
+        tr.c.from_stage,
+        tr.c.to_stage,
+        tr.c.occurred_on,
+        tr.c.recorded_at,
+        tr.c.actor,
+        tr.c.reason,
+        tr.c.corrects_seq,
+    ).order_by(tr.c.covenant_id, tr.c.seq)
+    if covenant_id is not None:
+        query = query.where(tr.c.covenant_id == covenant_id)
+    return list(uow.conn.execute(query))
 
 
 def stage_on(steps: list[Step], day: date) -> Step | None:
@@ -160,20 +160,7 @@ def status_on(*, uow: UnitOfWork, day: date, known_at: bool = False) -> list[Sta
     known_by = end_of_day(day) if known_at else None
     steps = effective_steps(history_rows(uow), known_by)
     targets = targets_on(uow, day, known_by)
-    c, s, p = t.covenant, t.sector, t.covenant.alias("parent")
-    rows = uow.conn.execute(
-        select(
-            c.c.id,
-            c.c.slug,
-            c.c.title,
-            s.c.name.label("sector"),
-            s.c.group,
-            p.c.slug.label("parent"),
-        )
-        .join(s, s.c.id == c.c.sector_id)
-        .outerjoin(p, p.c.id == c.c.parent_id)
-        .order_by(c.c.position, c.c.id)
-    )
+    rows = uow.conn.execute(COVENANTS_IN_ORDER).all()  # the stage comes from the replay
     found = []
     for r in rows:
         step = stage_on(steps.get(r.id, []), day)

@@ -23,7 +23,7 @@ from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services.alerts import queue_deliveries, recipient
-from imvo_workflow.services.asof import effective_steps
+from imvo_workflow.services.asof import effective_steps, history_rows
 from imvo_workflow.services.moves import append_to_chain, read_head
 from imvo_workflow.settings import AMSTERDAM
 
@@ -290,21 +290,7 @@ def correct(
             raise InvalidInput(f"De datum {on} ligt in de toekomst.")
         # The covenant's moves with earlier corrections applied: the corrected row must stay
         # between the move before it and the move after it.
-        rows = uow.conn.execute(
-            select(
-                tr.c.covenant_id,
-                tr.c.seq,
-                tr.c.from_stage,
-                tr.c.to_stage,
-                tr.c.occurred_on,
-                tr.c.recorded_at,
-                tr.c.actor,
-                tr.c.reason,
-                tr.c.corrects_seq,
-            )
-            .where(tr.c.covenant_id == covenant_id)
-            .order_by(tr.c.seq)
-        ).all()
+        rows = history_rows(uow, covenant_id)
         moves = effective_steps(rows).get(covenant_id, [])
         before = [m.occurred_on for m in moves if m.seq < seq]
         after = [m.occurred_on for m in moves if m.seq > seq]

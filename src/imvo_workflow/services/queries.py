@@ -99,7 +99,8 @@ def _target_view(row: object, today: date) -> TargetView:
 
 
 _PARENT = t.covenant.alias("parent")
-_STATUS = (
+#: Every covenant in the document's order, with its sector and parent (and current stage).
+COVENANTS_IN_ORDER = (
     select(
         t.covenant.c.id,
         t.covenant.c.slug,
@@ -122,7 +123,7 @@ _OPEN_TARGETS = (
 
 def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[StatusRow]:
     """Every covenant (or one) with its stage, since when and its next open target."""
-    query, targets = _STATUS, _OPEN_TARGETS
+    query, targets = COVENANTS_IN_ORDER, _OPEN_TARGETS
     if slug is not None:
         query = query.where(t.covenant.c.slug == slug)
         targets = targets.where(
