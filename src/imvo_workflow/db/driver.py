@@ -10,6 +10,7 @@ transaction. Values are converted the way SQLAlchemy's types would store them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -38,22 +39,22 @@ def read_date(value: Any) -> date:
 class DriverStatement:
     """One Core statement, compiled per dialect on first use."""
 
-    __slots__ = ("_compiled", "statement")
+    __slots__ = ("_compiled", "_for_dialect", "statement")
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(
+        self, statement: ClauseElement, for_dialect: Callable[[str], ClauseElement] | None = None
+    ) -> None:
+        """`for_dialect` builds a dialect's own form (e.g. INSERT … ON CONFLICT) by name."""
         self.statement = statement
+        self._for_dialect = for_dialect
         self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
 
     def _compile(self, conn: Connection) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         name = conn.dialect.name
         found = self._compiled.get(name)
         if found is None:
-            compiled = cast(
-                SQLCompiler,
-                self.statement.compile(
-                    dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
-                ),
-            )
+            statement = self._for_dialect(name) if self._for_dialect else self.statement
+            compiled = cast(SQLCompiler, statement.compile(dialect=conn.dialect))
             order = (
                 tuple(compiled.positiontup)
                 if conn.dialect.positional and compiled.positiontup
@@ -66,6 +67,24 @@ class DriverStatement:
             found = (str(compiled), order, defaults)
             self._compiled[name] = found
         return found
+
+    def execute_many(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        """Run once per row in one round of the driver's executemany; returns rows affected."""
+        if not rows:
+            return 0
+        sql, order, defaults = self._compile(conn)
+        driver = conn.connection.driver_connection
+        try:
+            if order is not None:
+                values = [
+                    tuple(_sqlite_value({**defaults, **row}[key]) for key in order) for row in rows
+                ]
+                return int(driver.executemany(sql, values).rowcount)  # type: ignore[union-attr]
+            cursor = driver.cursor()  # type: ignore[union-attr]
+            cursor.executemany(sql, [{**defaults, **row} for row in rows])
+            return int(cursor.rowcount)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, rows[0], exc, conn.dialect.loaded_dbapi.Error) from exc
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
         """Run with `params` in the connection's current transaction; returns the DBAPI cursor."""

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Insert, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement, read_date
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_ignoring_conflict, insert_new
 from imvo_workflow.domain.alerts import (
@@ -51,17 +53,49 @@ class ScanResult:
     next_fire_at: datetime | None
 
 
+_TG = t.target
+_CANDIDATE_COLUMNS = (
+    _TG.c.id,
+    _TG.c.deadline,
+    _TG.c.reference_date,
+    _TG.c.closed_on,
+    _TG.c.covenant_id,
+)
+#: Since the watermark: deadlines in the window, open or closed inside it (ix_target_deadline).
+_CANDIDATES = DriverStatement(
+    select(*_CANDIDATE_COLUMNS).where(
+        _TG.c.deadline >= bindparam("b_lo"),
+        _TG.c.deadline <= bindparam("b_hi"),
+        or_(_TG.c.status == "open", _TG.c.closed_on >= bindparam("b_lo")),
+    )
+)
+#: The first scan ever: everything up to the window's end.
+_ALL_CANDIDATES = DriverStatement(
+    select(*_CANDIDATE_COLUMNS).where(_TG.c.deadline <= bindparam("b_hi"))
+)
+
+
 def candidate_targets(uow: UnitOfWork, lo: date | None, hi: date) -> list[tuple[TargetState, int]]:
-    """Targets whose events can fall between the watermark and now, with their covenant id."""
-    tg = t.target
-    query = select(
-        tg.c.id, tg.c.deadline, tg.c.reference_date, tg.c.closed_on, tg.c.covenant_id
-    ).where(tg.c.deadline <= hi)
-    if lo is not None:
-        query = query.where(tg.c.deadline >= lo, or_(tg.c.status == "open", tg.c.closed_on >= lo))
+    """Targets whose events can fall between the watermark and now, with their covenant id.
+
+    Straight from the driver: a scan reads thousands of rows, and SQLAlchemy's per-row type
+    processing would cost more than the query itself.
+    """
+    if lo is None:
+        rows = _ALL_CANDIDATES.execute(uow.conn, {"b_hi": hi}).fetchall()
+    else:
+        rows = _CANDIDATES.execute(uow.conn, {"b_lo": lo, "b_hi": hi}).fetchall()
     return [
-        (TargetState(r.id, r.deadline, r.reference_date, r.closed_on), r.covenant_id)
-        for r in uow.conn.execute(query)
+        (
+            TargetState(
+                target_id,
+                read_date(deadline),
+                read_date(stated),
+                read_date(closed) if closed is not None else None,
+            ),
+            covenant_id,
+        )
+        for target_id, deadline, stated, closed, covenant_id in rows
     ]
 
 
@@ -84,14 +118,28 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         due, upcoming = due_and_next(states, policy, now)
         # In key order: concurrent scans then take row locks in the same order (no deadlock).
         events = sorted(due, key=lambda ev: ev.key)
-        raised = insert_new(
-            uow, t.alert, [_alert_row(ev, covenant_of[ev.target_id], now) for ev in events], ["key"]
+        raised = _INSERT_ALERT.execute_many(
+            uow.conn, [_alert_row(ev, covenant_of[ev.target_id], now) for ev in events]
         )
         by_key = {ev.key: covenant_of[ev.target_id] for ev in events}
         deliveries = _deliveries_for(uow, raised, by_key, now)
         _set_watermark(uow, now)
         uow.commit()
-    return ScanResult(len(states), len(events), len(raised), deliveries, upcoming)
+    return ScanResult(len(states), len(events), raised, deliveries, upcoming)
+
+
+def _insert_alert(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (key) DO NOTHING: a second insert of the same event is a no-op."""
+    columns = [c.name for c in t.alert.columns if c.name not in ("id", "acked_at", "acked_by")]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(t.alert)
+        .values({name: bindparam(name) for name in columns})
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
+_INSERT_ALERT = DriverStatement(_insert_alert("sqlite"), for_dialect=_insert_alert)
 
 
 def _alert_row(event: AlertEvent, covenant_id: int, now: datetime) -> dict[str, object]:
@@ -105,18 +153,18 @@ def _alert_row(event: AlertEvent, covenant_id: int, now: datetime) -> dict[str, 
         "deadline": event.deadline,
         "fire_at": event.fire_at.astimezone(UTC),
         "raised_at": now.astimezone(UTC),
-        "lines": [],
+        "lines": "[]",  # JSON text: the driver path does not run SQLAlchemy's JSON type
     }
 
 
 def _deliveries_for(
-    uow: UnitOfWork, alert_ids: list[int], covenant_by_key: dict[str, int], now: datetime
+    uow: UnitOfWork, raised: int, covenant_by_key: dict[str, int], now: datetime
 ) -> int:
     """One delivery per alert, channel and recipient subscribed to the alert's sector.
 
     Subscriptions are few and read first: with none, a scan costs no per-alert look-up.
     """
-    if not alert_ids:
+    if not raised:
         return 0
     sub, u, c, s = t.subscription, t.user, t.covenant, t.sector
     subscriptions = uow.conn.execute(
@@ -126,11 +174,16 @@ def _deliveries_for(
     ).all()
     if not subscriptions:
         return 0
+    # The alerts this scan raised carry its moment. (A scan at the very same moment in another
+    # process may be among them: queueing their deliveries again is a no-op.)
     keys = dict(
         uow.conn.execute(
-            select(t.alert.c.id, t.alert.c.key).where(t.alert.c.id.in_(alert_ids))
+            select(t.alert.c.id, t.alert.c.key).where(
+                t.alert.c.raised_at == now.astimezone(UTC), t.alert.c.target_id.is_not(None)
+            )
         ).all()
     )
+
     covenant_ids = {covenant_by_key[key] for key in keys.values()}
     sectors = {
         row.id: (row.sector_id, row.parent_id)
