@@ -33,6 +33,7 @@ from typing import Any, Protocol
 import httpx
 import pytest
 import yaml
+from db_checks import alert_keys, delivery_statuses, history_counts
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -328,34 +329,6 @@ def expected_alert_keys(app: App, now: datetime) -> set[str]:
             )
         ]
     return {ev.key for ev in due_events(states, policy_from(app.definition.reminders), now)}
-
-
-def alert_keys(app: App, covenant: str | None = None) -> list[str]:
-    a, c = t.alert, t.covenant
-    query = select(a.c.key).join(c, c.c.id == a.c.covenant_id)
-    if covenant is not None:
-        query = query.where(c.c.slug == covenant)
-    with app.uow(readonly=True) as uow:
-        return list(uow.conn.execute(query).scalars())
-
-
-def delivery_statuses(app: App) -> Counter[str]:
-    d = t.delivery
-    with app.uow(readonly=True) as uow:
-        return Counter(
-            dict(uow.conn.execute(select(d.c.status, func.count()).group_by(d.c.status)).all())
-        )
-
-
-def history_counts(app: App) -> dict[str, tuple[int, int]]:
-    """Per covenant: (history rows, version)."""
-    c, tr = t.covenant, t.transition
-    rows = select(func.count()).where(tr.c.covenant_id == c.c.id).scalar_subquery()
-    with app.uow(readonly=True) as uow:
-        return {
-            r.slug: (r.rows, r.version)
-            for r in uow.conn.execute(select(c.c.slug, c.c.version, rows.label("rows")))
-        }
 
 
 def received_keys(webhook: Webhook) -> set[str]:
