@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import Connection
@@ -34,35 +35,38 @@ def _sqlite_value(value: Any) -> Any:
 def _sqlite_rows(
     order: tuple[str, ...], defaults: dict[str, Any], rows: list[dict[str, Any]]
 ) -> list[tuple[Any, ...]]:
-    """Positional rows for executemany, converting only the date columns, each value once.
+    """Positional rows for executemany, converting only date columns, each distinct value once.
 
-    A batch of alerts shares a few deadlines and one 'raised at': converting 11 values per row
-    one by one cost more than SQLite's insert.
+    A batch of alerts shares a few deadlines and one 'raised at': converting every value of
+    every row one by one cost more than SQLite's insert. The values are picked in C
+    (`itemgetter`); only the columns that hold a date (or None) in the first row are looked at.
     """
     first = rows[0]
+    if any(key not in first for key in order):  # literals in the statement: fill them in
+        rows = [{**defaults, **row} for row in rows]
+        first = rows[0]
     converted: dict[Any, Any] = {}
 
     def convert(value: Any) -> Any:
+        if not isinstance(value, date):
+            return value
         found = converted.get(value)
         if found is None:
             found = converted[value] = _sqlite_value(value)
         return found
 
-    plan = [
-        (key, isinstance(first[key], date))
-        if key in first
-        else (None, _sqlite_value(defaults[key]))
-        for key in order
-    ]
-    return [
-        tuple(
-            (convert(row[key]) if needs and row[key] is not None else row[key])
-            if key is not None
-            else needs
-            for key, needs in plan
-        )
-        for row in rows
-    ]
+    pick = itemgetter(*order)
+    picked = [pick(row) for row in rows] if len(order) > 1 else [(pick(row),) for row in rows]
+    slots = [i for i, key in enumerate(order) if first[key] is None or isinstance(first[key], date)]
+    if not slots:
+        return picked
+    out = []
+    for values in picked:
+        fixed = list(values)
+        for i in slots:
+            fixed[i] = convert(fixed[i])
+        out.append(tuple(fixed))
+    return out
 
 
 def read_date(value: Any) -> date:

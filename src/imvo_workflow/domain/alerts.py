@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -49,8 +50,9 @@ class TargetState:
     closed_on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AlertEvent:
+class AlertEvent(NamedTuple):
+    """One event of one target. A tuple: a scan makes one per due event, thousands at a time."""
+
     key: str
     target_id: int
     kind: AlertKind
@@ -75,14 +77,23 @@ def previous_working_day(day: date) -> date:
     return day
 
 
-@lru_cache(maxsize=4096)
-def _schedule(
-    deadline: date, policy: AlertPolicy
-) -> tuple[tuple[AlertKind, int, date, datetime], ...]:
-    """The events of any target with this deadline: (kind, days, day, moment), in order.
+class _Step(NamedTuple):
+    """One event of every target with a given deadline."""
 
-    Many targets share a deadline; the dates, holiday shifts and time zones are worked out
-    once per deadline.
+    kind: AlertKind
+    days: int
+    day: date
+    moment: datetime
+    #: The event key after the target's id: "/due/0/2017-06-30".
+    key_tail: str
+
+
+@lru_cache(maxsize=4096)
+def _schedule(deadline: date, policy: AlertPolicy) -> tuple[_Step, ...]:
+    """The events of any target with this deadline, in order.
+
+    Many targets share a deadline; the dates, holiday shifts, time zones and key texts are
+    worked out once per deadline.
     """
     zone = ZoneInfo(policy.timezone)
     at = time(policy.send_hour)
@@ -101,45 +112,53 @@ def _schedule(
         (AlertKind.ESCALATION, after, deadline + timedelta(days=after))
         for after in sorted(policy.escalate_after_days)
     ]
-    return tuple((kind, days, day, datetime.combine(day, at, zone)) for kind, days, day in plan)
+    tail = deadline.isoformat()
+    return tuple(
+        _Step(kind, days, day, datetime.combine(day, at, zone), f"/{kind.value}/{days}/{tail}")
+        for kind, days, day in plan
+    )
 
 
-def _event(target: TargetState, kind: AlertKind, days: int, moment: datetime) -> AlertEvent:
-    key = f"t{target.id}/{kind.value}/{days}/{target.deadline.isoformat()}"
-    return AlertEvent(key, target.id, kind, days, target.deadline, moment)
-
-
-def _live_steps(
-    target: TargetState, policy: AlertPolicy
-) -> Iterator[tuple[AlertKind, int, datetime]]:
-    """The target's events that can fire: reminders not before it was stated, none once closed."""
-    for kind, days, day, moment in _schedule(target.deadline, policy):
-        if kind is AlertKind.REMINDER and day < target.stated_on:
-            continue
-        if target.closed_on is not None and day >= target.closed_on:
-            continue
-        yield kind, days, moment
+def _event(target: TargetState, step: _Step) -> AlertEvent:
+    return AlertEvent(
+        f"t{target.id}{step.key_tail}",
+        target.id,
+        step.kind,
+        step.days,
+        target.deadline,
+        step.moment,
+    )
 
 
 def events_for(target: TargetState, policy: AlertPolicy) -> Iterator[AlertEvent]:
     """Every event of one target, due or not (closing it does not remove any), in firing order."""
-    for kind, days, day, moment in _schedule(target.deadline, policy):
-        if kind is not AlertKind.REMINDER or day >= target.stated_on:
-            yield _event(target, kind, days, moment)
+    for step in _schedule(target.deadline, policy):
+        if step.kind is not AlertKind.REMINDER or step.day >= target.stated_on:
+            yield _event(target, step)
 
 
 def due_and_next(
     targets: Iterable[TargetState], policy: AlertPolicy, now: datetime
 ) -> tuple[list[AlertEvent], datetime | None]:
-    """In one pass: the events due by `now` (target still open then), and the next moment after."""
+    """In one pass: the events due by `now` (target still open then), and the next moment after.
+
+    An event can fire if it is not a reminder from before the target was stated and its day
+    came before the target was closed. (The scan's inner loop: a few steps per candidate.)
+    """
     due: list[AlertEvent] = []
     upcoming: datetime | None = None
+    reminder = AlertKind.REMINDER
     for target in targets:
-        for kind, days, moment in _live_steps(target, policy):
-            if moment <= now:
-                due.append(_event(target, kind, days, moment))
-            elif upcoming is None or moment < upcoming:
-                upcoming = moment
+        closed_on = target.closed_on
+        for step in _schedule(target.deadline, policy):
+            if (step.kind is reminder and step.day < target.stated_on) or (
+                closed_on is not None and step.day >= closed_on
+            ):
+                continue
+            if step.moment <= now:
+                due.append(_event(target, step))
+            elif upcoming is None or step.moment < upcoming:
+                upcoming = step.moment
     return due, upcoming
 
 

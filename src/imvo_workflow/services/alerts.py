@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Insert, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -79,19 +80,25 @@ def candidate_targets(uow: UnitOfWork, lo: date | None, hi: date) -> list[tuple[
     """Targets whose events can fall between the watermark and now, with their covenant id.
 
     Straight from the driver: a scan reads thousands of rows, and SQLAlchemy's per-row type
-    processing would cost more than the query itself.
+    processing would cost more than the query itself. The rows share few distinct dates:
+    each is read once.
     """
     if lo is None:
         rows = _ALL_CANDIDATES.execute(uow.conn, {"b_hi": hi}).fetchall()
     else:
         rows = _CANDIDATES.execute(uow.conn, {"b_lo": lo, "b_hi": hi}).fetchall()
+    days: dict[Any, date] = {}
+
+    def day(value: Any) -> date:
+        found = days.get(value)
+        if found is None:
+            found = days[value] = read_date(value)
+        return found
+
     return [
         (
             TargetState(
-                target_id,
-                read_date(deadline),
-                read_date(stated),
-                read_date(closed) if closed is not None else None,
+                target_id, day(deadline), day(stated), None if closed is None else day(closed)
             ),
             covenant_id,
         )
@@ -118,8 +125,9 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         due, upcoming = due_and_next(states, policy, now)
         # In key order: concurrent scans then take row locks in the same order (no deadlock).
         events = sorted(due, key=lambda ev: ev.key)
+        raised_at = now.astimezone(UTC)
         raised = _INSERT_ALERT.execute_many(
-            uow.conn, [_alert_row(ev, covenant_of[ev.target_id], now) for ev in events]
+            uow.conn, [_alert_row(ev, covenant_of[ev.target_id], raised_at) for ev in events]
         )
         by_key = {ev.key: covenant_of[ev.target_id] for ev in events}
         deliveries = _deliveries_for(uow, raised, by_key, now)
@@ -142,7 +150,8 @@ def _insert_alert(dialect: str) -> Insert:
 _INSERT_ALERT = DriverStatement(_insert_alert("sqlite"), for_dialect=_insert_alert)
 
 
-def _alert_row(event: AlertEvent, covenant_id: int, now: datetime) -> dict[str, object]:
+def _alert_row(event: AlertEvent, covenant_id: int, raised_at: datetime) -> dict[str, object]:
+    """The alert's row (times stay aware: the driver path stores them in UTC)."""
     return {
         "key": event.key,
         "kind": event.kind.value,
@@ -151,8 +160,8 @@ def _alert_row(event: AlertEvent, covenant_id: int, now: datetime) -> dict[str, 
         "user_id": None,
         "days": event.days,
         "deadline": event.deadline,
-        "fire_at": event.fire_at.astimezone(UTC),
-        "raised_at": now.astimezone(UTC),
+        "fire_at": event.fire_at,
+        "raised_at": raised_at,
         "lines": "[]",  # JSON text: the driver path does not run SQLAlchemy's JSON type
     }
 
