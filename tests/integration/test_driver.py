@@ -1,0 +1,93 @@
+"""The driver path (db/driver.py) stores exactly what SQLAlchemy's own insert stores.
+
+The hot paths (moves, the scan) write through the DBAPI cursor and convert values by hand;
+SQLite compares dates and times as text, so a stored value that differs from SQLAlchemy's
+format in a single character would break every later query. Compared here as raw column
+text, row for row, on both databases: a date column that is None in the first row and set in
+a later one, aware times in Amsterdam time, and a literal the statement carries itself.
+(The services hand SQLAlchemy times in UTC, since its SQLite type drops the zone; the driver
+path takes any aware time and stores it in UTC.)
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, text
+
+from imvo_workflow.bootstrap import App
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
+from imvo_workflow.settings import AMSTERDAM
+
+_BOUND = ("key", "target_id", "covenant_id", "user_id", "days", "deadline", "fire_at", "lines")
+#: `kind` and `raised_at` are literals of the statement: the driver fills them in per row.
+_INSERT = DriverStatement(
+    insert(t.alert).values(
+        kind="due",
+        raised_at=datetime(2016, 11, 1, 10, 0, 0, 123456, tzinfo=AMSTERDAM),
+        **{name: bindparam(name) for name in _BOUND},
+    )
+)
+
+
+def _rows(prefix: str) -> list[dict[str, Any]]:
+    common = {"target_id": None, "covenant_id": None, "user_id": None, "days": 0, "lines": "[]"}
+    return [
+        {  # no deadline in the first row: the column must still be converted in later rows
+            **common,
+            "key": f"{prefix}1",
+            "deadline": None,
+            "fire_at": datetime(2016, 11, 2, 9, 0, tzinfo=AMSTERDAM),
+        },
+        {
+            **common,
+            "key": f"{prefix}2",
+            "deadline": date(2016, 10, 31),
+            "fire_at": datetime(2016, 7, 1, 9, 0, 0, 5, tzinfo=AMSTERDAM),  # summer time
+        },
+        {
+            **common,
+            "key": f"{prefix}3",
+            "deadline": date(2016, 10, 31),  # the same values again: converted once, reused
+            "fire_at": datetime(2016, 7, 1, 9, 0, 0, 5, tzinfo=AMSTERDAM),
+        },
+    ]
+
+
+def test_the_driver_path_stores_what_sqlalchemy_stores(app: App) -> None:
+    literals = {
+        "kind": "due",
+        "raised_at": datetime(2016, 11, 1, 9, 0, 0, 123456, tzinfo=UTC),
+    }
+    with app.uow() as uow:
+        assert _INSERT.execute_many(uow.conn, _rows("driver")) == 3
+        uow.conn.execute(
+            insert(t.alert),
+            [
+                {**row, **literals, "lines": [], "fire_at": row["fire_at"].astimezone(UTC)}
+                for row in _rows("orm")
+            ],
+        )
+        uow.commit()
+    with app.engine.connect() as db:
+        # Raw text on SQLite (no type processing), the driver's values on PostgreSQL.
+        stored = {
+            row[0]: tuple(str(value) for value in row[1:])
+            for row in db.execute(
+                text(
+                    "SELECT key, kind, deadline, fire_at, raised_at, lines, days FROM alert"
+                    " ORDER BY key"
+                )
+            )
+        }
+    for n in (1, 2, 3):
+        assert stored[f"driver{n}"] == stored[f"orm{n}"]
+    assert stored["driver1"][1] == "None"
+    assert stored["driver2"][1] == "2016-10-31"
+
+
+def test_execute_many_with_no_rows_does_nothing(app: App) -> None:
+    with app.uow() as uow:
+        assert _INSERT.execute_many(uow.conn, []) == 0
