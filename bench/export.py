@@ -59,7 +59,7 @@ from imvo_workflow.services.export import ExportFilter, export_history
 BUDGET = 1.2
 SECTORS = 10
 SMALL_SECTOR = "bench-sector-0"  # covenant i sits in sector i % SECTORS: a tenth of them
-EMPTY_SECTOR = "bench-sector-none"
+EMPTY_SECTOR = "bench-sector-none"  # a sector without covenants: the baseline
 COLUMNS = (
     "covenant_id, seq, from_stage, to_stage, trigger, actor, reason, occurred_on, recorded_at,"
     " definition_version, prev_hash, hash, corrects_seq"
@@ -109,6 +109,13 @@ def fill(url: str, rows: int, covenants: int) -> float:
     start, conn = time.perf_counter(), bare_connection(url)
     sqlite = isinstance(conn, sqlite3.Connection)
     ids = add_covenants(conn, sectors=SECTORS, covenants=covenants)
+    mark = "?" if sqlite else "%s"
+    conn.execute(  # the export refuses an unknown sector, so the empty one must exist
+        f'INSERT INTO sector (slug, name, "group", parent_id, position)'
+        f" VALUES ({mark}, 'Bench sector zonder convenanten', 'overige', NULL, {SECTORS})",
+        (EMPTY_SECTOR,),
+    )
+    conn.commit()
     source = history_rows(ids, rows // covenants, sqlite)
     if sqlite:
         conn.execute("PRAGMA cache_size=-262144")  # this connection only: 256 MB for the index

@@ -28,6 +28,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -128,30 +129,31 @@ def serving(settings: Settings) -> Iterator[str]:
     }
     command = [sys.executable, "-m", "imvo_workflow", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--no-scheduler"]  # fmt: skip
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(
-                    f"imvo serve stopped: {server.stderr.read().decode() if server.stderr else ''}"
-                )
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("imvo serve did not answer within 60 s")
-            time.sleep(0.1)
-        yield url
-    finally:
-        server.send_signal(signal.SIGTERM)
+    # The server's log goes to a file: a pipe nobody reads fills up and stalls it mid-request.
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            deadline = time.monotonic() + 60
+            while True:
+                if server.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"imvo serve stopped: {log.read().decode(errors='replace')}")
+                try:
+                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("imvo serve did not answer within 60 s")
+                time.sleep(0.1)
+            yield url
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
 
 
 def board_latencies(url: str, count: int) -> list[float]:
