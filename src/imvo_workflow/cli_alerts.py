@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 import signal
 from typing import Annotated
@@ -10,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from imvo_workflow.cli_common import JsonFlag, app_from_env, cli, dump_json, iso_date, out
+from imvo_workflow.cli_common import (
+    JsonFlag,
+    app_from_env,
+    cli,
+    configure_logging,
+    dump_json,
+    iso_date,
+    out,
+)
 from imvo_workflow.services import alert_queries, lookup, queries, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import hash_password
@@ -213,7 +220,7 @@ def scheduler_run() -> None:
     """Draai de planner op de voorgrond; stopt netjes op SIGTERM of Ctrl-C."""
     from imvo_workflow.scheduler import AlertScheduler
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()
     worker = AlertScheduler(app_from_env())
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from datetime import date
 from typing import Annotated, Any
 
@@ -34,6 +35,17 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor s
 
 def app_from_env() -> boot.App:
     return boot.bootstrap()
+
+
+def configure_logging() -> None:
+    """Log lines for the long-running commands (serve, scheduler run), at INFO.
+
+    Libraries that narrate every step stay at WARNING: `transitions` writes two lines per
+    move (the history table is the record of moves) and alembic one per migration check.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for chatty in ("transitions", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def iso_date(value: str | None, name: str) -> date | None:

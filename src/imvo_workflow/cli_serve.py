@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli_common import app_from_env, cli, out
+from imvo_workflow.cli_common import app_from_env, cli, configure_logging, out
 from imvo_workflow.domain.definition import refuse_stranding
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import auth, queries
@@ -27,8 +26,7 @@ def serve(
 
     from imvo_workflow.web.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
     from imvo_workflow.db import migrate
 
     app = app_from_env()
