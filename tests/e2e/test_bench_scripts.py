@@ -1,0 +1,70 @@
+"""Every bench script runs end to end, at a toy size, on SQLite and PostgreSQL.
+
+`make bench` is not part of `make test` (it takes minutes and its figures need a quiet
+machine), so without this a change in the app can break a bench unnoticed: it happened
+twice (the export refusing an unknown sector, a server log pipe nobody read). Here each
+script builds its scratch databases, runs both sides and prints its figures and a verdict.
+The verdict itself is not checked: at these sizes fixed costs dominate and the ratios mean
+nothing. `bench/peer.py` needs Django (bench/requirements-peer.txt, which `make bench`
+installs) and is left to `make bench`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+#: script -> (toy-size arguments, the figures it must print)
+RUNS: dict[str, tuple[list[str], list[str]]] = {
+    "transitions": (
+        ["--moves", "40", "--rounds", "1", "--covenants", "10"],
+        ["move_vs_driver_floor_sqlite", "move_vs_driver_floor_postgresql"],
+    ),
+    "deadline_scan": (
+        ["--targets", "20000", "--due", "50", "--rounds", "1"],
+        ["deadline_scan_vs_indexed_query_sqlite", "deadline_scan_1m_vs_100k_postgresql"],
+    ),
+    "dispatch": (
+        ["--deliveries", "60", "--rounds", "1"],
+        ["dispatch_vs_bare_post_sqlite", "dispatch_vs_bare_post_postgresql"],
+    ),
+    "export": (
+        ["--rows", "4000", "--covenants", "100"],
+        ["export_memory_1m_vs_100k", "export_memory_1m_vs_100k_postgresql"],
+    ),
+    "web": (
+        ["--requests", "5", "--moves", "20", "--rounds", "1", "--covenants", "10", "--postgres"],
+        ["board_p95_ms", "api_move_vs_service", "api_move_vs_service_postgresql"],
+    ),
+}
+
+
+@pytest.mark.parametrize("script", sorted(RUNS))
+def test_bench_script_runs_and_prints_its_figures(script: str) -> None:
+    arguments, figures = RUNS[script]
+    env = {
+        **os.environ,
+        "IMVO_BENCH_POSTGRES_URL": os.environ.get("IMVO_TEST_DATABASE_URL", PG_DEFAULT),
+    }
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / f"{script}.py"), *arguments],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report = f"stdout:\n{done.stdout}\nstderr:\n{done.stderr[-3000:]}"
+    assert done.returncode in (0, 1), report  # 1 is a FAIL verdict, anything else a crash
+    assert "Traceback" not in done.stderr, report
+    printed = {line.split(":", 1)[0] for line in done.stdout.splitlines()}
+    assert set(figures) <= printed, report
+    assert done.stdout.rstrip().splitlines()[-1].startswith("verdict: "), report
