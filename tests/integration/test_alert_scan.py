@@ -16,8 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,9 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
+from helpers import closing_uow
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.alerts import TargetState, due_events
 from imvo_workflow.services import users
 from imvo_workflow.services.alerts import ScanResult, policy_from, scan
@@ -46,16 +45,6 @@ ALL_FOUR = [("reminder", 30), ("reminder", 7), ("due", 0), ("escalation", 30)]
 
 def at(day: str, hour: int = 10) -> datetime:
     return datetime.fromisoformat(day).replace(hour=hour, tzinfo=AMSTERDAM)
-
-
-@contextmanager
-def closing_uow(app: App) -> Iterator[UnitOfWork]:
-    """A unit of work whose connection is handed back when done (not left to the GC)."""
-    uow = app.uow()
-    try:
-        yield uow
-    finally:
-        uow.close()
 
 
 def run_scan(app: App, now: datetime) -> ScanResult:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -19,9 +18,9 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
+from helpers import closing_uow, dutch
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.scheduler import AlertScheduler
 from imvo_workflow.services import users
@@ -30,20 +29,6 @@ from imvo_workflow.settings import AMSTERDAM, Settings
 
 MakeCovenant = Callable[..., int]
 STAGES_FILE = Path(__file__).resolve().parents[2] / "config" / "stages.yaml"
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 
 @pytest.fixture
@@ -69,16 +54,6 @@ def scheduler(live: App) -> Iterator[AlertScheduler]:
         running.scheduler.shutdown(wait=True)
 
 
-@contextmanager
-def closing_uow(app: App) -> Iterator[UnitOfWork]:
-    """A unit of work for a service that runs its own transaction; handed back when done."""
-    uow = app.uow()
-    try:
-        yield uow
-    finally:
-        uow.close()
-
-
 def today() -> date:
     return datetime.now(AMSTERDAM).date()
 
@@ -90,7 +65,7 @@ def target_on(app: App, covenant_id: int, deadline: date, reference: date) -> No
             uow=uow,
             definition=app.definition,
             covenant_id=covenant_id,
-            phrase=f"{deadline.day} {MONTHS[deadline.month - 1]} {deadline.year}",
+            phrase=dutch(deadline),
             reference=reference,
             stage="ondertekend",
             milestone=None,

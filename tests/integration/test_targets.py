@@ -7,16 +7,15 @@ understands and writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
+from helpers import closing_uow
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.errors import (
     DomainError,
     InvalidInput,
@@ -31,15 +30,6 @@ from imvo_workflow.settings import AMSTERDAM
 
 MakeCovenant = Callable[..., int]
 REFERENCE = date(2016, 11, 1)
-
-
-@contextmanager
-def closing_uow(app: App) -> Iterator[UnitOfWork]:
-    uow = app.uow()
-    try:
-        yield uow
-    finally:
-        uow.close()
 
 
 def _set(app: App, covenant_id: int, phrase: str, **kwargs: object) -> TargetResult:

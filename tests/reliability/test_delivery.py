@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import pytest
 from sqlalchemy import Row, func, insert, select, update
 
+from helpers import dutch
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.notify.channels import senders
@@ -39,20 +40,6 @@ from imvo_workflow.services.users import add_user, subscribe
 
 ROOT = Path(__file__).resolve().parents[2]
 MakeApp = Callable[..., App]
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 
 class Mailbox(Protocol):
@@ -352,7 +339,7 @@ def test_killed_sender_loses_nothing(
     log = tmp_path / "scheduler.log"
     # Six targets due two days ago, stated on their deadline: each has one due alert, now.
     deadline = app.today() - timedelta(days=3)
-    phrase = f"{deadline.day} {MONTHS[deadline.month - 1]} {deadline.year}"
+    phrase = dutch(deadline)
     covenant_id = open_in_new_sector(app, "metaal")
     for n in range(1, 7):
         add_milestone(app, covenant_id, f"Mijlpaal {n}", phrase, deadline)

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,6 +41,7 @@ import pytest
 from db_checks import alert_keys, delivery_statuses, history_counts
 from sqlalchemy import insert, text, update
 
+from helpers import dutch
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t
@@ -58,20 +59,6 @@ ROOT = Path(__file__).resolve().parents[2]
 STAGES = ROOT / "config" / "stages.yaml"
 LOOPBACK = "127.0.0.1"
 SEEDED_COVENANTS = 21
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 NEXT = {
     "verkenning": "kwartiermaker",
     "kwartiermaker": "dialoog",
@@ -201,10 +188,6 @@ def wait_until(done: Callable[[], bool], seconds: float, what: str, processes: F
 def wall_clock_app(database_url: str) -> App:
     settings = Settings(database_url=database_url, stages_file=STAGES, now=None)
     return App(settings=settings, definition=load_definition(STAGES))
-
-
-def dutch(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def open_in_new_sector(app: App, slug: str) -> int:

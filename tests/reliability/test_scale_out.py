@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,6 +37,7 @@ from db_checks import alert_keys, delivery_statuses, history_counts
 from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from helpers import dutch
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t
@@ -57,20 +58,6 @@ DOCKERFILE = ROOT / "Dockerfile"
 LOOPBACK = "127.0.0.1"
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 SEEDED_COVENANTS = 21
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 #: A cycle through the graph that any coordinator may walk, forever.
 NEXT = {
     "verkenning": "kwartiermaker",
@@ -254,10 +241,6 @@ def ready(client: httpx.Client, base: str) -> bool:
 
 
 # -- the situation, built in-process on the same database --------------------------------
-
-
-def dutch(day: date) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def open_in_new_sector(app: App, slug: str) -> int:

@@ -9,25 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import MONTHS
 from imvo_workflow.domain.errors import UnparseablePeriod
 from imvo_workflow.domain.periods import Period, resolve_period
 
 REF = date(2016, 11, 1)
 MID_DECEMBER = date(2016, 12, 15)
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 
 def d(text: str) -> date:
