@@ -1,8 +1,10 @@
 """Upgrading a database that holds the 2016 data from the previous release's schema.
 
 Release 0.3 (issues 2-4: engine, alerts, audit) ended at revision 0003; this release adds
-login throttling, calendar and API tokens (0004) and when target closings were entered (0005). The upgrade must keep every history chain
-valid and every covenant where it was; downgrading and upgrading again must work too.
+login throttling, calendar and API tokens (0004), when target closings were entered (0005)
+and one "all sectors" subscription per user, channel and address (0006). The upgrade must
+keep every history chain valid and every covenant where it was, and leave one of each
+subscription; downgrading and upgrading again must work too.
 """
 
 from __future__ import annotations
@@ -71,6 +73,41 @@ def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
     with app.uow(readonly=True) as uow:
         assert queries.status(uow=uow, today=app.today()) == before
     app.close()
+
+
+def test_upgrade_keeps_one_of_each_all_sectors_subscription(empty_url: str) -> None:
+    from alembic import command
+
+    command.upgrade(migrate.alembic_config(empty_url), "0005")
+    engine = create_engine(Settings(database_url=empty_url).database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO user_account (name, role, created_at, failed_logins)"
+                " VALUES ('Anna', 'coordinator', CURRENT_TIMESTAMP, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                'INSERT INTO sector (slug, name, "group", position)'
+                " VALUES ('textiel', 'Textiel', 'risicosector', 1)"
+            )
+        )
+        for sector, channel in ((None, "inbox"), (None, "inbox"), (1, "inbox"), (None, "log")):
+            conn.execute(
+                text(
+                    "INSERT INTO subscription (user_id, sector_id, channel, address)"
+                    " VALUES (1, :sector, :channel, '')"
+                ),
+                {"sector": sector, "channel": channel},
+            )
+    migrate.upgrade(empty_url)
+    with engine.connect() as conn:
+        left = conn.execute(
+            text("SELECT id, sector_id, channel FROM subscription ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in left] == [(1, None, "inbox"), (3, 1, "inbox"), (4, None, "log")]
 
 
 def test_downgrade_and_upgrade_again(empty_url: str) -> None:

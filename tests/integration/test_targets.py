@@ -7,11 +7,14 @@ understands and writes nothing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from helpers import closing_uow
 from imvo_workflow.bootstrap import App
@@ -315,3 +318,28 @@ def test_a_new_subscription_is_reported_as_added(app: App, anna: str) -> None:
     assert _subscribe(app, anna, "email", address="anna.werk@example.org") is True
     assert _subscribe(app, anna, "inbox") is False
     assert len(_subscriptions(app)) == 2
+
+
+def test_the_database_refuses_a_second_all_sectors_subscription(app: App, anna: str) -> None:
+    # NULL sectors never clash in uq_subscription; the partial index makes them.
+    assert _subscribe(app, anna, "inbox") is True
+    with app.uow(readonly=True) as uow:
+        uid = uow.conn.execute(select(t.user.c.id).where(t.user.c.name == anna)).scalar_one()
+    row = {"user_id": uid, "sector_id": None, "channel": "inbox", "address": ""}
+    with pytest.raises(IntegrityError), app.engine.begin() as conn:
+        conn.execute(insert(t.subscription), row)
+    assert len(_subscriptions(app)) == 1
+
+
+def test_subscribing_at_once_from_many_threads_adds_one_row(app: App, anna: str) -> None:
+    # Each call's check-then-insert raced on PostgreSQL; the database now settles it.
+    start = threading.Barrier(6)
+
+    def subscribe_once() -> bool:
+        start.wait()
+        return _subscribe(app, anna, "email")
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        added = list(pool.map(lambda _: subscribe_once(), range(6)))
+    assert added.count(True) == 1
+    assert _subscriptions(app) == [(None, "email", "anna@example.org")]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -241,6 +242,16 @@ class Subscription(Base):
     __table_args__ = (
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
         UniqueConstraint("user_id", "sector_id", "channel", "address", name="uq_subscription"),
+        # NULLs are distinct in a unique constraint: "all sectors" needs an index of its own.
+        Index(
+            "uq_subscription_all_sectors",
+            "user_id",
+            "channel",
+            "address",
+            unique=True,
+            sqlite_where=text("sector_id IS NULL"),
+            postgresql_where=text("sector_id IS NULL"),
+        ),
     )
 
 

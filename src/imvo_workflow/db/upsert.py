@@ -5,20 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from imvo_workflow.db.session import UnitOfWork
 
 
 def insert_ignoring_conflict(
-    uow: UnitOfWork, table: Table, row: dict[str, Any], conflict: Sequence[str]
+    uow: UnitOfWork,
+    table: Table,
+    row: dict[str, Any],
+    conflict: Sequence[str],
+    where: ColumnElement[bool] | None = None,
 ) -> bool:
-    """Insert `row` unless a row with the same `conflict` columns exists; True if inserted."""
+    """Insert `row` unless a row with the same `conflict` columns exists; True if inserted.
+
+    `where` names a partial unique index by its condition (both databases need it to match).
+    """
     dialect = postgresql if uow.dialect == "postgresql" else sqlite
     statement = (
         dialect.insert(table)
-        .on_conflict_do_nothing(index_elements=list(conflict))
+        .on_conflict_do_nothing(index_elements=list(conflict), index_where=where)
         .returning(*(table.c[name] for name in conflict))
     )
     # RETURNING, not rowcount: with an implicit RETURNING, psycopg reports rowcount -1.

@@ -102,22 +102,21 @@ def subscribe(
         else:
             address = ""
         sid = sector_id(uow, sector) if sector else None
-        existing = uow.conn.execute(
-            select(t.subscription.c.id).where(
-                t.subscription.c.user_id == uid,
-                t.subscription.c.sector_id.is_(None)
-                if sid is None
-                else t.subscription.c.sector_id == sid,
-                t.subscription.c.channel == channel,
-                t.subscription.c.address == address,
+        row = {"user_id": uid, "sector_id": sid, "channel": channel, "address": address}
+        # The database decides, also for two at once: uq_subscription for one sector,
+        # the partial index uq_subscription_all_sectors for all sectors (NULLs never clash).
+        if sid is None:
+            added = insert_ignoring_conflict(
+                uow,
+                t.subscription,
+                row,
+                ["user_id", "channel", "address"],
+                where=t.subscription.c.sector_id.is_(None),
             )
-        ).scalar()
-        added = existing is None and insert_ignoring_conflict(
-            uow,
-            t.subscription,
-            {"user_id": uid, "sector_id": sid, "channel": channel, "address": address},
-            ["user_id", "sector_id", "channel", "address"],
-        )
+        else:
+            added = insert_ignoring_conflict(
+                uow, t.subscription, row, ["user_id", "sector_id", "channel", "address"]
+            )
         uow.commit()
     return added
 
