@@ -125,8 +125,9 @@ def report(
         str | None, typer.Option("--as-of", help="Peildatum (JJJJ-MM-DD); standaard vandaag.")
     ] = None,
     known_at: Annotated[
-        bool, typer.Option("--known-at", help="Zoals de database het op die dag wist.")
-    ] = False,
+        str | None,
+        typer.Option("--known-at", help="Zoals de database het op deze dag wist (JJJJ-MM-DD)."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="md of html.")] = "md",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Bestand; standaard stdout.")
@@ -135,11 +136,17 @@ def report(
     """De voortgangsrapportage voor een datum, zoals het brondocument."""
     if fmt not in REPORT_FORMATS:
         raise InvalidInput(f"Onbekend formaat '{fmt}'; kies uit {', '.join(REPORT_FORMATS)}.")
+    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
+    if day and past:
+        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
     app = app_from_env()
-    day = iso_date(as_of, "--as-of") or app.today()
+    day = day or past or app.today()
     text = render(
         build_report(
-            uow=app.uow(readonly=True), definition=app.definition, as_of=day, known_at=known_at
+            uow=app.uow(readonly=True),
+            definition=app.definition,
+            as_of=day,
+            known_at=past is not None,
         ),
         app.definition,
         fmt,

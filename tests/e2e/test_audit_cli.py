@@ -241,6 +241,17 @@ def test_report_for_a_day_before_most_covenants_began(imvo: Imvo) -> None:
     assert "### Bouw" not in text
 
 
+def test_report_known_at_a_day_takes_a_date_like_status(imvo: Imvo) -> None:
+    # The 2016 data was entered on 1 November 2016: on 30 June the database knew nothing.
+    before = imvo("report", "--known-at", "2016-06-30").stdout
+    assert "(zoals bekend op die dag)" in before
+    assert "### Goud" not in before
+    known = imvo("report", "--known-at", "2016-11-01").stdout
+    assert "### Goud" in known
+    done = imvo("report", "--as-of", "2016-06-30", "--known-at", "2016-06-30", code=2)
+    assert "Kies --as-of of --known-at, niet allebei." in _flat(done.stderr)
+
+
 def test_report_refuses_pdf(imvo: Imvo) -> None:
     done = imvo("report", "--format", "pdf", code=2)
     assert "Onbekend formaat 'pdf'" in _flat(done.stderr)
