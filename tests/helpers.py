@@ -1,18 +1,22 @@
 """Small helpers the test folders share (importable as `helpers`: pytest puts tests/ on the
 path for its conftest.py).
 
-A date written the way the 2016 report writes one ("3 december 2026"), and a unit of work
-for a service function that runs its own transaction, handed back when done.
+A date written the way the 2016 report writes one ("3 december 2026"), a unit of work for a
+service function that runs its own transaction, and a covenant in a sector of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
+
+from sqlalchemy import insert
 
 from imvo_workflow.bootstrap import App
+from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.services.covenants import NewCovenant, open_covenant
 
 MONTHS = (
     "januari",
@@ -43,3 +47,26 @@ def closing_uow(app: App) -> Iterator[UnitOfWork]:
         yield uow
     finally:
         uow.close()
+
+
+def open_in_new_sector(app: App, slug: str, *, opened_on: date | None = None) -> int:
+    """A new sector named after `slug` with one covenant in the initial stage; its id.
+
+    Opened 60 days before the app's today unless `opened_on` says otherwise.
+    """
+    with app.uow() as uow:
+        sector_id = uow.conn.execute(
+            insert(t.sector).returning(t.sector.c.id),
+            {"slug": slug, "name": slug.title(), "group": "risicosector", "position": 99},
+        ).scalar_one()
+        covenant_id = open_covenant(
+            uow=uow,
+            definition=app.definition,
+            covenant=NewCovenant(slug=slug, sector_id=sector_id, title=f"Convenant {slug}"),
+            actor="test",
+            reason="aangemaakt door test",
+            occurred_on=opened_on or app.today() - timedelta(days=60),
+            now=app.now(),
+        )
+        uow.commit()
+    return covenant_id

@@ -25,15 +25,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, select, update
 
-from helpers import dutch
+from helpers import dutch, open_in_new_sector
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.notify.channels import senders
 from imvo_workflow.services import outbox
 from imvo_workflow.services.alerts import policy_from, queue_deliveries, scan
-from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.outbox import Backoff, Claimed, DrainResult, claim, drain
 from imvo_workflow.services.targets import set_target
 from imvo_workflow.services.users import add_user, subscribe
@@ -67,26 +66,6 @@ class Webhook(Protocol):
 # -- building the situation --------------------------------------------------------------
 
 
-def open_in_new_sector(app: App, slug: str) -> int:
-    """A sector named after `slug` with one covenant in the initial stage."""
-    with app.uow() as uow:
-        sector_id = uow.conn.execute(
-            insert(t.sector).returning(t.sector.c.id),
-            {"slug": slug, "name": slug.title(), "group": "risicosector", "position": 0},
-        ).scalar_one()
-        covenant_id = open_covenant(
-            uow=uow,
-            definition=app.definition,
-            covenant=NewCovenant(slug=slug, sector_id=sector_id, title=f"Convenant {slug}"),
-            actor="test",
-            reason="aangemaakt door test",
-            occurred_on=date(2016, 1, 4),
-            now=app.now(),
-        )
-        uow.commit()
-    return covenant_id
-
-
 def add_milestone(app: App, covenant_id: int, milestone: str, phrase: str, stated: date) -> None:
     set_target(
         uow=app.uow(),
@@ -114,7 +93,7 @@ def overdue_milestone(app: App, slug: str) -> int:
     days before) fall before it was stated, so the only alert by then is the due alert of
     11 October; the escalation (30 days after) comes on 9 November.
     """
-    covenant_id = open_in_new_sector(app, slug)
+    covenant_id = open_in_new_sector(app, slug, opened_on=date(2016, 1, 4))
     add_milestone(app, covenant_id, "Plan van aanpak", "begin oktober 2016", date(2016, 10, 5))
     return covenant_id
 
@@ -165,7 +144,7 @@ def test_due_alert_arrives_by_email_and_webhook_with_its_key(
 ) -> None:
     app = make_app(smtp_host="127.0.0.1", smtp_port=smtp_server.port, base_url="http://imvo.test")
     overdue_milestone(app, "natuursteen")
-    open_in_new_sector(app, "textiel")
+    open_in_new_sector(app, "textiel", opened_on=date(2016, 1, 4))
     add_subscriber(
         app,
         "anna",
@@ -340,7 +319,7 @@ def test_killed_sender_loses_nothing(
     # Six targets due two days ago, stated on their deadline: each has one due alert, now.
     deadline = app.today() - timedelta(days=3)
     phrase = dutch(deadline)
-    covenant_id = open_in_new_sector(app, "metaal")
+    covenant_id = open_in_new_sector(app, "metaal", opened_on=date(2016, 1, 4))
     for n in range(1, 7):
         add_milestone(app, covenant_id, f"Mijlpaal {n}", phrase, deadline)
     add_subscriber(app, "dirk", ("webhook", "metaal", webhook_server.url))

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,16 +39,16 @@ from typing import Any, Protocol
 import httpx
 import pytest
 from db_checks import alert_keys, delivery_statuses, history_counts
-from sqlalchemy import insert, text, update
+from processes import Fleet, fleet, wait_until
+from sqlalchemy import text, update
 
-from helpers import dutch
+from helpers import dutch, open_in_new_sector
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.definition import load_definition
 from imvo_workflow.services.audit import verify
 from imvo_workflow.services.auth import create_api_token
-from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.services.targets import set_target
@@ -109,104 +109,12 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
     return env | extra
 
 
-@dataclass
-class Fleet:
-    """The processes a test started, each logging to a file; `kill_all` ends what is left."""
-
-    logs: Path
-    env: dict[str, str]
-    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def start(self, name: str, argv: list[str], **popen: Any) -> subprocess.Popen[bytes]:
-        with (self.logs / f"{name}.log").open("ab") as out:
-            process = subprocess.Popen(
-                argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, **popen
-            )
-        self.running[name] = process
-        return process
-
-    def log(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        return path.read_text(encoding="utf-8", errors="replace")[-6000:] if path.exists() else ""
-
-    def all_logs(self) -> str:
-        return "\n".join(f"--- {name}\n{self.log(name)}" for name in self.running)
-
-    def check_alive(self, *names: str) -> None:
-        for name in names or tuple(self.running):
-            process = self.running[name]
-            if process.poll() is not None:
-                pytest.fail(f"{name} exited early with {process.returncode}:\n{self.log(name)}")
-
-    def terminate(self, name: str, seconds: float = 20) -> int | None:
-        process = self.running[name]
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            return process.wait(timeout=seconds)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def forget(self, name: str) -> None:
-        """A process the test ended on purpose (and waited for): no longer watched."""
-        process = self.running.pop(name)
-        assert process.poll() is not None
-        if process.stdin is not None:
-            process.stdin.close()
-
-    def kill_all(self) -> None:
-        for process in self.running.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
-            if process.stdin is not None:
-                process.stdin.close()
-
-
-@contextmanager
-def fleet(logs: Path, env: dict[str, str]) -> Iterator[Fleet]:
-    processes = Fleet(logs, env)
-    try:
-        yield processes
-    finally:
-        processes.kill_all()
-
-
-def wait_until(done: Callable[[], bool], seconds: float, what: str, processes: Fleet) -> float:
-    start = time.monotonic()
-    while not done():
-        processes.check_alive()
-        if time.monotonic() - start > seconds:
-            pytest.fail(f"no {what} within {seconds} s\n{processes.all_logs()}")
-        time.sleep(0.1)
-    return time.monotonic() - start
-
-
 # -- building the situation in-process ---------------------------------------------------
 
 
 def wall_clock_app(database_url: str) -> App:
     settings = Settings(database_url=database_url, stages_file=STAGES, now=None)
     return App(settings=settings, definition=load_definition(STAGES))
-
-
-def open_in_new_sector(app: App, slug: str) -> int:
-    with app.uow() as uow:
-        sector_id = uow.conn.execute(
-            insert(t.sector).returning(t.sector.c.id),
-            {"slug": slug, "name": slug.title(), "group": "risicosector", "position": 99},
-        ).scalar_one()
-        covenant_id = open_covenant(
-            uow=uow,
-            definition=app.definition,
-            covenant=NewCovenant(slug=slug, sector_id=sector_id, title=f"Convenant {slug}"),
-            actor="test",
-            reason="aangemaakt door test",
-            occurred_on=app.today() - timedelta(days=60),
-            now=app.now(),
-        )
-        uow.commit()
-    return covenant_id
 
 
 def overdue_milestone(app: App, covenant_id: int, name: str) -> None:

@@ -15,13 +15,12 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,10 +33,11 @@ import httpx
 import pytest
 import yaml
 from db_checks import alert_keys, delivery_statuses, history_counts
-from sqlalchemy import create_engine, func, insert, select, text
+from processes import Fleet, fleet, wait_until
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from helpers import dutch
+from helpers import dutch, open_in_new_sector
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t
@@ -46,7 +46,6 @@ from imvo_workflow.domain.definition import load_definition
 from imvo_workflow.services.alerts import policy_from
 from imvo_workflow.services.audit import verify
 from imvo_workflow.services.auth import create_api_token
-from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.targets import set_target
 from imvo_workflow.services.users import add_user, subscribe
 from imvo_workflow.settings import Settings
@@ -132,73 +131,6 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
 # -- processes ---------------------------------------------------------------------------
 
 
-@dataclass
-class Fleet:
-    """The processes a test started, each logging to a file; `kill_all` ends what is left."""
-
-    logs: Path
-    env: dict[str, str]
-    running: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def run(self, name: str, argv: list[str], timeout: float = 60) -> str:
-        """Run one command to its end (bounded) and return its output; fail on exit != 0."""
-        done = subprocess.run(
-            argv, cwd=ROOT, env=self.env, capture_output=True, timeout=timeout, check=False
-        )
-        output = (done.stdout + done.stderr).decode("utf-8", "replace")
-        assert done.returncode == 0, f"{name}: {argv} exited {done.returncode}:\n{output}"
-        return output
-
-    def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen[bytes]:
-        with (self.logs / f"{name}.log").open("ab") as out:
-            process = subprocess.Popen(
-                argv, cwd=ROOT, env=self.env | env, stdout=out, stderr=subprocess.STDOUT
-            )
-        self.running[name] = process
-        return process
-
-    def log(self, name: str) -> str:
-        path = self.logs / f"{name}.log"
-        return path.read_text(encoding="utf-8", errors="replace")[-6000:] if path.exists() else ""
-
-    def all_logs(self) -> str:
-        return "\n".join(f"--- {name}\n{self.log(name)}" for name in self.running)
-
-    def check_alive(self) -> None:
-        for name, process in self.running.items():
-            if process.poll() is not None:
-                pytest.fail(f"{name} exited early with {process.returncode}:\n{self.log(name)}")
-
-    def terminate_all(self, seconds: float = 20) -> dict[str, int | None]:
-        """SIGTERM to every process at once, then their exit codes (None: still running)."""
-        for process in self.running.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + seconds
-        codes: dict[str, int | None] = {}
-        for name, process in self.running.items():
-            try:
-                codes[name] = process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                codes[name] = None
-        return codes
-
-    def kill_all(self) -> None:
-        for process in self.running.values():
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
-
-
-@contextmanager
-def fleet(logs: Path, env: dict[str, str]) -> Iterator[Fleet]:
-    processes = Fleet(logs, env)
-    try:
-        yield processes
-    finally:
-        processes.kill_all()
-
-
 @contextmanager
 def scratch_database(admin_url: str, prefix: str) -> Iterator[str]:
     """A new, empty database on the server of `admin_url`, dropped WITH (FORCE) at the end."""
@@ -222,17 +154,6 @@ def scratch_database(admin_url: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
-def wait_until(done: Callable[[], bool], seconds: float, what: str, logs: Fleet) -> float:
-    """Poll `done` until true; fail (with the processes' logs) after `seconds`."""
-    start = time.monotonic()
-    while not done():
-        logs.check_alive()
-        if time.monotonic() - start > seconds:
-            pytest.fail(f"no {what} within {seconds} s\n{logs.all_logs()}")
-        time.sleep(0.2)
-    return time.monotonic() - start
-
-
 def ready(client: httpx.Client, base: str) -> bool:
     try:
         return client.get(f"{base}/readyz").status_code == 200
@@ -241,25 +162,6 @@ def ready(client: httpx.Client, base: str) -> bool:
 
 
 # -- the situation, built in-process on the same database --------------------------------
-
-
-def open_in_new_sector(app: App, slug: str) -> int:
-    with app.uow() as uow:
-        sector_id = uow.conn.execute(
-            insert(t.sector).returning(t.sector.c.id),
-            {"slug": slug, "name": slug.title(), "group": "risicosector", "position": 99},
-        ).scalar_one()
-        covenant_id = open_covenant(
-            uow=uow,
-            definition=app.definition,
-            covenant=NewCovenant(slug=slug, sector_id=sector_id, title=f"Convenant {slug}"),
-            actor="test",
-            reason="aangemaakt door test",
-            occurred_on=app.today() - timedelta(days=60),
-            now=app.now(),
-        )
-        uow.commit()
-    return covenant_id
 
 
 def overdue_targets(app: App, covenant_id: int, count: int) -> None:
