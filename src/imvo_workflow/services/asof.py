@@ -168,17 +168,12 @@ def status_on(*, uow: UnitOfWork, day: date, known_at: bool = False) -> list[Sta
             continue
         upcoming = next((v for v in targets.get(r.id, []) if v.status == "open"), None)
         found.append(
-            StatusRow(
-                slug=r.slug,
-                title=r.title,
-                sector=r.sector,
-                group=r.group,
-                parent=r.parent,
+            StatusRow.of(
+                r,
                 stage=step.to_stage,
                 since=step.occurred_on,
                 version=step.seq,
                 next_target=upcoming,
-                overdue=upcoming is not None and upcoming.overdue,
             )
         )
     return found

@@ -48,6 +48,24 @@ class StatusRow:
     next_target: TargetView | None
     overdue: bool
 
+    @classmethod
+    def of(
+        cls, covenant: Any, *, stage: str, since: date, version: int, next_target: TargetView | None
+    ) -> StatusRow:
+        """A row of COVENANTS_IN_ORDER with where it stood (now, or on a day) and its next target."""
+        return cls(
+            slug=covenant.slug,
+            title=covenant.title,
+            sector=covenant.sector,
+            group=covenant.group,
+            parent=covenant.parent,
+            stage=stage,
+            since=since,
+            version=version,
+            next_target=next_target,
+            overdue=next_target is not None and next_target.overdue,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
@@ -135,19 +153,13 @@ def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[Sta
     upcoming = {covenant_id: _target_view(row, today) for covenant_id, row in first.items()}
     found = []
     for r in uow.conn.execute(query).all():
-        target = upcoming.get(r.id)
         found.append(
-            StatusRow(
-                slug=r.slug,
-                title=r.title,
-                sector=r.sector,
-                group=r.group,
-                parent=r.parent,
+            StatusRow.of(
+                r,
                 stage=r.stage,
                 since=r.stage_since,
                 version=r.version,
-                next_target=target,
-                overdue=target is not None and target.overdue,
+                next_target=upcoming.get(r.id),
             )
         )
     return found
