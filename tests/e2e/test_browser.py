@@ -259,9 +259,10 @@ def login(
     """`login("coco")`: a fresh browser context (a Dutch one) at the board, logged in.
 
     A user's first login goes through the login page; later tests start from the session it
-    left (the cookie is signed, not stored server-side), which spares an argon2 check each.
-    Cookies are per host, not per port, so the session serves both servers. `fresh=True`
-    logs in on its own session, for a test that ends it.
+    left, which spares an argon2 check each. Cookies are per host, not per port, so the
+    session serves both servers. `fresh=True` logs in on its own session, for a test that
+    logs out; logging out ends every session of that user, so a test that then finds itself
+    at the login page logs in through the form again.
     """
     contexts: list[BrowserContext] = []
 
@@ -280,7 +281,7 @@ def login(
         contexts.append(context)
         page = context.new_page()
         page.goto("/")
-        if fresh or name not in sessions:
+        if fresh or name not in sessions or re.search(r"/login\?next=/$", page.url):
             expect(page).to_have_url(re.compile(r"/login\?next=/$"))
             page.get_by_label("Gebruikersnaam").fill(name)
             page.get_by_label("Wachtwoord").fill(seeded.passwords[name])

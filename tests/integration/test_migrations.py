@@ -1,10 +1,10 @@
 """Upgrading a database that holds the 2016 data from the previous release's schema.
 
 Release 0.3 (issues 2-4: engine, alerts, audit) ended at revision 0003; this release adds
-login throttling, calendar and API tokens (0004), when target closings were entered (0005)
-and one "all sectors" subscription per user, channel and address (0006). The upgrade must
-keep every history chain valid and every covenant where it was, and leave one of each
-subscription; downgrading and upgrading again must work too.
+login throttling, calendar and API tokens (0004), when target closings were entered (0005),
+one "all sectors" subscription per user, channel and address (0006) and a session number per
+user (0007). The upgrade must keep every history chain valid and every covenant where it was,
+and leave one of each subscription; downgrading and upgrading again must work too.
 """
 
 from __future__ import annotations

@@ -470,6 +470,27 @@ def test_login_and_logout_need_the_csrf_token_too(site: Site) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_logging_out_ends_a_copied_session_cookie_and_every_other_session(site: Site) -> None:
+    laptop = site.login("coordinator")
+    copied = site.client()
+    copied.cookies.update(laptop.cookies)  # what an attacker who read the cookie would send
+    phone = site.login("coordinator")
+    other_user = site.login("viewer")
+    for client in (laptop, copied, phone, other_user):
+        assert client.get("/", follow_redirects=False).status_code == 200
+
+    answer = laptop.post(
+        "/uitloggen", data={"csrf_token": form_token(laptop, "/")}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    for client in (laptop, copied, phone):
+        gone = client.get("/", follow_redirects=False)
+        assert (gone.status_code, gone.headers["location"]) == (303, "/login?next=/")
+    assert other_user.get("/", follow_redirects=False).status_code == 200
+    again = site.login("coordinator")  # a new login gets a session that works
+    assert again.get("/", follow_redirects=False).status_code == 200
+
+
 def test_login_sends_only_to_a_path_on_this_site(site: Site) -> None:
     for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
         client = site.client()

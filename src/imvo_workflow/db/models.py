@@ -210,6 +210,8 @@ class User(Base):
     blocked_until: Mapped[datetime | None]
     #: Secret in the URL of the user's personal calendar feed.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Session cookies carry this number; logging out raises it, which ends every session.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
 

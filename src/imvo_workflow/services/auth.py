@@ -54,6 +54,8 @@ class UserView:
     name: str
     role: str
     email: str | None
+    #: Which of the user's sessions are still valid (see `end_sessions`).
+    session_epoch: int = 0
 
     def can(self, role: str) -> bool:
         """True when this user's role is at least `role`."""
@@ -81,6 +83,7 @@ def authenticate(*, uow: UnitOfWork, name: str, password: str, now: datetime) ->
                 u.c.password_hash,
                 u.c.failed_logins,
                 u.c.blocked_until,
+                u.c.session_epoch,
             ).where(u.c.name == name)
         ).first()
         if row is None:
@@ -116,15 +119,30 @@ def authenticate(*, uow: UnitOfWork, name: str, password: str, now: datetime) ->
                 update(u).where(u.c.id == row.id).values(failed_logins=0, blocked_until=None)
             )
         uow.commit()
-    return UserView(row.id, row.name, row.role, row.email)
+    return UserView(row.id, row.name, row.role, row.email, row.session_epoch)
 
 
 def user_by_id(uow: UnitOfWork, user_id: int) -> UserView | None:
     u = t.user
     row = uow.conn.execute(
-        select(u.c.id, u.c.name, u.c.role, u.c.email).where(u.c.id == user_id)
+        select(u.c.id, u.c.name, u.c.role, u.c.email, u.c.session_epoch).where(u.c.id == user_id)
     ).first()
-    return UserView(row.id, row.name, row.role, row.email) if row else None
+    return UserView(row.id, row.name, row.role, row.email, row.session_epoch) if row else None
+
+
+def end_sessions(*, uow: UnitOfWork, user_id: int) -> None:
+    """Log the user out everywhere: every session cookie issued so far stops being valid.
+
+    The cookie is signed, not stored: it stays readable after logout, so the server keeps a
+    number per user that every cookie must match, and raises it here.
+    """
+    with uow:
+        uow.conn.execute(
+            update(t.user)
+            .where(t.user.c.id == user_id)
+            .values(session_epoch=t.user.c.session_epoch + 1)
+        )
+        uow.commit()
 
 
 def _digest(token: str) -> str:

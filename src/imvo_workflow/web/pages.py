@@ -102,14 +102,16 @@ def login(
             name=name,
         )
     request.session.clear()
-    request.session.update({"user_id": user.id})
+    request.session.update({"user_id": user.id, "epoch": user.session_epoch})
     return RedirectResponse(
         next if next.startswith("/") and not next.startswith("//") else "/", status_code=303
     )
 
 
 @router.post("/uitloggen", dependencies=[Depends(check_csrf)])
-def logout(request: Request) -> Response:
+def logout(request: Request, app: Imvo, user: Viewer) -> Response:
+    """Ends every session of this user, on every device (the cookie alone cannot be recalled)."""
+    auth.end_sessions(uow=app.uow(), user_id=user.id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

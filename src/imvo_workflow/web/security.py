@@ -1,7 +1,8 @@
 """Who is asking, for pages (session cookie + CSRF token) and for the API (bearer token).
 
-Pages: the signed session cookie (HttpOnly, SameSite=Lax) holds the user id and a CSRF token;
-every form post must carry that token (a hidden field, or the X-CSRF-Token header htmx
+Pages: the signed session cookie (HttpOnly, SameSite=Lax) holds the user id, the user's
+session number (logging out raises it in the database, so a copied cookie dies with the
+session it came from) and a CSRF token; every form post must carry that token (a hidden field, or the X-CSRF-Token header htmx
 sends). API: `Authorization: Bearer <token>`; no cookies, so no CSRF. Anonymous requests are
 refused everywhere but the login page, the health checks and the calendar feed (whose URL
 carries its own secret).
@@ -68,7 +69,7 @@ def page_user(request: Request, app: App = Depends(imvo)) -> UserView:
         raise NotLoggedIn()
     with app.uow(readonly=True) as uow:
         user = auth.user_by_id(uow, int(user_id))
-    if user is None:
+    if user is None or request.session.get("epoch") != user.session_epoch:
         request.session.clear()
         raise NotLoggedIn()
     return user
