@@ -261,6 +261,13 @@ def test_changing_a_target_keeps_the_old_deadline_visible(imvo_rw: Imvo) -> None
         "reason": "SER verwacht vertraging",
     }.items() <= changes[-1].items()
 
+    table = _table(imvo_rw("targets", "list", "natuursteen").stdout)
+    assert [row[:4] for row in table] == [
+        ["fase ondertekend", "—", "Q1 van 2017 (2017-03-31)", "Voortgangsrapportage 2016"],
+        ["fase ondertekend", "Q1 van 2017 (2017-03-31)", "eerste helft 2017 (2017-06-30)",
+         "A. de Vries"],
+    ]  # fmt: skip
+
     found = imvo_rw.json("show", "natuursteen")
     assert [(t["stage"], t["phrase"], t["deadline"]) for t in found["targets"]] == [
         ("ondertekend", "eerste helft 2017", "2017-06-30")
@@ -271,12 +278,19 @@ def test_changing_a_target_keeps_the_old_deadline_visible(imvo_rw: Imvo) -> None
 def test_setting_a_milestone(imvo_rw: Imvo) -> None:
     done = imvo_rw("targets", "set", "chemie", "Eindrapport", "Q1 2017", "--milestone", "--by", "X")
     assert "2017-03-31" in done.stdout
+    again = imvo_rw.json(
+        "targets", "set", "chemie", "Eindrapport", "Q2 2017", "--milestone", "--by", "X",
+        "--reason", "later",
+    )  # fmt: skip
+    assert {"phrase": "Q2 2017", "deadline": "2017-06-30", "old_phrase": "Q1 2017"}.items() <= (
+        again.items()
+    )
     stored = _query(
         imvo_rw.path,
         "SELECT t.stage, t.phrase, t.deadline FROM target t JOIN covenant c"
         " ON c.id = t.covenant_id WHERE c.slug = 'chemie' AND t.milestone = 'Eindrapport'",
     )
-    assert stored == [(None, "Q1 2017", "2017-03-31")]
+    assert stored == [(None, "Q2 2017", "2017-06-30")]
 
 
 def test_moving_past_a_targeted_stage_closes_that_target(imvo_rw: Imvo) -> None:
@@ -418,6 +432,15 @@ def test_acknowledging_takes_an_alert_out_of_the_inbox(ticked: Ticked, ticked_rw
     everything = {a["id"]: a for a in ticked_rw.json("alerts", "list", "--all")}
     assert everything[alert_id]["acked_by"] == "anna"
     assert everything[alert_id]["acked_at"] is not None
+
+    # The table a coordinator reads: open ones only, unless --all; who handled it and when.
+    shown = {row[0]: row for row in _table(ticked_rw("alerts", "list").stdout)}
+    assert str(alert_id) not in shown
+    assert len(shown) == len(ticked.inbox) - 1
+    handled = {row[0]: row for row in _table(ticked_rw("alerts", "list", "--all").stdout)}
+    assert handled[str(alert_id)][1:] == [
+        "due", "chemie", CHEMIE_RESEARCH, "2016-11-30", "2/2", "anna 2016-12-01"
+    ]  # fmt: skip
 
 
 def test_acknowledging_twice_does_not_claim_the_second_actor(
