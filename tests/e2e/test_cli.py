@@ -381,6 +381,36 @@ def test_database_not_migrated(tmp_path: Path) -> None:
     assert "`imvo db upgrade`" in message
 
 
+def test_db_current_says_whether_the_database_is_up_to_date(imvo: Imvo, tmp_path: Path) -> None:
+    assert "bijgewerkt" in _flat(imvo("db", "current").stdout)
+    empty = _flat(_sqlite(tmp_path / "leeg.db")("db", "current").stdout)
+    assert "database: leeg" in empty
+    assert "voer `imvo db upgrade` uit" in empty
+
+
+def test_db_backup_writes_a_checked_copy_of_everything(imvo: Imvo, tmp_path: Path) -> None:
+    target = tmp_path / "backups" / "imvo-2016.db"
+    done = imvo("db", "backup", str(target))
+    assert f"back-up naar {target}" in _flat(done.stdout)
+    assert "integriteit gecontroleerd" in done.stdout
+    assert _contents(target) == _contents(imvo.path)
+    assert [p.name for p in target.parent.iterdir()] == ["imvo-2016.db"]  # no .partial left
+
+
+def test_db_backup_refusals(tmp_path: Path) -> None:
+    target = str(tmp_path / "copy.db")
+    postgres = Imvo("postgresql://postgres@127.0.0.1:5432/test")("db", "backup", target, code=2)
+    assert "pg_dump" in _flat(postgres.stderr)
+    missing = _sqlite(tmp_path / "missing.db")("db", "backup", target, code=2)
+    assert "bestaat niet" in _flat(missing.stderr)
+    assert not (tmp_path / "missing.db").exists()
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    source = tmp_path / "source.db"
+    sqlite3.connect(source).close()
+    blocked = _sqlite(source)("db", "backup", str(tmp_path / "a-file" / "copy.db"), code=2)
+    assert "Back-up mislukt" in _flat(blocked.stderr)
+
+
 def test_clock_in_an_impossible_format(imvo: Imvo) -> None:
     message = _flat(imvo("status", code=2, IMVO_NOW="morgen").stderr)
     assert "IMVO_NOW" in message

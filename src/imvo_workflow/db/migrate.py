@@ -40,6 +40,8 @@ def backup_sqlite(url: str, target: Path) -> int:
     source_path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
     if not source_path or source_path == ":memory:":
         raise ValueError("alleen een SQLite-bestand kan zo worden geback-upt")
+    if not Path(source_path).is_file():  # sqlite3 would make an empty one and back that up
+        raise ValueError(f"de database {source_path} bestaat niet")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".partial")
     source = sqlite3.connect(source_path)
