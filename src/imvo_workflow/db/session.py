@@ -15,7 +15,6 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -54,8 +53,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
 class UnitOfWork:
     """`with uow: ...; uow.commit()`: leaving the block without commit rolls back.
 
-    `conn` is the Core connection for hot paths; `session` an ORM session on the same
-    transaction for everything else. Nothing but `commit()` here ever commits.
+    `conn` is the Core connection every service works through (the ORM models describe the
+    schema, for the migrations; queries are Core). Nothing but `commit()` here ever commits.
     """
 
     def __init__(
@@ -67,7 +66,6 @@ class UnitOfWork:
         #: it goes back to the pool when the block ends.
         self.keep_connection = keep_connection
         self._conn: Connection | None = None
-        self._session: Session | None = None
         self._committed = False
 
     @property
@@ -80,12 +78,6 @@ class UnitOfWork:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._conn
 
-    @property
-    def session(self) -> Session:
-        if self._session is None:
-            self._session = Session(bind=self.conn, expire_on_commit=False, autoflush=True)
-        return self._session
-
     def __enter__(self) -> UnitOfWork:
         if self._conn is None or self._conn.closed:
             self._conn = self.engine.connect()
@@ -95,8 +87,6 @@ class UnitOfWork:
         return self
 
     def commit(self) -> None:
-        if self._session is not None:
-            self._session.flush()
         self.conn.commit()
         self._committed = True
 
@@ -106,9 +96,6 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()
         if self._conn is not None and (exc_type is not None or not self.keep_connection):
