@@ -3,14 +3,17 @@
 Jobs, all in memory (APScheduler 3.x must never share a job store between processes) and all
 with `misfire_grace_time=None` and coalescing, so a job that fell due while the process was
 busy or down runs once rather than being dropped or repeated:
-- `scan`: every `scan_interval_seconds`, first at start (that is the catch-up);
-- `alarm`: a date job at the next known fire time, so an alert goes out within seconds of
-  its moment instead of at the next scan;
-- `drain`: the outbox, every `drain_interval_seconds`;
+- `scan`: every `scan_interval_seconds`, first at start (that is the catch-up); a scan that
+  raised alerts delivers them in the same job, at once;
+- `alarm`: a date job at the next known fire time (a scan and a delivery round), so an alert
+  goes out within seconds of its moment instead of at the next scan;
+- `drain`: the outbox (retries, and whatever another process queued), every
+  `drain_interval_seconds`;
 - `digest`: daily at the policy's hour, Europe/Amsterdam;
 - `checkpoint`: daily at 02:00, a digest over every history chain (also to a file).
 Several schedulers may run on one PostgreSQL: the alert key and the delivery claims keep
-their work from doubling.
+their work from doubling. For the same reason two delivery rounds in one process (the drain
+job and a scan's own round) never send a delivery twice: each row is leased to one of them.
 """
 
 from __future__ import annotations
@@ -68,9 +71,16 @@ class AlertScheduler:
         )
         if self.scheduler.running:
             self._set_alarm(result.next_fire_at)
-            if result.raised:
-                self.scheduler.modify_job("drain", next_run_time=datetime.now(UTC))
         return result
+
+    def _scan_and_deliver(self) -> None:
+        """The scan job: what it raised goes out now, not at the drain job's next turn.
+
+        (Asking APScheduler to run the drain job early does not do: while that job is still
+        running, the early run is skipped as a second instance.)
+        """
+        if self.scan_once().raised:
+            self.drain_once()
 
     def drain_once(self) -> DrainResult:
         result = drain(
@@ -108,7 +118,7 @@ class AlertScheduler:
         settings = self.app.settings
         now = datetime.now(UTC)
         self.scheduler.add_job(
-            self._safely(self.scan_once),
+            self._safely(self._scan_and_deliver),
             IntervalTrigger(seconds=settings.scan_interval_seconds),
             id="scan",
             name="scan",
