@@ -381,13 +381,15 @@ def test_concurrent_claims_skip_locked_rows(app: App, monkeypatch: pytest.Monkey
     alert_id = _alert_with_log_deliveries(app, 20)
     now = app.now()
     both_inside = threading.Barrier(2, timeout=10)
-    real_load = outbox._load
+    real_claimed = outbox._claimed
 
-    def load_while_the_other_holds_its_locks(*args: Any) -> list[Claimed]:
-        # Both claim transactions hold their row locks at this point: had the second SELECT
-        # waited for the first one's locks (no SKIP LOCKED), this barrier would break.
+    def claimed_while_the_other_holds_its_locks(*args: Any) -> list[Claimed]:
+        # After the claiming statement, before the commit: both transactions hold their row
+        # locks here. Had the second claim waited for the first one's locks (no SKIP
+        # LOCKED), it would never get here and this barrier would break.
+        claimed = real_claimed(*args)
         both_inside.wait()
-        return real_load(*args)
+        return claimed
 
     def claim_together(start: threading.Barrier, limit: int) -> list[int]:
         uow = app.uow()
@@ -403,9 +405,9 @@ def test_concurrent_claims_skip_locked_rows(app: App, monkeypatch: pytest.Monkey
             a, b = (pool.submit(claim_together, start, limit) for _ in range(2))
             return a.result(), b.result()
 
-    monkeypatch.setattr(outbox, "_load", load_while_the_other_holds_its_locks)
+    monkeypatch.setattr(outbox, "_claimed", claimed_while_the_other_holds_its_locks)
     first, second = claim_pair(5)
-    monkeypatch.setattr(outbox, "_load", real_load)
+    monkeypatch.setattr(outbox, "_claimed", real_claimed)
     assert len(first) == len(second) == 5
     assert not set(first) & set(second)
 

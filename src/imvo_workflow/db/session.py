@@ -10,6 +10,8 @@ a process that does many moves (a worker, a benchmark) pays the pool checkout on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -102,6 +104,19 @@ class UnitOfWork:
             # After an error the connection may be unusable (lost server): start afresh.
             self._conn.close()
             self._conn = None
+
+    @contextmanager
+    def holding_connection(self) -> Iterator[UnitOfWork]:
+        """Keep one connection across the transactions inside (a drain of many batches), then
+        hand it back: a pool checkout on PostgreSQL costs a ping, a round trip per transaction."""
+        kept = self.keep_connection
+        self.keep_connection = True
+        try:
+            yield self
+        finally:
+            self.keep_connection = kept
+            if not kept:
+                self.close()
 
     def close(self) -> None:
         if self._conn is not None:
