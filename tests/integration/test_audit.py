@@ -80,6 +80,22 @@ def covenant_id(app: App, slug: str) -> int:
     return found
 
 
+def correct_goud(
+    app: App, seq: int, occurred_on: date | None, reason: str, actor: str = "X"
+) -> int:
+    """Correct goud's history row `seq` (created and intentieverklaring on 1 December 2015,
+    dialoog on 1 January 2016), to `occurred_on` or as it stands; the new row's seq."""
+    return audit.correct(
+        uow=app.uow(),
+        covenant_id=covenant_id(app, "goud"),
+        seq=seq,
+        actor=actor,
+        reason=reason,
+        occurred_on=occurred_on,
+        now=app.now(),
+    )
+
+
 def history(app: App, slug: str) -> list[Any]:
     tr = t.transition
     with app.uow(readonly=True) as uow:
@@ -455,14 +471,8 @@ def test_a_correction_is_a_new_row_and_changes_what_as_of_answers(seeded: App) -
     ]
     assert stages_on(seeded, date(2015, 12, 10))["goud"] == "intentieverklaring"
 
-    new_seq = audit.correct(
-        uow=seeded.uow(),
-        covenant_id=covenant_id(seeded, "goud"),
-        seq=2,
-        actor="C. Bakker",
-        reason="datum was 15 december",
-        occurred_on=date(2015, 12, 15),
-        now=seeded.now(),
+    new_seq = correct_goud(
+        seeded, 2, date(2015, 12, 15), "datum was 15 december", actor="C. Bakker"
     )
 
     after = history(seeded, "goud")
@@ -489,111 +499,47 @@ def test_a_correction_is_a_new_row_and_changes_what_as_of_answers(seeded: App) -
 
 
 def test_correcting_the_last_move_moves_the_stage_since(seeded: App) -> None:
-    audit.correct(
-        uow=seeded.uow(),
-        covenant_id=covenant_id(seeded, "goud"),
-        seq=3,
-        actor="C. Bakker",
-        reason="dialoog begon in februari",
-        occurred_on=date(2016, 2, 1),
-        now=seeded.now(),
-    )
+    correct_goud(seeded, 3, date(2016, 2, 1), "dialoog begon in februari", actor="C. Bakker")
     assert head(seeded, "goud").stage_since == date(2016, 2, 1)
     assert stages_on(seeded, date(2016, 1, 15))["goud"] == "intentieverklaring"
     assert verify(seeded).ok
 
 
 def test_a_correction_needs_a_reason_and_an_existing_move(seeded: App) -> None:
-    goud = covenant_id(seeded, "goud")
-
-    def correct(seq: int, reason: str = "typo") -> int:
-        return audit.correct(
-            uow=seeded.uow(), covenant_id=goud, seq=seq, actor="X", reason=reason, now=seeded.now()
-        )
-
     with pytest.raises(RequirementMissing, match="reden"):
-        correct(2, reason="  ")
+        correct_goud(seeded, 2, None, "  ")
     with pytest.raises(NotFound):
-        correct(99)
-    fix = correct(2)
+        correct_goud(seeded, 99, None, "typo")
+    fix = correct_goud(seeded, 2, None, "typo")
     with pytest.raises(NotFound):
-        correct(fix)  # a correction is not corrected; the original is, again
+        correct_goud(seeded, fix, None, "typo")  # a correction is not corrected; the original is
     with pytest.raises(InvalidInput, match="latere stap"):
-        audit.correct(
-            uow=seeded.uow(),
-            covenant_id=goud,
-            seq=2,
-            actor="X",
-            reason="te laat",
-            occurred_on=date(2016, 6, 1),
-            now=seeded.now(),
-        )
+        correct_goud(seeded, 2, date(2016, 6, 1), "te laat")
 
 
 def test_a_correction_cannot_date_a_move_in_the_future(seeded: App) -> None:
     """A move refuses a future date; a correction of the last move must too."""
     with pytest.raises(InvalidInput, match="toekomst"):
-        audit.correct(
-            uow=seeded.uow(),
-            covenant_id=covenant_id(seeded, "goud"),
-            seq=3,
-            actor="X",
-            reason="verkeerde datum",
-            occurred_on=date(2017, 1, 1),
-            now=seeded.now(),
-        )
+        correct_goud(seeded, 3, date(2017, 1, 1), "verkeerde datum")
 
 
 def test_a_correction_cannot_date_a_move_before_the_move_it_follows(seeded: App) -> None:
     """Goud's dialoog (row 3) cannot have begun before its intentieverklaring (row 2)."""
     with pytest.raises(InvalidInput):
-        audit.correct(
-            uow=seeded.uow(),
-            covenant_id=covenant_id(seeded, "goud"),
-            seq=3,
-            actor="X",
-            reason="verkeerde datum",
-            occurred_on=date(2015, 11, 1),
-            now=seeded.now(),
-        )
+        correct_goud(seeded, 3, date(2015, 11, 1), "verkeerde datum")
 
 
 def test_a_correction_cannot_date_a_move_after_the_next_move(seeded: App) -> None:
     """Goud's creation (row 1) cannot move past its intentieverklaring (row 2, 1 December)."""
     with pytest.raises(InvalidInput, match="latere stap"):
-        audit.correct(
-            uow=seeded.uow(),
-            covenant_id=covenant_id(seeded, "goud"),
-            seq=1,
-            actor="X",
-            reason="verkenning begon half december",
-            occurred_on=date(2015, 12, 15),
-            now=seeded.now(),
-        )
+        correct_goud(seeded, 1, date(2015, 12, 15), "verkenning begon half december")
 
 
 def test_a_correction_respects_the_corrected_date_of_a_later_move(seeded: App) -> None:
     """Row 3 corrected to 20 December: row 2 can then no longer be moved past it."""
-    goud = covenant_id(seeded, "goud")
-    audit.correct(
-        uow=seeded.uow(),
-        covenant_id=goud,
-        seq=3,
-        actor="X",
-        reason="dialoog begon al in december",
-        occurred_on=date(2015, 12, 20),
-        now=seeded.now(),
-    )
+    correct_goud(seeded, 3, date(2015, 12, 20), "dialoog begon al in december")
     with pytest.raises(InvalidInput, match="latere stap"):
-        audit.correct(
-            uow=seeded.uow(),
-            covenant_id=goud,
-            seq=2,
-            actor="X",
-            reason="intentieverklaring pas op 25 december",
-            occurred_on=date(2015, 12, 25),
-            now=seeded.now(),
-        )
+        correct_goud(seeded, 2, date(2015, 12, 25), "intentieverklaring pas op 25 december")
 
 
 # --- (d) as of a date, and known at a date ------------------------------------------------
