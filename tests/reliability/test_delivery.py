@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage, Message
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pytest
+from receivers import SmtpReceiver, WebhookReceiver
 from sqlalchemy import Row, func, select, update
 
 from helpers import dutch, open_in_new_sector
@@ -39,28 +39,6 @@ from imvo_workflow.services.users import add_user, subscribe
 
 ROOT = Path(__file__).resolve().parents[2]
 MakeApp = Callable[..., App]
-
-
-class Mailbox(Protocol):
-    port: int
-    messages: list[EmailMessage]
-    refuse: set[str]
-
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-
-
-class Webhook(Protocol):
-    calls: list[tuple[int, Message, Any]]
-    status: int
-    delay: float
-    first_call: threading.Event
-
-    @property
-    def url(self) -> str: ...
-    def accepted(self) -> list[tuple[Message, Any]]: ...
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
 
 
 # -- building the situation --------------------------------------------------------------
@@ -140,7 +118,7 @@ def utc(moment: datetime) -> datetime:
 
 
 def test_due_alert_arrives_by_email_and_webhook_with_its_key(
-    make_app: MakeApp, smtp_server: Mailbox, webhook_server: Webhook
+    make_app: MakeApp, smtp_server: SmtpReceiver, webhook_server: WebhookReceiver
 ) -> None:
     app = make_app(smtp_host="127.0.0.1", smtp_port=smtp_server.port, base_url="http://imvo.test")
     overdue_milestone(app, "natuursteen")
@@ -205,7 +183,7 @@ def test_backoff_doubles_per_attempt_up_to_the_cap() -> None:
 
 
 def test_receivers_down_then_up_every_delivery_sent_once(
-    make_app: MakeApp, smtp_server: Mailbox, webhook_server: Webhook
+    make_app: MakeApp, smtp_server: SmtpReceiver, webhook_server: WebhookReceiver
 ) -> None:
     app = make_app(smtp_host="127.0.0.1", smtp_port=smtp_server.port, retry_base_seconds=30)
     overdue_milestone(app, "natuursteen")
@@ -312,7 +290,7 @@ def wait_until(done: Callable[[], bool], seconds: float, what: str) -> None:
 
 
 def test_killed_sender_loses_nothing(
-    make_app: MakeApp, database_url: str, webhook_server: Webhook, tmp_path: Path
+    make_app: MakeApp, database_url: str, webhook_server: WebhookReceiver, tmp_path: Path
 ) -> None:
     app = make_app(now=None)  # the subprocess runs on the wall clock, so does this test
     log = tmp_path / "scheduler.log"

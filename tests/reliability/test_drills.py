@@ -20,7 +20,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,14 +31,14 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import Message
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import pytest
 from db_checks import alert_keys, delivery_statuses, history_counts
 from processes import Fleet, fleet, wait_until
+from receivers import WebhookReceiver, free_port
 from sqlalchemy import text, update
 
 from helpers import dutch, open_in_new_sector
@@ -67,22 +66,7 @@ NEXT = {
 }
 
 
-class Webhook(Protocol):
-    calls: list[tuple[int, Message, Any]]
-    delay: float
-
-    @property
-    def url(self) -> str: ...
-    def accepted(self) -> list[tuple[Message, Any]]: ...
-
-
 # -- processes ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def imvo_argv(*args: str) -> list[str]:
@@ -132,7 +116,7 @@ def overdue_milestone(app: App, covenant_id: int, name: str) -> None:
     )
 
 
-def received_keys(webhook: Webhook) -> set[str]:
+def received_keys(webhook: WebhookReceiver) -> set[str]:
     return {str(body["key"]) for _, body in webhook.accepted()}
 
 
@@ -339,7 +323,7 @@ def go(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.mark.slow
 def test_scheduler_killed_ten_times_mid_delivery_loses_and_doubles_nothing(
-    webhook_server: Webhook, tmp_path: Path
+    webhook_server: WebhookReceiver, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'imvo.db'}"
     migrate.upgrade(url)
@@ -553,7 +537,7 @@ class Traffic:
 
 @pytest.mark.slow
 def test_postgresql_restart_under_web_and_scheduler(
-    webhook_server: Webhook, tmp_path: Path
+    webhook_server: WebhookReceiver, tmp_path: Path
 ) -> None:
     with private_cluster() as cluster:
         admin = wall_clock_app(cluster.admin_url)
@@ -570,7 +554,7 @@ def test_postgresql_restart_under_web_and_scheduler(
             app.close()
 
 
-def _restart_drill(cluster: Cluster, app: App, processes: Fleet, webhook: Webhook) -> None:
+def _restart_drill(cluster: Cluster, app: App, processes: Fleet, webhook: WebhookReceiver) -> None:
     user_id = add_user(uow=app.uow(), name="coco", role="coordinator", now=app.now())
     token = create_api_token(uow=app.uow(), user_id=user_id, name="drill", now=app.now())
     open_in_new_sector(app, "drill-a")

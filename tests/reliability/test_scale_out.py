@@ -14,7 +14,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sys
 import threading
 import time
@@ -25,15 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import Message
 from pathlib import Path
-from typing import Any, Protocol
 
 import httpx
 import pytest
 import yaml
 from db_checks import alert_keys, delivery_statuses, history_counts
 from processes import Fleet, fleet, wait_until
+from receivers import WebhookReceiver, free_port
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -70,15 +68,6 @@ MOVED = ("schaal-a", "schaal-b", "schaal-c")
 WATCHED = "schaal-doelen"
 
 
-class Webhook(Protocol):
-    calls: list[tuple[int, Message, Any]]
-    delay: float
-
-    @property
-    def url(self) -> str: ...
-    def accepted(self) -> list[tuple[Message, Any]]: ...
-
-
 # -- the compose services' commands ------------------------------------------------------
 
 
@@ -102,12 +91,6 @@ def on_loopback(argv: list[str], port: int) -> list[str]:
     for option, value in (("--host", LOOPBACK), ("--port", str(port))):
         argv[argv.index(option) + 1] = value
     return argv
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def app_env(database_url: str, **extra: str) -> dict[str, str]:
@@ -216,7 +199,7 @@ def expected_alert_keys(app: App, now: datetime) -> set[str]:
     return {ev.key for ev in due_events(states, policy_from(app.definition.reminders), now)}
 
 
-def received_keys(webhook: Webhook) -> set[str]:
+def received_keys(webhook: WebhookReceiver) -> set[str]:
     return {str(body["key"]) for _, body in webhook.accepted()}
 
 
@@ -268,7 +251,7 @@ def drive_moves(bases: list[str], token: str, log: MoveLog) -> None:
 
 @pytest.mark.slow
 def test_two_web_and_three_schedulers_on_one_postgresql(
-    webhook_server: Webhook, tmp_path: Path
+    webhook_server: WebhookReceiver, tmp_path: Path
 ) -> None:
     commands = compose_commands()
     admin_url = os.environ.get("IMVO_TEST_DATABASE_URL", PG_DEFAULT)
@@ -286,7 +269,7 @@ def test_two_web_and_three_schedulers_on_one_postgresql(
 
 
 def _scale_out(
-    app: App, commands: dict[str, list[str]], processes: Fleet, webhook: Webhook
+    app: App, commands: dict[str, list[str]], processes: Fleet, webhook: WebhookReceiver
 ) -> None:
     with app.uow(readonly=True) as uow:
         seeded = uow.conn.execute(select(func.count()).select_from(t.covenant)).scalar_one()
