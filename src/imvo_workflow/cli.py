@@ -216,7 +216,7 @@ def db_current() -> None:
     app = app_from_env()
     current, head = (
         migrate.current_revision(app.engine),
-        migrate.head_revision(app.settings.database_url),
+        migrate.head_revision(),
     )
     state = "[green]bijgewerkt[/]" if current == head else "[yellow]voer `imvo db upgrade` uit[/]"
     out.print(f"database: {current or 'leeg'}, code: {head} — {state}")

@@ -32,7 +32,7 @@ def serve(
     app = app_from_env()
     current, head = (
         migrate.current_revision(app.engine),
-        migrate.head_revision(app.settings.database_url),
+        migrate.head_revision(),
     )
     if current != head:
         raise InvalidInput(

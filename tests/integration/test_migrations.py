@@ -66,7 +66,7 @@ def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
 
     migrate.upgrade(empty_url)
     app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)
-    assert migrate.current_revision(app.engine) == migrate.head_revision(empty_url)
+    assert migrate.current_revision(app.engine) == migrate.head_revision()
     result = audit.verify(uow=app.uow(readonly=True))
     assert result.ok, result.problems
     assert result.covenants == 21
@@ -118,7 +118,7 @@ def test_downgrade_and_upgrade_again(empty_url: str) -> None:
     command.downgrade(config, "base")
     migrate.upgrade(empty_url)
     engine = create_engine(Settings(database_url=empty_url).database_url)
-    assert migrate.current_revision(engine) == migrate.head_revision(empty_url)
+    assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
 
 

@@ -17,4 +17,4 @@ def test_models_and_migrations_do_not_differ(database_url: str) -> None:
         current = MigrationContext.configure(conn).get_current_revision()
     engine.dispose()
     assert diff == [], f"models and migrations differ: {diff}"
-    assert current == migrate.head_revision(database_url)
+    assert current == migrate.head_revision()

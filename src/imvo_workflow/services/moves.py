@@ -1,10 +1,11 @@
 """Moving a covenant between stages: the product's hot path, one transaction per move.
 
 A move reads the covenant's row, asks the shared Machine whether the move is allowed, checks
-the transition's requirements, then writes with Core statements (compiled once, run on the driver
-underneath the unit of work's connection: see db/driver.py): the covenant row (guarded by its version: a concurrent move makes the UPDATE
-match nothing and this one is refused, never lost), one history row chained to the previous
-one by hash, and the bookkeeping of targets the move meets or makes unreachable.
+the transition's requirements, then writes with Core statements (compiled once, run on the
+driver underneath the unit of work's connection: see db/driver.py): the covenant row (guarded
+by its version: a concurrent move makes the UPDATE match nothing and this one is refused,
+never lost), one history row chained to the previous one by hash, and the bookkeeping of
+targets the move meets or makes unreachable.
 """
 
 from __future__ import annotations

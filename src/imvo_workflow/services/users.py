@@ -103,20 +103,16 @@ def subscribe(
             address = ""
         sid = sector_id(uow, sector) if sector else None
         row = {"user_id": uid, "sector_id": sid, "channel": channel, "address": address}
-        # The database decides, also for two at once: uq_subscription for one sector,
-        # the partial index uq_subscription_all_sectors for all sectors (NULLs never clash).
-        if sid is None:
-            added = insert_ignoring_conflict(
-                uow,
-                t.subscription,
-                row,
-                ["user_id", "channel", "address"],
-                where=t.subscription.c.sector_id.is_(None),
-            )
-        else:
-            added = insert_ignoring_conflict(
-                uow, t.subscription, row, ["user_id", "sector_id", "channel", "address"]
-            )
+        # The database decides, also for two at once: uq_subscription for one sector, the
+        # partial index uq_subscription_all_sectors for all sectors (NULLs never clash).
+        everywhere = sid is None
+        added = insert_ignoring_conflict(
+            uow,
+            t.subscription,
+            row,
+            ["user_id", "channel", "address"] if everywhere else list(row),
+            where=t.subscription.c.sector_id.is_(None) if everywhere else None,
+        )
         uow.commit()
     return added
 

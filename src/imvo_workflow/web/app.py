@@ -95,7 +95,7 @@ def _add_health(web: FastAPI) -> None:
             return JSONResponse(
                 {"status": "unavailable", "detail": f"database: {exc.orig}"}, status_code=503
             )
-        head = migrate.head_revision(app.settings.database_url)
+        head = migrate.head_revision()
         if current != head:
             return JSONResponse(
                 {
