@@ -103,6 +103,36 @@ def bare_connection(url: str) -> Any:
     return conn
 
 
+def bulk_load(conn: Any, table: str, columns: str, rows: Iterator[tuple[Any, ...]]) -> None:
+    """`rows` into `table` as fast as the bare driver goes, then the planner's statistics.
+
+    SQLite: executemany in chunks of 50,000 in one transaction, with a 256 MB page cache on
+    this connection for the indexes. PostgreSQL: COPY in its text format, written in blocks
+    (far cheaper than write_row's per-value dumping; the values hold no tabs, newlines or
+    backslashes). The connection is left in autocommit afterwards.
+    """
+    if isinstance(conn, sqlite3.Connection):
+        conn.execute("PRAGMA cache_size=-262144")
+        conn.execute("BEGIN IMMEDIATE")
+        marks = ", ".join("?" * len(columns.split(",")))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
+        while chunk := [row for _, row in zip(range(50_000), rows, strict=False)]:
+            conn.executemany(sql, chunk)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        return
+    with conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        while chunk := [row for _, row in zip(range(20_000), rows, strict=False)]:
+            copy.write("".join(_copy_line(row) for row in chunk))
+    conn.commit()
+    conn.autocommit = True
+    conn.execute(f"VACUUM ANALYZE {table}")
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    return "\t".join("\\N" if value is None else str(value) for value in row) + "\n"
+
+
 def sqlite_stamp(moment: datetime) -> str:
     """A datetime as SQLAlchemy's SQLite DateTime stores it: in UTC, naive, with microseconds."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")

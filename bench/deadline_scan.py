@@ -45,6 +45,7 @@ from _common import (  # first: it keeps the bench folder from shadowing `transi
     STAGES,
     add_covenants,
     bare_connection,
+    bulk_load,
     default_postgres_url,
     scratch_postgres,
     scratch_sqlite,
@@ -113,21 +114,7 @@ def fill(url: str, size: int, due: int) -> float:
     sqlite = isinstance(conn, sqlite3.Connection)
     covenants = add_covenants(conn, sectors=8, covenants=400)
     rows = target_rows(size, due, covenants, sqlite)
-    if sqlite:
-        conn.execute("PRAGMA cache_size=-262144")  # this connection only: 256 MB for the indexes
-        conn.execute("BEGIN IMMEDIATE")
-        sql = f"INSERT INTO target ({COLUMNS}) VALUES ({', '.join('?' * 11)})"
-        while chunk := [row for _, row in zip(range(50_000), rows, strict=False)]:
-            conn.executemany(sql, chunk)
-        conn.execute("COMMIT")
-        conn.execute("ANALYZE")
-    else:
-        with conn.cursor() as cur, cur.copy(f"COPY target ({COLUMNS}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE target")
+    bulk_load(conn, "target", COLUMNS, rows)
     conn.close()
     return time.perf_counter() - start
 

@@ -47,6 +47,7 @@ from _common import (  # first: it keeps the bench folder from shadowing `transi
     NOW,
     add_covenants,
     bare_connection,
+    bulk_load,
     default_postgres_url,
     scratch_postgres,
     scratch_sqlite,
@@ -99,11 +100,6 @@ def history_rows(
             previous = digest
 
 
-def copy_line(row: tuple[Any, ...]) -> str:
-    """One row in COPY's text format (the values hold no tabs, newlines or backslashes)."""
-    return "\t".join("\\N" if value is None else str(value) for value in row) + "\n"
-
-
 def fill(url: str, rows: int, covenants: int) -> float:
     """Covenants and `rows` history rows with the bare driver, then ANALYZE; seconds taken."""
     start, conn = time.perf_counter(), bare_connection(url)
@@ -117,22 +113,7 @@ def fill(url: str, rows: int, covenants: int) -> float:
     )
     conn.commit()
     source = history_rows(ids, rows // covenants, sqlite)
-    if sqlite:
-        conn.execute("PRAGMA cache_size=-262144")  # this connection only: 256 MB for the index
-        conn.execute("BEGIN IMMEDIATE")
-        sql = f"INSERT INTO transition ({COLUMNS}) VALUES ({', '.join('?' * 13)})"
-        while chunk := [row for _, row in zip(range(50_000), source, strict=False)]:
-            conn.executemany(sql, chunk)
-        conn.execute("COMMIT")
-        conn.execute("ANALYZE")
-    else:
-        with conn.cursor() as cur, cur.copy(f"COPY transition ({COLUMNS}) FROM STDIN") as copy:
-            # COPY's text format, written in blocks: far cheaper than write_row's per-value dumping
-            while chunk := [row for _, row in zip(range(20_000), source, strict=False)]:
-                copy.write("".join(copy_line(row) for row in chunk))
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("ANALYZE transition")
+    bulk_load(conn, "transition", COLUMNS, source)
     conn.close()
     return time.perf_counter() - start
 
