@@ -22,6 +22,7 @@ from imvo_workflow.services import alert_queries, lookup, queries, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import hash_password
 from imvo_workflow.services.targets import set_target
+from imvo_workflow.settings import AMSTERDAM
 
 targets_cli = typer.Typer(help="Doelen: wat moet wanneer gehaald zijn.", no_args_is_help=True)
 alerts_cli = typer.Typer(help="Meldingen: de inbox.", no_args_is_help=True)
@@ -99,7 +100,7 @@ def targets_list(name: str, as_json: JsonFlag = False) -> None:
             f"{c.new_phrase} ({c.new_deadline})",
             c.actor,
             c.reason,
-            f"{c.changed_at:%Y-%m-%d}",
+            f"{c.changed_at.astimezone(AMSTERDAM):%Y-%m-%d %H:%M}",
         )
     out.print(table)
 

@@ -886,6 +886,14 @@ def test_the_other_pages_render_for_a_viewer(site: Site) -> None:
     assert client.get("/audit", params={"van": "gisteren"}).status_code == 422
 
 
+def test_the_audit_page_shows_when_rows_were_entered_in_dutch_time(site: Site) -> None:
+    # Seeded at 10:00 Amsterdam on 1 November 2016, which is 09:00 UTC.
+    page = site.login("viewer").get("/audit", params={"sector": "natuursteen"})
+    assert page.status_code == 200
+    assert "01-11-2016 10:00" in page.text
+    assert "2016-11-01T09:00" not in page.text
+
+
 # -- 9. database down ------------------------------------------------------------------------
 
 

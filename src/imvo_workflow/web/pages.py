@@ -11,7 +11,7 @@ import itertools
 import secrets
 import tempfile
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, TextIO, cast
 from urllib.parse import urlencode
 
@@ -38,6 +38,8 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
 # Times are stored in UTC; people read them in Amsterdam time.
 templates.env.filters["local"] = lambda moment: moment.astimezone(AMSTERDAM)
+#: Export rows carry their times as ISO text in UTC (as the CSV does); pages show Dutch time.
+templates.env.filters["local_iso"] = lambda text: datetime.fromisoformat(text).astimezone(AMSTERDAM)
 # dd-mm-yyyy without strftime: the board formats thousands of dates per page.
 templates.env.filters["nl"] = lambda day: f"{day.day:02d}-{day.month:02d}-{day.year}"
 Coordinator = Annotated[UserView, Depends(role("coordinator"))]
