@@ -18,6 +18,7 @@ from imvo_workflow.cli_common import (
     iso_date,
     out,
 )
+from imvo_workflow.notify.message import dagen
 from imvo_workflow.services import alert_queries, lookup, queries, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import hash_password
@@ -117,14 +118,14 @@ def deadlines(
     if as_json:
         dump_json(rows)
         return
-    table = Table(title=f"Deadlines tot en met {within} dagen vooruit (peildatum {app.today()})")
+    table = Table(title=f"Deadlines tot en met {dagen(within)} vooruit (peildatum {app.today()})")
     for column in ("Convenant", "Doel", "Termijn", "Deadline", ""):
         table.add_column(column)
     for r in rows:
         state = (
-            f"[bold red]{-r.days_left} dagen te laat[/]"
+            f"[bold red]{dagen(-r.days_left)} te laat[/]"
             if r.overdue
-            else f"nog {r.days_left} dagen"
+            else f"nog {dagen(r.days_left)}"
         )
         table.add_row(r.covenant, r.what, r.phrase, r.deadline.isoformat(), state)
     out.print(table)

@@ -227,7 +227,7 @@ def test_deadlines_within_0_shows_only_the_overdue_ones(imvo: Imvo) -> None:
         ("metallurgische-industrie", "eind oktober", "2016-10-31"),
         ("technologische-industrie", "eind oktober", "2016-10-31"),
     ]
-    assert all(r[4] == "1 dagen te laat" for r in rows)
+    assert all(r[4] == "1 dag te laat" for r in rows)
 
 
 # --- targets --------------------------------------------------------------------------------

@@ -18,6 +18,11 @@ KIND_SUBJECT = {
 }
 
 
+def dagen(count: int) -> str:
+    """A number of days in Dutch: "1 dag", "29 dagen"."""
+    return "1 dag" if count == 1 else f"{count} dagen"
+
+
 @dataclass(frozen=True, slots=True)
 class AlertMessage:
     alert_id: int
@@ -63,12 +68,12 @@ class AlertMessage:
             f'Termijn: "{self.phrase}", deadline {deadline}',
         ]
         if self.kind == "reminder":
-            lines.insert(0, f"Over {self.days} dagen verloopt de termijn van dit doel.\n")
+            lines.insert(0, f"Over {dagen(self.days)} verloopt de termijn van dit doel.\n")
         else:
             lines.insert(
                 0, "De termijn van dit doel is verstreken en het doel is nog niet gehaald.\n"
             )
-            lines.append(f"Te laat: {self.overdue_days} dagen")
+            lines.append(f"Te laat: {dagen(self.overdue_days)}")
         if self.link:
             lines.append(f"Bekijk het convenant: {self.link}")
         return "\n".join(lines) + "\n"

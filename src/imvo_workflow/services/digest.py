@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_new
+from imvo_workflow.notify.message import dagen
 from imvo_workflow.services.alerts import queue_deliveries, recipient
 from imvo_workflow.settings import AMSTERDAM
 
@@ -63,7 +64,7 @@ def raise_digests(*, uow: UnitOfWork, now: datetime) -> int:
                 continue
             seen.add((r.id, r.cid, what))
             state = (
-                f"{(today - r.deadline).days} dagen te laat"
+                f"{dagen((today - r.deadline).days)} te laat"
                 if r.deadline < today
                 else f"deadline {r.deadline:%d-%m-%Y}"
             )
