@@ -29,7 +29,7 @@ from datetime import UTC
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert, select, text
 
 from _common import (  # first: it keeps this file from shadowing `transitions`
     NOW,
@@ -46,7 +46,7 @@ from imvo_workflow.db.session import UnitOfWork, make_engine
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.moves import move
-from imvo_workflow.services.targets import record_target
+from imvo_workflow.services.targets import TargetSpec, record_target
 
 BUDGETS = {"sqlite": 0.2, "postgresql": 0.5}
 CHUNK = 100  # moves per turn: short enough that a burst of load hits both sides alike
@@ -55,7 +55,9 @@ TARGETS = (("ondertekend", "Q1 2017"), ("dialoog", "eind 2016"))
 ACTOR, REASON, HASH = "bench", "bench: rondje", "f" * 64
 ON, RECORDED = NOW.date(), NOW.astimezone(UTC)
 
-Step = tuple[int, str, str, bool]  # covenant id, destination, trigger, cancels open targets
+Step = tuple[
+    Any, str, str, bool
+]  # covenant (floor: id, engine: name), destination, trigger, cancels
 
 READ = "SELECT stage, stage_since, version, last_seq, head_hash FROM covenant WHERE id = ?"
 WRITE = (
@@ -77,7 +79,7 @@ CLOSE = (
 class Workload:
     """Round-robin over `ids`, each covenant walking CYCLE; carries on across rounds."""
 
-    def __init__(self, ids: list[int], definition: WorkflowDefinition) -> None:
+    def __init__(self, ids: list[Any], definition: WorkflowDefinition) -> None:
         self.ids, self.done = ids, 0
         self.steps = [
             (dest, definition.resolve(CYCLE[i - 1], dest).trigger, cancels)
@@ -138,10 +140,10 @@ def run_floor(floor: Floor, plan: list[Step], version: str) -> list[int]:
 
 def run_engine(uow: UnitOfWork, definition: WorkflowDefinition, plan: list[Step]) -> list[int]:
     clock, times = time.perf_counter_ns, []
-    for cid, dest, _trigger, _cancels in plan:
+    for name, dest, _trigger, _cancels in plan:
         start = clock()
         move(
-            uow=uow, definition=definition, covenant_id=cid, to=dest, actor=ACTOR, reason=REASON,
+            uow=uow, definition=definition, covenant=name, to=dest, actor=ACTOR, reason=REASON,
             occurred_on=None, expected_version=None, role=None, now=NOW,
         )  # fmt: skip
         times.append(clock() - start)
@@ -159,14 +161,12 @@ def setup(engine: Engine, definition: WorkflowDefinition, count: int) -> tuple[l
         for i in range(2 * count):
             new = NewCovenant(slug=f"bench-{i}", sector_id=sector, title=f"Bench {i}")
             cid = open_covenant(
-                uow=uow, definition=definition, covenant=new, actor=ACTOR,
+                conn=uow.conn, definition=definition, covenant=new, actor=ACTOR,
                 reason="aangemaakt", occurred_on=ON, now=NOW,
             )  # fmt: skip
             for stage, phrase in TARGETS:
-                record_target(
-                    uow=uow, definition=definition, covenant_id=cid, phrase=phrase,
-                    reference=ON, stage=stage, actor=ACTOR, now=NOW,
-                )  # fmt: skip
+                spec = TargetSpec(new.slug, phrase, ON, ACTOR, stage=stage)
+                record_target(uow.conn, definition, spec, now=NOW)
             ids.append(cid)
         uow.commit()
     uow.close()
@@ -204,7 +204,12 @@ def measure(url: str, definition: WorkflowDefinition, args: argparse.Namespace) 
     engine = make_engine(url)
     engine_ids, floor_ids = setup(engine, definition, args.covenants)
     uow, floor = UnitOfWork(engine, keep_connection=True), open_floor(url)
-    work = {"engine": Workload(engine_ids, definition), "floor": Workload(floor_ids, definition)}
+    with engine.connect() as conn:  # the engine's moves name their covenant, as a user does
+        slugs = dict(conn.execute(select(t.covenant.c.id, t.covenant.c.slug)).tuples())
+    work = {
+        "engine": Workload([slugs[cid] for cid in engine_ids], definition),
+        "floor": Workload(floor_ids, definition),
+    }
     sides: dict[str, Callable[[list[Step]], list[int]]] = {
         "engine": lambda plan: run_engine(uow, definition, plan),
         "floor": lambda plan: run_floor(floor, plan, definition.version),

@@ -53,7 +53,7 @@ from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.services.auth import create_api_token, hash_password
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.moves import move
-from imvo_workflow.services.targets import record_target
+from imvo_workflow.services.targets import TargetSpec, record_target
 from imvo_workflow.services.users import add_user
 from imvo_workflow.settings import Settings
 
@@ -88,20 +88,18 @@ def seed(app: App) -> tuple[list[int], str]:
                 ).scalar_one()
             new = NewCovenant(slug=f"bench-{i}", sector_id=sector, title=f"Bench {i}", position=i)
             cid = open_covenant(
-                uow=uow, definition=definition, covenant=new, actor=USER,
+                conn=uow.conn, definition=definition, covenant=new, actor=USER,
                 reason="aangemaakt", occurred_on=OPENED, now=NOW,
             )  # fmt: skip
             for stage, phrase in (("dialoog", DIALOOG[i % 4 == 0]), ("ondertekend", "Q1 2017")):
-                record_target(
-                    uow=uow, definition=definition, covenant_id=cid, phrase=phrase,
-                    reference=OPENED, stage=stage, actor=USER, now=NOW,
-                )  # fmt: skip
+                spec = TargetSpec(new.slug, phrase, OPENED, USER, stage=stage)
+                record_target(uow.conn, definition, spec, now=NOW)
             ids.append(cid)
         uow.commit()
-    for i, cid in enumerate(ids):
+    for i in range(len(ids)):
         for dest in SPREAD[i % len(SPREAD)]:
             move(
-                uow=uow, definition=definition, covenant_id=cid, to=dest, actor=USER,
+                uow=uow, definition=definition, covenant=f"bench-{i}", to=dest, actor=USER,
                 reason=REASON, occurred_on=NOW.date(), now=NOW,
             )  # fmt: skip
     hashed = hash_password(PASSWORD)
@@ -205,7 +203,7 @@ def move_rates(
     def service(plan: list[tuple[Any, str]]) -> None:
         for cid, dest in plan:
             version[cid] = move(
-                uow=uow, definition=app.definition, covenant_id=cid, to=dest, actor=USER,
+                uow=uow, definition=app.definition, covenant=slug[cid], to=dest, actor=USER,
                 reason=REASON, expected_version=version[cid], role="coordinator", now=NOW,
             ).version  # fmt: skip
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
@@ -60,7 +60,7 @@ def open_in_new_sector(app: App, slug: str, *, opened_on: date | None = None) ->
             {"slug": slug, "name": slug.title(), "group": "risicosector", "position": 99},
         ).scalar_one()
         covenant_id = open_covenant(
-            uow=uow,
+            conn=uow.conn,
             definition=app.definition,
             covenant=NewCovenant(slug=slug, sector_id=sector_id, title=f"Convenant {slug}"),
             actor="test",
@@ -70,3 +70,13 @@ def open_in_new_sector(app: App, slug: str, *, opened_on: date | None = None) ->
         )
         uow.commit()
     return covenant_id
+
+
+def slug_of(app: App, covenant_id: int) -> str:
+    """The name a service takes for the covenant a test holds by id."""
+    with app.uow(readonly=True) as uow:
+        return str(
+            uow.conn.execute(
+                select(t.covenant.c.slug).where(t.covenant.c.id == covenant_id)
+            ).scalar_one()
+        )

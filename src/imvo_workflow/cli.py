@@ -100,14 +100,12 @@ def move(
     """Verplaats een convenant naar een volgende fase, als de workflow dat toestaat."""
     app = app_from_env()
     occurred_on = iso_date(on, "--on")
-    uow = app.uow()
     with app.uow(readonly=True) as reader:
         refuse_stranding(app.definition, queries.stages_in_use(uow=reader))
-        covenant_id = lookup.covenant_id(reader, name)
     result = move_service(
-        uow=uow,
+        uow=app.uow(),
         definition=app.definition,
-        covenant_id=covenant_id,
+        covenant=name,
         to=to,
         actor=by,
         reason=reason,

@@ -60,12 +60,10 @@ def targets_set(
     """Leg een doel vast of wijzig het; de wijziging blijft zichtbaar."""
     app = app_from_env()
     ref = iso_date(reference, "--reference") or app.today()
-    with app.uow(readonly=True) as reader:
-        covenant_id = lookup.covenant_id(reader, name)
     result = set_target(
         uow=app.uow(),
         definition=app.definition,
-        covenant_id=covenant_id,
+        covenant=name,
         phrase=phrase,
         reference=ref,
         stage=None if milestone else what,

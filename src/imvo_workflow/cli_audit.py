@@ -13,7 +13,7 @@ from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import FORMATS as REPORT_FORMATS
 from imvo_workflow.reports.render import render
-from imvo_workflow.services import audit, lookup, signatures
+from imvo_workflow.services import audit, signatures
 from imvo_workflow.services.export import ExportFilter, export_history
 
 audit_cli = typer.Typer(
@@ -105,11 +105,9 @@ def audit_correct(
 ) -> None:
     """Corrigeer een rij van de geschiedenis met een nieuwe rij die ernaar verwijst."""
     app = app_from_env()
-    with app.uow(readonly=True) as reader:
-        covenant_id = lookup.covenant_id(reader, name)
     new_seq = audit.correct(
         uow=app.uow(),
-        covenant_id=covenant_id,
+        covenant=name,
         seq=seq,
         actor=by,
         reason=reason,
@@ -169,11 +167,9 @@ def sign(
 ) -> None:
     """Leg vast dat een partij het convenant heeft ondertekend."""
     app = app_from_env()
-    with app.uow(readonly=True) as reader:
-        covenant_id = lookup.covenant_id(reader, name)
     added = signatures.sign(
         uow=app.uow(),
-        covenant_id=covenant_id,
+        covenant=name,
         organisation=organisation,
         signed_on=iso_date(on, "--on") or app.today(),
         actor=by,

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
-from imvo_workflow.services.moves import apply_move
+from imvo_workflow.services.moves import MoveRequest, make_move
 
 MakeCovenant = Callable[..., int]
 
@@ -31,7 +31,7 @@ def make_covenant(app: App) -> MakeCovenant:
                     {"slug": slug, "name": slug.title(), "group": "risicosector", "position": 0},
                 ).scalar_one()
             covenant_id = open_covenant(
-                uow=uow,
+                conn=uow.conn,
                 definition=app.definition,
                 covenant=NewCovenant(slug=slug, sector_id=sector_id, title=f"Convenant {slug}"),
                 actor="test",
@@ -40,14 +40,10 @@ def make_covenant(app: App) -> MakeCovenant:
                 now=app.now(),
             )
             for stage in path:
-                apply_move(
-                    uow=uow,
-                    definition=app.definition,
-                    covenant_id=covenant_id,
-                    to=stage,
-                    actor="test",
-                    reason="pad van de test",
-                    occurred_on=start,
+                make_move(
+                    uow.conn,
+                    app.definition,
+                    MoveRequest(slug, stage, "test", "pad van de test", start),
                     now=app.now(),
                 )
             uow.commit()

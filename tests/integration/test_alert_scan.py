@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
-from helpers import closing_uow
+from helpers import closing_uow, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.alerts import TargetState, due_events
@@ -66,7 +66,7 @@ def add_target(
         return set_target(
             uow=uow,
             definition=app.definition,
-            covenant_id=covenant_id,
+            covenant=slug_of(app, covenant_id),
             phrase=phrase,
             reference=reference,
             stage=None if milestone else stage,
@@ -98,7 +98,7 @@ def do_move(app: App, covenant_id: int, to: str, now: datetime, reason: str = ""
         move(
             uow=uow,
             definition=app.definition,
-            covenant_id=covenant_id,
+            covenant=slug_of(app, covenant_id),
             to=to,
             actor="test",
             reason=reason,

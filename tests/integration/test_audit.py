@@ -64,7 +64,7 @@ def seeded(app: App) -> App:
         move(
             uow=app.uow(),
             definition=app.definition,
-            covenant_id=covenant_id(app, slug),
+            covenant=slug,
             to=to,
             actor=MOVER,
             now=app.now(),
@@ -87,7 +87,7 @@ def correct_goud(
     dialoog on 1 January 2016), to `occurred_on` or as it stands; the new row's seq."""
     return audit.correct(
         uow=app.uow(),
-        covenant_id=covenant_id(app, "goud"),
+        covenant="goud",
         seq=seq,
         actor=actor,
         reason=reason,
@@ -223,7 +223,7 @@ def test_appending_still_works_under_the_triggers(seeded: App) -> None:
     move(
         uow=seeded.uow(),
         definition=seeded.definition,
-        covenant_id=covenant_id(seeded, "natuursteen"),
+        covenant="natuursteen",
         to="ondertekend",
         actor=MOVER,
         reason="Convenant getekend",
@@ -246,7 +246,7 @@ def test_untouched_history_verifies(seeded: App) -> None:
     move(  # chains grow after a checkpoint: that is not tampering
         uow=seeded.uow(),
         definition=seeded.definition,
-        covenant_id=covenant_id(seeded, "goud"),
+        covenant="goud",
         to="ondertekend",
         actor=MOVER,
         reason="Goudconvenant getekend",
@@ -557,7 +557,7 @@ def test_as_of_and_known_at_with_a_backdated_move(seeded: App) -> None:
         move(
             uow=december.uow(),
             definition=december.definition,
-            covenant_id=covenant_id(december, "houtsector"),
+            covenant="houtsector",
             to="ondertekend",
             actor=MOVER,
             reason="Convenant Bevorderen Duurzaam Bosbeheer getekend",
@@ -579,7 +579,7 @@ def test_known_at_shows_the_targets_as_they_were_known(seeded: App) -> None:
         move(
             uow=december.uow(),
             definition=december.definition,
-            covenant_id=covenant_id(december, "houtsector"),
+            covenant="houtsector",
             to="ondertekend",
             actor=MOVER,
             reason="getekend",
@@ -643,7 +643,7 @@ def test_signing_requires_enough_signatures(
         return move(
             uow=seeded.uow(),
             definition=two_signatures,
-            covenant_id=natuursteen,
+            covenant="natuursteen",
             to="ondertekend",
             actor=MOVER,
             reason="Convenant getekend",
@@ -653,7 +653,7 @@ def test_signing_requires_enough_signatures(
     def sign(organisation: str, on: date = date(2016, 10, 1)) -> bool:
         return signatures.sign(
             uow=seeded.uow(),
-            covenant_id=natuursteen,
+            covenant="natuursteen",
             organisation=organisation,
             signed_on=on,
             actor=MOVER,
@@ -678,11 +678,10 @@ def test_signing_requires_enough_signatures(
 
 
 def test_signing_refuses_unknown_organisations_and_future_dates(seeded: App) -> None:
-    natuursteen = covenant_id(seeded, "natuursteen")
     with pytest.raises(NotFound) as unknown:
         signatures.sign(
             uow=seeded.uow(),
-            covenant_id=natuursteen,
+            covenant="natuursteen",
             organisation="Solidaridat",
             signed_on=date(2016, 10, 1),
             actor=MOVER,
@@ -693,7 +692,7 @@ def test_signing_refuses_unknown_organisations_and_future_dates(seeded: App) -> 
     with pytest.raises(InvalidInput, match="toekomst"):
         signatures.sign(
             uow=seeded.uow(),
-            covenant_id=natuursteen,
+            covenant="natuursteen",
             organisation="SER",
             signed_on=date(2016, 11, 2),
             actor=MOVER,

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import insert, select
 
+from helpers import slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.errors import ConcurrentUpdate
@@ -33,7 +34,7 @@ def test_threads_moving_the_same_covenants_lose_nothing(app: App) -> None:
         ).scalar_one()
         ids = [
             open_covenant(
-                uow=uow,
+                conn=uow.conn,
                 definition=app.definition,
                 covenant=NewCovenant(slug=f"druk-{i}", sector_id=sector_id, title="druk"),
                 actor="test",
@@ -63,7 +64,7 @@ def test_threads_moving_the_same_covenants_lose_nothing(app: App) -> None:
                 move(
                     uow=uow,
                     definition=app.definition,
-                    covenant_id=cid,
+                    covenant=slug_of(app, cid),
                     to=NEXT[stage],
                     actor=f"coordinator-{n}",
                     reason="drukte",

@@ -21,6 +21,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import insert, select
 
+from helpers import slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.errors import (
@@ -55,7 +56,7 @@ def test_random_moves_keep_stage_equal_to_replayed_history(app: App) -> None:
             with app.uow() as uow:
                 for _ in range(3):
                     cid = open_covenant(
-                        uow=uow,
+                        conn=uow.conn,
                         definition=definition,
                         covenant=NewCovenant(
                             slug=f"c{next(_names)}", sector_id=sector_id, title="c"
@@ -85,7 +86,7 @@ def test_random_moves_keep_stage_equal_to_replayed_history(app: App) -> None:
                 result = move(
                     uow=app.uow(),
                     definition=definition,
-                    covenant_id=cid,
+                    covenant=slug_of(app, cid),
                     to=to,
                     actor=actor,
                     reason=reason,

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from helpers import slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
@@ -20,14 +21,16 @@ from imvo_workflow.domain.errors import (
 from imvo_workflow.domain.replay import replay
 from imvo_workflow.services import queries
 from imvo_workflow.services.moves import move
-from imvo_workflow.services.targets import record_target
+from imvo_workflow.services.targets import TargetSpec, record_target
 
 MakeCovenant = Callable[..., int]
 
 
 def _move(app: App, covenant_id: int, to: str, **kwargs: object) -> object:
     args: dict[str, object] = {"actor": "A. de Vries", "reason": "", "now": app.now()} | kwargs
-    return move(uow=app.uow(), definition=app.definition, covenant_id=covenant_id, to=to, **args)  # type: ignore[arg-type]
+    return move(
+        uow=app.uow(), definition=app.definition, covenant=slug_of(app, covenant_id), to=to, **args
+    )  # type: ignore[arg-type]
 
 
 def _history(app: App, covenant_id: int) -> list[queries.HistoryEntry]:
@@ -141,23 +144,17 @@ def test_reaching_a_stage_meets_its_target_and_afgezien_cancels_the_rest(
             ("ondertekend", "nog in 2016"),
         ):
             record_target(
-                uow=uow,
-                definition=app.definition,
-                covenant_id=cid,
-                stage=stage,
-                phrase=phrase,
-                reference=date(2016, 11, 1),
-                actor="test",
+                uow.conn,
+                app.definition,
+                TargetSpec("eiwitten", phrase, date(2016, 11, 1), "test", stage=stage),
                 now=app.now(),
             )
         record_target(
-            uow=uow,
-            definition=app.definition,
-            covenant_id=cid,
-            milestone="oogstdag",
-            phrase="20 december 2016",
-            reference=date(2016, 11, 1),
-            actor="test",
+            uow.conn,
+            app.definition,
+            TargetSpec(
+                "eiwitten", "20 december 2016", date(2016, 11, 1), "test", milestone="oogstdag"
+            ),
             now=app.now(),
         )
         uow.commit()
@@ -178,13 +175,9 @@ def test_signing_cancels_targets_for_stages_that_can_no_longer_be_reached(
     cid = make_covenant("hout", path=("dialoog",))
     with app.uow() as uow:
         record_target(
-            uow=uow,
-            definition=app.definition,
-            covenant_id=cid,
-            stage="intentieverklaring",
-            phrase="Q1 2017",
-            reference=date(2016, 11, 1),
-            actor="test",
+            uow.conn,
+            app.definition,
+            TargetSpec("hout", "Q1 2017", date(2016, 11, 1), "test", stage="intentieverklaring"),
             now=app.now(),
         )
         uow.commit()

@@ -18,7 +18,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
-from helpers import closing_uow, dutch
+from helpers import closing_uow, dutch, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.definition import WorkflowDefinition
@@ -64,7 +64,7 @@ def target_on(app: App, covenant_id: int, deadline: date, reference: date) -> No
         set_target(
             uow=uow,
             definition=app.definition,
-            covenant_id=covenant_id,
+            covenant=slug_of(app, covenant_id),
             phrase=dutch(deadline),
             reference=reference,
             stage="ondertekend",

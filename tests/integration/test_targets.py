@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from helpers import closing_uow
+from helpers import closing_uow, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.errors import (
@@ -47,7 +47,7 @@ def _set(app: App, covenant_id: int, phrase: str, **kwargs: object) -> TargetRes
         return set_target(
             uow=uow,
             definition=app.definition,
-            covenant_id=covenant_id,
+            covenant=slug_of(app, covenant_id),
             phrase=phrase,
             **args,  # type: ignore[arg-type]
         )

@@ -27,7 +27,7 @@ import pytest
 from receivers import SmtpReceiver, WebhookReceiver
 from sqlalchemy import Row, func, select, update
 
-from helpers import dutch, open_in_new_sector
+from helpers import dutch, open_in_new_sector, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.notify.channels import senders
@@ -48,7 +48,7 @@ def add_milestone(app: App, covenant_id: int, milestone: str, phrase: str, state
     set_target(
         uow=app.uow(),
         definition=app.definition,
-        covenant_id=covenant_id,
+        covenant=slug_of(app, covenant_id),
         phrase=phrase,
         reference=stated,
         milestone=milestone,

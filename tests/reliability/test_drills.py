@@ -41,7 +41,7 @@ from processes import Fleet, fleet, wait_until
 from receivers import WebhookReceiver, free_port
 from sqlalchemy import text, update
 
-from helpers import dutch, open_in_new_sector
+from helpers import dutch, open_in_new_sector, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t
@@ -107,7 +107,7 @@ def overdue_milestone(app: App, covenant_id: int, name: str) -> None:
     set_target(
         uow=app.uow(),
         definition=app.definition,
-        covenant_id=covenant_id,
+        covenant=slug_of(app, covenant_id),
         phrase=dutch(deadline),
         reference=deadline,
         milestone=name,

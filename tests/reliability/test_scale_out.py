@@ -35,7 +35,7 @@ from receivers import WebhookReceiver, free_port
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from helpers import dutch, open_in_new_sector
+from helpers import dutch, open_in_new_sector, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t
@@ -165,7 +165,7 @@ def overdue_targets(app: App, covenant_id: int, count: int) -> None:
         set_target(
             uow=app.uow(),
             definition=app.definition,
-            covenant_id=covenant_id,
+            covenant=slug_of(app, covenant_id),
             phrase=phrase,
             reference=stated,
             milestone=f"Mijlpaal {n + 1}",

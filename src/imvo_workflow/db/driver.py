@@ -5,7 +5,9 @@ through SQLAlchemy's `Connection.execute` costs ~40 µs per statement here, more
 takes to do the work. So the hot path keeps its statements as Core (one definition, checked
 against the schema like every other query), compiles each once per dialect, and executes the
 SQL text on the DBAPI connection underneath the unit of work's Connection, inside the same
-transaction. Values are converted the way SQLAlchemy's types would store them.
+transaction. Values are converted the way SQLAlchemy's types would store them, and rows
+come back converted the way its types would read them (SQLite returns dates as text), for a
+SELECT and for an INSERT/UPDATE … RETURNING alike.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Date, DateTime
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -74,6 +76,69 @@ def read_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+def _read_datetime(value: Any) -> datetime:
+    """A DATETIME column as SQLite returns it: naive UTC text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+Converters = tuple[tuple[int, Callable[[Any], Any]], ...]
+
+
+class DriverResult:
+    """The driver's cursor, with rows read as SQLAlchemy's types would read them."""
+
+    __slots__ = ("_converters", "cursor")
+
+    def __init__(self, cursor: Any, converters: Converters) -> None:
+        self.cursor = cursor
+        self._converters = converters
+
+    @property
+    def rowcount(self) -> int:
+        return int(self.cursor.rowcount)
+
+    def _convert(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not self._converters:
+            return tuple(row)
+        values = list(row)
+        for i, read in self._converters:
+            if values[i] is not None:
+                values[i] = read(values[i])
+        return tuple(values)
+
+    def one_or_none(self) -> tuple[Any, ...] | None:
+        row = self.cursor.fetchone()
+        return None if row is None else self._convert(row)
+
+    def one(self) -> tuple[Any, ...]:
+        row = self.one_or_none()
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row
+
+    def all(self) -> list[tuple[Any, ...]]:
+        rows = self.cursor.fetchall()
+        if not self._converters:
+            return rows  # type: ignore[no-any-return]
+        return [self._convert(row) for row in rows]
+
+    def raw(self) -> list[Any]:
+        """The driver's rows unconverted, for a caller that reads each distinct value once."""
+        return self.cursor.fetchall()  # type: ignore[no-any-return]
+
+
+def _converters(compiled: SQLCompiler, dialect: str) -> Converters:
+    if dialect != "sqlite":  # psycopg returns dates and datetimes as Python objects
+        return ()
+    found: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, column in enumerate(getattr(compiled, "_result_columns", ())):
+        if isinstance(column.type, DateTime):
+            found.append((i, _read_datetime))
+        elif isinstance(column.type, Date):
+            found.append((i, read_date))
+    return tuple(found)
+
+
 class DriverStatement:
     """One Core statement, compiled per dialect on first use."""
 
@@ -85,9 +150,13 @@ class DriverStatement:
         """`for_dialect` builds a dialect's own form (e.g. INSERT … ON CONFLICT) by name."""
         self.statement = statement
         self._for_dialect = for_dialect
-        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+        self._compiled: dict[
+            str, tuple[str, tuple[str, ...] | None, dict[str, Any], Converters]
+        ] = {}
 
-    def _compile(self, conn: Connection) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    def _compile(
+        self, conn: Connection
+    ) -> tuple[str, tuple[str, ...] | None, dict[str, Any], Converters]:
         name = conn.dialect.name
         found = self._compiled.get(name)
         if found is None:
@@ -102,7 +171,7 @@ class DriverStatement:
             defaults = {
                 key: bind.value for key, bind in compiled.binds.items() if not bind.required
             }
-            found = (str(compiled), order, defaults)
+            found = (str(compiled), order, defaults, _converters(compiled, name))
             self._compiled[name] = found
         return found
 
@@ -110,7 +179,7 @@ class DriverStatement:
         """Run once per row in one round of the driver's executemany; returns rows affected."""
         if not rows:
             return 0
-        sql, order, defaults = self._compile(conn)
+        sql, order, defaults, _ = self._compile(conn)
         driver = conn.connection.driver_connection
         try:
             if order is not None:
@@ -122,15 +191,17 @@ class DriverStatement:
         except conn.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(sql, rows[0], exc, conn.dialect.loaded_dbapi.Error) from exc
 
-    def execute(self, conn: Connection, params: dict[str, Any]) -> Any:
-        """Run with `params` in the connection's current transaction; returns the DBAPI cursor."""
-        sql, order, defaults = self._compile(conn)
+    def execute(self, conn: Connection, params: dict[str, Any]) -> DriverResult:
+        """Run with `params` in the connection's current transaction."""
+        sql, order, defaults, converters = self._compile(conn)
         values = {**defaults, **params}
         driver = conn.connection.driver_connection
         try:
             if order is not None:  # SQLite: qmark parameters, in order
-                return driver.execute(sql, tuple(_sqlite_value(values[key]) for key in order))  # type: ignore[union-attr]
-            return driver.execute(sql, values)  # type: ignore[union-attr]
+                cursor = driver.execute(sql, tuple(_sqlite_value(values[key]) for key in order))  # type: ignore[union-attr]
+            else:
+                cursor = driver.execute(sql, values)  # type: ignore[union-attr]
+            return DriverResult(cursor, converters)
         except conn.dialect.loaded_dbapi.Error as exc:
             # The same exception types as SQLAlchemy's own path, so callers map them once.
             raise DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error) from exc

@@ -1,8 +1,10 @@
-"""Canonical hashing of history rows: each row's hash covers its content and its predecessor.
+"""A covenant's history chain, pure: the canonical hash of an entry and the checks of a chain.
 
-The canonical form is fixed here and nowhere else, so the hash computed when a move is
-written and the hash recomputed by an audit always agree, whatever the database returns
-(datetimes are normalised to UTC with microseconds, dates to ISO).
+Each entry's hash covers its content and its predecessor's hash. The canonical form is fixed
+here and nowhere else, so the hash computed when an entry is written (services/history.py)
+and the hash recomputed by an audit (services/audit.py) always agree, whatever the database
+returns (datetimes are normalised to UTC with microseconds, dates to ISO). The checks name
+the first entry that breaks a chain and say how, in the auditor's words.
 """
 
 from __future__ import annotations
@@ -11,8 +13,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 GENESIS = "0" * 64
+#: The trigger of a covenant's first entry (from nothing to the initial stage).
+OPENING_TRIGGER = "aanmaken"
+#: The trigger of an entry that corrects an earlier one's date or reason.
+CORRECTION_TRIGGER = "correctie"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +64,22 @@ def entry_hash(entry: ChainEntry) -> str:
         payload.append(entry.corrects_seq)
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def entry_problem(
+    entry: ChainEntry, stored_hash: str, expected_seq: int, previous: str
+) -> str | None:
+    """What is wrong with a stored entry read in chain order, or None when it holds."""
+    if entry.seq != expected_seq:
+        return f"rij {expected_seq} ontbreekt (volgende rij is {entry.seq}): een rij is verwijderd"
+    if entry.prev_hash != previous:
+        return "verwijst niet naar de vorige rij: een rij is ingevoegd, verwijderd of verwisseld"
+    if entry_hash(entry) != stored_hash:
+        return "de inhoud van deze rij is gewijzigd (hash klopt niet)"
+    return None
+
+
+def heads_digest(heads: dict[str, list[Any]]) -> str:
+    """The digest a checkpoint records over every chain head ({covenant id: [seq, hash]})."""
+    canonical = json.dumps(sorted((k, v) for k, v in heads.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

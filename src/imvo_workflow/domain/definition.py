@@ -1,20 +1,27 @@
-"""The validated workflow definition and its one shared `transitions.Machine`.
+"""The validated workflow definition and its one shared `transitions.Machine`, which decides.
 
-Everything a move needs to know about the graph is computed here once, at load time: which
-triggers leave a stage, which stage a move to a destination would use, which stages are still
-reachable (to cancel targets that can no longer be met). The Machine is shared by every
-covenant (`model=None`, one cursor model per thread), because building a Machine per object
-costs more than the database write it guards.
+The Machine is built once per definition and shared by every covenant (`model=None`): building
+one per object costs more than the database write it guards. Each of its transitions carries
+the edge as the file describes it (label, requirements, roles), and its conditions are those
+requirements and roles (domain/requirements.py). Whether a move is allowed, which moves leave a
+stage and what a user means by "ondertekend" are all asked of the Machine; the only tables kept
+beside it are derived answers to graph questions it has no method for (which stages can still
+be reached, which targets can still be met).
+
+Each thread steps its own model: a cursor registered once (adding a model to a Machine costs
+more than a move), loaded with one move's stage and facts before the Machine is asked.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from transitions import Machine, MachineError
+from transitions import Transition as MachineTransition
 
 from imvo_workflow.domain.definition_file import (
     DefinitionFile,
@@ -26,6 +33,7 @@ from imvo_workflow.domain.definition_file import (
     read_definition_file,
 )
 from imvo_workflow.domain.errors import ForbiddenTransition, InvalidDefinition
+from imvo_workflow.domain.requirements import MoveFacts, conditions_for
 
 ReminderPolicy = ReminderPolicyFile
 Stage = StageFile
@@ -33,7 +41,7 @@ Stage = StageFile
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One edge of the graph: `trigger` from `source` leads to `dest`."""
+    """One edge of the graph as the file describes it: `trigger` from `source` leads to `dest`."""
 
     trigger: str
     source: str
@@ -43,8 +51,21 @@ class Transition:
     roles: tuple[str, ...]
 
 
+class _Edge(MachineTransition):
+    """The Machine's transition, carrying the edge it was built from."""
+
+    def __init__(self, *args: Any, edge: Transition, order: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.edge = edge
+        self.order = order
+
+
+class _DecidingMachine(Machine):
+    transition_cls = _Edge
+
+
 class _Cursor:
-    """The object the shared Machine steps; its `state` is set from the database row."""
+    """The model the shared Machine steps; set to one move's stage before it is asked."""
 
     state: str
 
@@ -58,17 +79,31 @@ class WorkflowDefinition:
     reminders: ReminderPolicy
     renamed_stages: dict[str, str]
     source_path: Path | None = None
-    _from: dict[str, dict[str, Transition]] = field(init=False, repr=False)
     _reachable: dict[str, frozenset[str]] = field(init=False, repr=False)
     _ahead: dict[str, frozenset[str]] = field(init=False, repr=False)
     _machine: Machine = field(init=False, repr=False)
     _local: threading.local = field(init=False, repr=False, default_factory=threading.local)
 
     def __post_init__(self) -> None:
-        self._from = {name: {} for name in self.stages}
-        for tr in self.transitions:
-            self._from[tr.source][tr.trigger] = tr
-        edges = {name: {t.dest for t in self._from[name].values()} for name in self.stages}
+        self._machine = _DecidingMachine(
+            model=None,
+            states=list(self.stages),
+            initial=self.initial,
+            auto_transitions=False,
+            ignore_invalid_triggers=False,
+            send_event=True,
+        )
+        for order, edge in enumerate(self.transitions):
+            conditions: list[str | Callable[..., bool | None]] = [*conditions_for(edge)]
+            self._machine.add_transition(
+                edge.trigger,
+                edge.source,
+                edge.dest,
+                conditions=conditions,
+                edge=edge,
+                order=order,
+            )
+        edges = {name: {t.dest for t in self.allowed(name)} for name in self.stages}
         self._reachable = {name: frozenset(_reachable(edges, name)) for name in self.stages}
         # Going through a stage that cancels targets (afgezien) ends every target on the way,
         # so "ahead" stops there: a target is only meetable on a path that does not cancel it.
@@ -82,26 +117,61 @@ class WorkflowDefinition:
             )
             for name in self.stages
         }
-        self._machine = Machine(
-            model=None,
-            states=list(self.stages),
-            transitions=[
-                {"trigger": t.trigger, "source": t.source, "dest": t.dest} for t in self.transitions
-            ],
-            initial=self.initial,
-            auto_transitions=False,
-            ignore_invalid_triggers=False,
-        )
 
-    # -- graph queries -------------------------------------------------------------------
+    # -- asked of the Machine ------------------------------------------------------------
     @property
     def machine(self) -> Machine:
         return self._machine
 
-    def allowed(self, stage: str) -> list[Transition]:
-        """The moves that leave `stage`, in file order."""
-        return list(self._from.get(stage, {}).values())
+    def _edges(self, stage: str, *, trigger: str = "", dest: str = "*") -> list[_Edge]:
+        if stage not in self.stages:
+            return []
+        found = cast(
+            list[_Edge], self._machine.get_transitions(trigger=trigger, source=stage, dest=dest)
+        )
+        return sorted(found, key=lambda e: e.order)
 
+    def allowed(self, stage: str) -> list[Transition]:
+        """The moves that leave `stage`, in file order, as the Machine has them."""
+        return [e.edge for e in self._edges(stage)]
+
+    def resolve(self, stage: str, wanted: str, *, covenant: str = "") -> Transition:
+        """The transition a user means by `wanted` (a trigger or a destination stage)."""
+        found = self._edges(stage, trigger=wanted) or self._edges(stage, dest=wanted)
+        if not found:
+            raise ForbiddenTransition(
+                covenant or "Dit convenant", stage, wanted, self._offer(stage)
+            )
+        return found[0].edge
+
+    def _offer(self, stage: str) -> list[str]:
+        return [f"{t.dest} ({t.trigger})" for t in self.allowed(stage)]
+
+    def fire(self, stage: str, trigger: str, facts: MoveFacts | None = None) -> str:
+        """Ask the Machine to step from `stage` with `trigger`; return the new stage.
+
+        With `facts`, the transition's conditions (roles, requirements) decide too, and a
+        refusal is raised as the condition that failed explains it. Without, only the graph
+        is asked: replaying recorded history, whose requirements were met when it was written.
+        """
+        cursor: _Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = _Cursor()
+            self._machine.add_model(cursor, initial=self.initial)
+            self._local.cursor = cursor
+        if stage not in self.stages:
+            raise ForbiddenTransition(_name(facts), stage, trigger, [])
+        cursor.state = stage
+        try:
+            stepped = cursor.trigger(trigger, facts=facts)  # type: ignore[attr-defined]
+        except (MachineError, AttributeError) as exc:
+            raise ForbiddenTransition(_name(facts), stage, trigger, self._offer(stage)) from exc
+        if not stepped:
+            refusal = facts.refusal if facts is not None else None
+            raise refusal or ForbiddenTransition(_name(facts), stage, trigger, self._offer(stage))
+        return cursor.state
+
+    # -- graph questions the Machine has no method for -----------------------------------
     def reachable_from(self, stage: str) -> frozenset[str]:
         """Stages that can still be reached from `stage`, itself included."""
         return self._reachable.get(stage, frozenset({stage}))
@@ -110,36 +180,6 @@ class WorkflowDefinition:
         """Stages a target set in `stage` can still be met in: reachable without passing a
         stage that cancels targets (the cancelling stage itself included), `stage` included."""
         return self._ahead.get(stage, frozenset({stage}))
-
-    def resolve(self, stage: str, wanted: str, *, covenant: str = "") -> Transition:
-        """The transition a user means by `wanted` (a trigger or a destination stage)."""
-        options = self._from.get(stage, {})
-        found = options.get(wanted) or next((t for t in options.values() if t.dest == wanted), None)
-        if found is None:
-            allowed = [f"{t.dest} ({t.trigger})" for t in options.values()]
-            raise ForbiddenTransition(covenant or "Dit convenant", stage, wanted, allowed)
-        return found
-
-    def fire(self, stage: str, trigger: str) -> str:
-        """Step the shared Machine from `stage` with `trigger`; return the new stage.
-
-        Each thread steps its own cursor (registered once, kept for the thread's life:
-        the web server and schedulers use fixed pools, so these stay few).
-        """
-        cursor: _Cursor | None = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = _Cursor()
-            self._machine.add_model(cursor, initial=self.initial)
-            self._local.cursor = cursor
-        if stage not in self.stages:
-            raise ForbiddenTransition("Dit convenant", stage, trigger, [])
-        cursor.state = stage
-        try:
-            cursor.trigger(trigger)  # type: ignore[attr-defined]
-        except (MachineError, AttributeError) as exc:
-            allowed = [f"{t.dest} ({t.trigger})" for t in self.allowed(stage)]
-            raise ForbiddenTransition("Dit convenant", stage, trigger, allowed) from exc
-        return cursor.state
 
     def stranded(self, stages_in_use: Iterable[str]) -> list[str]:
         """Stored stages this definition no longer has and gives no new name for."""
@@ -153,6 +193,10 @@ class WorkflowDefinition:
         lines += [f"    {t.source} --> {t.dest}: {t.label.nl}" for t in self.transitions]
         lines += [f"    {name} --> [*]" for name, s in self.stages.items() if s.terminal]
         return "\n".join(lines)
+
+
+def _name(facts: MoveFacts | None) -> str:
+    return facts.covenant if facts is not None and facts.covenant else "Dit convenant"
 
 
 def build_definition(spec: DefinitionFile, source_path: Path | None = None) -> WorkflowDefinition:

@@ -107,3 +107,9 @@ class InvalidInput(DomainError):
     """A value in an impossible format (a date, a number)."""
 
     http_status = 422
+
+
+class Forbidden(DomainError):
+    """The user's role may not do this (fire this transition, open this page)."""
+
+    http_status = 403

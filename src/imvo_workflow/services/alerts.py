@@ -84,9 +84,9 @@ def candidate_targets(uow: UnitOfWork, lo: date | None, hi: date) -> list[tuple[
     each is read once.
     """
     if lo is None:
-        rows = _ALL_CANDIDATES.execute(uow.conn, {"b_hi": hi}).fetchall()
+        rows = _ALL_CANDIDATES.execute(uow.conn, {"b_hi": hi}).raw()
     else:
-        rows = _CANDIDATES.execute(uow.conn, {"b_lo": lo, "b_hi": hi}).fetchall()
+        rows = _CANDIDATES.execute(uow.conn, {"b_lo": lo, "b_hi": hi}).raw()
     days: dict[Any, date] = {}
 
     def day(value: Any) -> date:

@@ -8,7 +8,6 @@ checkpoints (digests over every chain head, kept in the database and outside it)
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,14 +19,18 @@ from sqlalchemy import func, insert, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
-from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
+from imvo_workflow.domain.chain import (
+    CORRECTION_TRIGGER,
+    GENESIS,
+    ChainEntry,
+    entry_problem,
+    heads_digest,
+)
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
+from imvo_workflow.services import history
 from imvo_workflow.services.alerts import queue_deliveries, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
-from imvo_workflow.services.moves import append_to_chain, read_head
 from imvo_workflow.settings import AMSTERDAM
-
-CORRECTION_TRIGGER = "correctie"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,14 +113,8 @@ def verify(*, uow: UnitOfWork, checkpoint_file: Path | None = None) -> VerifyRes
 
 
 def _row_problem(row: Any, expected: int, previous: str) -> str | None:
-    if row.seq != expected:
-        return f"rij {expected} ontbreekt (volgende rij is {row.seq}): een rij is verwijderd"
-    if row.prev_hash != previous:
-        return "verwijst niet naar de vorige rij: een rij is ingevoegd, verwijderd of verwisseld"
     fields = {name: getattr(row, name) for name in ChainEntry.__dataclass_fields__}
-    if entry_hash(ChainEntry(**fields)) != row.hash:
-        return "de inhoud van deze rij is gewijzigd (hash klopt niet)"
-    return None
+    return entry_problem(ChainEntry(**fields), row.hash, expected, previous)
 
 
 def _check_checkpoint(
@@ -153,11 +150,6 @@ def _check_checkpoint(
                 )
             )
             broken.add(covenant_id)
-
-
-def heads_digest(heads: dict[str, list[Any]]) -> str:
-    canonical = json.dumps(sorted((k, v) for k, v in heads.items()), separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _read_checkpoint_file(path: Path) -> list[tuple[Any, dict[str, list[Any]], str]]:
@@ -267,7 +259,7 @@ def _notify_auditors(
 def correct(
     *,
     uow: UnitOfWork,
-    covenant_id: int,
+    covenant: str,
     seq: int,
     actor: str,
     reason: str,
@@ -279,7 +271,8 @@ def correct(
         raise RequirementMissing("Een correctie vraagt om een reden.", "reason")
     tr = t.transition
     with uow:
-        head = read_head(uow, covenant_id)
+        head = history.read_head(uow.conn, covenant)
+        covenant_id = head.covenant_id
         original = uow.conn.execute(
             select(tr).where(tr.c.covenant_id == covenant_id, tr.c.seq == seq)
         ).first()
@@ -301,19 +294,21 @@ def correct(
         if after and on > after[0]:
             raise InvalidInput(f"De datum {on} ligt na een latere stap ({after[0]}); dat kan niet.")
         last_move = moves[-1].seq if moves else seq
-        new_seq, _ = append_to_chain(
-            uow,
-            covenant_id,
+        new_seq, _ = history.append(
+            uow.conn,
             head,
-            to_stage=head.stage,
-            since=on if seq == last_move else head.stage_since,
-            trigger=CORRECTION_TRIGGER,
-            actor=actor,
-            reason=reason,
-            occurred_on=on,
+            history.NewEntry(
+                trigger=CORRECTION_TRIGGER,
+                actor=actor,
+                reason=reason,
+                occurred_on=on,
+                to_stage=head.stage,
+                stage_since=on if seq == last_move else head.stage_since,
+                definition_version=original.definition_version,
+                from_stage=head.stage,
+                corrects_seq=seq,
+            ),
             now=now,
-            definition_version=original.definition_version,
-            corrects_seq=seq,
         )
         uow.commit()
     return new_seq

@@ -6,17 +6,15 @@ the current stage always equals the replay of its history from the first row on.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
-from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
+from imvo_workflow.domain.chain import GENESIS
 from imvo_workflow.domain.definition import WorkflowDefinition
-
-CREATE_TRIGGER = "aanmaken"
+from imvo_workflow.services import history
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +30,7 @@ class NewCovenant:
 
 def open_covenant(
     *,
-    uow: UnitOfWork,
+    conn: Connection,
     definition: WorkflowDefinition,
     covenant: NewCovenant,
     actor: str,
@@ -40,13 +38,11 @@ def open_covenant(
     occurred_on: date,
     now: datetime,
 ) -> int:
-    """Insert the covenant in the initial stage with its creation history row.
+    """Insert the covenant in the initial stage and open its history; returns its id.
 
-    Runs inside the caller's unit of work (the seed loads many in one transaction).
+    Runs inside the caller's transaction (the seed loads many in one).
     """
-    recorded_at = now.astimezone(UTC)
-    stage = definition.initial
-    covenant_id = uow.conn.execute(
+    covenant_id = conn.execute(
         insert(t.covenant).returning(t.covenant.c.id),
         {
             "slug": covenant.slug,
@@ -55,31 +51,23 @@ def open_covenant(
             "title": covenant.title,
             "summary": covenant.summary,
             "notes": list(covenant.notes),
-            "stage": stage,
+            "stage": definition.initial,
             "stage_since": occurred_on,
             "version": 1,
             "definition_version": definition.version,
-            "last_seq": 1,
-            "head_hash": "",
+            "last_seq": 0,
+            "head_hash": GENESIS,
             "position": covenant.position,
         },
     ).scalar_one()
-    entry = ChainEntry(
-        covenant_id,
-        1,
-        None,
-        stage,
-        CREATE_TRIGGER,
-        actor,
-        reason,
-        occurred_on,
-        recorded_at,
-        definition.version,
-        GENESIS,
-    )
-    digest = entry_hash(entry)
-    uow.conn.execute(insert(t.transition), {**asdict(entry), "hash": digest})
-    uow.conn.execute(
-        t.covenant.update().where(t.covenant.c.id == covenant_id).values(head_hash=digest)
+    history.open_chain(
+        conn,
+        int(covenant_id),
+        stage=definition.initial,
+        actor=actor,
+        reason=reason,
+        occurred_on=occurred_on,
+        now=now,
+        definition_version=definition.version,
     )
     return int(covenant_id)

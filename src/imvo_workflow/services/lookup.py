@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -25,5 +26,10 @@ def covenant_id(uow: UnitOfWork, name: str) -> int:
     found = uow.conn.execute(select(t.covenant.c.id).where(t.covenant.c.slug == slug)).scalar()
     if found is not None:
         return int(found)
-    slugs = list(uow.conn.execute(select(t.covenant.c.slug)).scalars())
-    raise UnknownSector(name, difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5))
+    refuse_unknown(uow.conn, name)
+
+
+def refuse_unknown(conn: Connection, name: str) -> NoReturn:
+    """Refuse a covenant name nobody has, suggesting the closest ones."""
+    slugs = list(conn.execute(select(t.covenant.c.slug)).scalars())
+    raise UnknownSector(name, difflib.get_close_matches(normalise(name), slugs, n=3, cutoff=0.5))

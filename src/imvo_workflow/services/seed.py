@@ -3,7 +3,7 @@
 The whole load is one transaction. What exists already (a sector, an organisation, a
 covenant with its slug) is left as it is, so running the seed twice changes nothing and a
 covenant moved since it was seeded keeps its newer state. Each covenant's dated history
-goes through the same `apply_move` a coordinator's move does, so the seeded history obeys
+goes through the same `make_move` a coordinator's move does, so the seeded history obeys
 the graph and its chain hashes like any other.
 """
 
@@ -21,9 +21,9 @@ from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidDefinition
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
-from imvo_workflow.services.moves import apply_move
+from imvo_workflow.services.moves import MoveRequest, make_move
 from imvo_workflow.services.seedfile import SeedCovenant, SeedFile, read_seed_file
-from imvo_workflow.services.targets import record_target
+from imvo_workflow.services.targets import TargetSpec, record_target
 
 
 @dataclass
@@ -133,7 +133,7 @@ def _load_covenant(
             ]
         )
     covenant_id = open_covenant(
-        uow=uow,
+        conn=uow.conn,
         definition=definition,
         covenant=NewCovenant(
             slug=item.slug,
@@ -162,28 +162,26 @@ def _load_covenant(
                 },
             )
     for step in later:
-        apply_move(
-            uow=uow,
-            definition=definition,
-            covenant_id=covenant_id,
-            to=step.stage,
-            actor=step.by,
-            reason=step.reason,
-            occurred_on=step.on,
+        make_move(
+            uow.conn,
+            definition,
+            MoveRequest(item.slug, step.stage, step.by, step.reason, step.on),
             now=now,
         )
     for target in item.targets:
         record_target(
-            uow=uow,
-            definition=definition,
-            covenant_id=covenant_id,
-            phrase=target.phrase,
-            reference=target.reference or data.reference_date,
-            stage=target.stage,
-            milestone=target.milestone,
-            description=target.description,
-            actor=first.by,
-            reason="Doel zoals vermeld in de voortgangsrapportage",
+            uow.conn,
+            definition,
+            TargetSpec(
+                covenant=item.slug,
+                phrase=target.phrase,
+                reference=target.reference or data.reference_date,
+                actor=first.by,
+                stage=target.stage,
+                milestone=target.milestone,
+                description=target.description,
+                reason="Doel zoals vermeld in de voortgangsrapportage",
+            ),
             now=now,
         )
         report.targets_added += 1

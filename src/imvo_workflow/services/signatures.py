@@ -12,6 +12,7 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_ignoring_conflict
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
+from imvo_workflow.services import lookup
 from imvo_workflow.settings import AMSTERDAM
 
 
@@ -25,7 +26,7 @@ class SignatureView:
 def sign(
     *,
     uow: UnitOfWork,
-    covenant_id: int,
+    covenant: str,
     organisation: str,
     signed_on: date,
     actor: str,
@@ -38,6 +39,7 @@ def sign(
         raise InvalidInput(f"De datum {signed_on} ligt in de toekomst.")
     o = t.organisation
     with uow:
+        covenant_id = lookup.covenant_id(uow, covenant)
         org_id = uow.conn.execute(select(o.c.id).where(o.c.name == organisation)).scalar()
         if org_id is None:
             names = list(uow.conn.execute(select(o.c.name)).scalars())

@@ -12,13 +12,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.definition import WorkflowDefinition
-from imvo_workflow.domain.errors import InvalidInput, RequirementMissing, UnknownStage
+from imvo_workflow.domain.errors import (
+    InvalidInput,
+    RequirementMissing,
+    UnknownStage,
+)
 from imvo_workflow.domain.periods import resolve_period
+from imvo_workflow.services.lookup import normalise, refuse_unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +37,25 @@ class TargetResult:
     old_deadline: date | None
 
 
+@dataclass(frozen=True, slots=True)
+class TargetSpec:
+    """What a user sets: for `covenant` (its name), `stage` or `milestone` by `phrase`."""
+
+    covenant: str
+    phrase: str
+    reference: date
+    actor: str
+    stage: str | None = None
+    milestone: str | None = None
+    description: str = ""
+    reason: str = ""
+
+
 def set_target(
     *,
     uow: UnitOfWork,
     definition: WorkflowDefinition,
-    covenant_id: int,
+    covenant: str,
     phrase: str,
     reference: date,
     stage: str | None = None,
@@ -47,57 +66,38 @@ def set_target(
     now: datetime,
 ) -> TargetResult:
     """The user action: record or change a target, one transaction."""
+    spec = TargetSpec(covenant, phrase, reference, actor, stage, milestone, description, reason)
     with uow:
-        result = record_target(
-            uow=uow,
-            definition=definition,
-            covenant_id=covenant_id,
-            phrase=phrase,
-            reference=reference,
-            stage=stage,
-            milestone=milestone,
-            description=description,
-            actor=actor,
-            reason=reason,
-            now=now,
-        )
+        result = record_target(uow.conn, definition, spec, now=now)
         uow.commit()
     return result
 
 
 def record_target(
-    *,
-    uow: UnitOfWork,
-    definition: WorkflowDefinition,
-    covenant_id: int,
-    phrase: str,
-    reference: date,
-    stage: str | None = None,
-    milestone: str | None = None,
-    description: str = "",
-    actor: str,
-    reason: str = "",
-    now: datetime,
+    conn: Connection, definition: WorkflowDefinition, spec: TargetSpec, *, now: datetime
 ) -> TargetResult:
     """Record or change a target inside the caller's transaction (the seed loads many)."""
+    stage, milestone, reference = spec.stage, spec.milestone, spec.reference
     if (stage is None) == (milestone is None):
         raise InvalidInput("Een doel is óf een fase óf een mijlpaal.")
-    if not actor.strip():
+    if not spec.actor.strip():
         raise RequirementMissing("Geef aan wie dit doel vastlegt.", "actor")
-    period = resolve_period(phrase, reference)
+    period = resolve_period(spec.phrase, reference)
     if period.end < reference:
         raise InvalidInput(
             f'De deadline van "{period.phrase}" ({period.end.isoformat()}) ligt vóór de '
             f"peildatum {reference.isoformat()}."
         )
-    slug, current = uow.conn.execute(
-        select(t.covenant.c.slug, t.covenant.c.stage).where(t.covenant.c.id == covenant_id)
-    ).one()
+    covenant_id, slug, current = conn.execute(
+        select(t.covenant.c.id, t.covenant.c.slug, t.covenant.c.stage).where(
+            t.covenant.c.slug == normalise(spec.covenant)
+        )
+    ).one_or_none() or refuse_unknown(conn, spec.covenant)
     if stage is not None:
         _check_stage_ahead(definition, slug, current, stage)
     tg = t.target
     same = tg.c.stage == stage if stage is not None else tg.c.milestone == milestone
-    existing = uow.conn.execute(
+    existing = conn.execute(
         select(tg.c.id, tg.c.phrase, tg.c.deadline).where(
             tg.c.covenant_id == covenant_id, tg.c.status == "open", same
         )
@@ -109,14 +109,14 @@ def record_target(
         "deadline": period.end,
     }
     if existing is None:
-        target_id = uow.conn.execute(
+        target_id = conn.execute(
             insert(tg).returning(tg.c.id),
             values
             | {
                 "covenant_id": covenant_id,
                 "stage": stage,
                 "milestone": milestone,
-                "description": description,
+                "description": spec.description,
                 "status": "open",
                 "closed_on": None,
                 "closed_at": None,
@@ -126,9 +126,9 @@ def record_target(
         old_phrase, old_deadline = None, None
     else:
         target_id, old_phrase, old_deadline = existing
-        changes = values | ({"description": description} if description else {})
-        uow.conn.execute(update(tg).where(tg.c.id == target_id).values(**changes))
-    uow.conn.execute(
+        changes = values | ({"description": spec.description} if spec.description else {})
+        conn.execute(update(tg).where(tg.c.id == target_id).values(**changes))
+    conn.execute(
         insert(t.target_change),
         {
             "target_id": target_id,
@@ -138,8 +138,8 @@ def record_target(
             "new_period_start": period.start,
             "new_deadline": period.end,
             "reference_date": reference,
-            "actor": actor,
-            "reason": reason,
+            "actor": spec.actor,
+            "reason": spec.reason,
             "changed_at": now.astimezone(UTC),
         },
     )

@@ -108,7 +108,7 @@ def move_covenant(
     result = move(
         uow=app.uow(),
         definition=app.definition,
-        covenant_id=app.covenant_id(slug),
+        covenant=slug,
         to=body.to,
         actor=user.name,
         reason=body.reason,
@@ -141,7 +141,7 @@ def put_target(app: Imvo, user: Coordinator, slug: str, body: TargetRequest) -> 
     return set_target(
         uow=app.uow(),
         definition=app.definition,
-        covenant_id=app.covenant_id(slug),
+        covenant=slug,
         phrase=body.phrase,
         reference=body.reference or app.today(),
         stage=body.stage,

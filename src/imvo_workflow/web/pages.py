@@ -186,11 +186,10 @@ def covenant_move(
     on: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     try:
-        covenant_id = app.covenant_id(slug)
         result = move(
             uow=app.uow(),
             definition=app.definition,
-            covenant_id=covenant_id,
+            covenant=slug,
             to=to,
             actor=user.name,
             reason=reason,

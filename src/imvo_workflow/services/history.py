@@ -1,0 +1,197 @@
+"""The one owner of each covenant's history chain: open it, read its head, append to it.
+
+Every entry of a covenant's history (its creation, a move, a correction, and the kinds of
+entry still to come: target changes, parties joining or leaving, signatures, progress notes)
+is written here and nowhere else, so all of them are chained, hashed and verified alike
+(domain/chain.py holds the canonical form and the pure checks).
+
+The chain's head lives on the covenant row (last_seq, head_hash) next to its version. An
+append moves the head with an UPDATE guarded by the version the caller read: if another
+transaction appended first, it matches nothing and this append is refused before anything is
+written. These helpers run inside the caller's transaction and take its connection; statements
+are compiled once and run on the driver (db/driver.py), because a move is the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
+from imvo_workflow.domain.chain import GENESIS, OPENING_TRIGGER, ChainEntry, entry_hash
+from imvo_workflow.domain.errors import ConcurrentUpdate, NotFound
+from imvo_workflow.services.lookup import normalise, refuse_unknown
+
+_HEAD_COLUMNS = (
+    t.covenant.c.id,
+    t.covenant.c.slug,
+    t.covenant.c.stage,
+    t.covenant.c.stage_since,
+    t.covenant.c.version,
+    t.covenant.c.last_seq,
+    t.covenant.c.head_hash,
+)
+_HEAD_BY_SLUG = DriverStatement(
+    select(*_HEAD_COLUMNS).where(t.covenant.c.slug == bindparam("b_slug"))
+)
+_HEAD_BY_ID = DriverStatement(select(*_HEAD_COLUMNS).where(t.covenant.c.id == bindparam("b_id")))
+
+_MOVE_HEAD = DriverStatement(
+    update(t.covenant)
+    .where(t.covenant.c.id == bindparam("b_id"), t.covenant.c.version == bindparam("b_version"))
+    .values(
+        stage=bindparam("b_stage"),
+        stage_since=bindparam("b_since"),
+        version=bindparam("b_new_version"),
+        last_seq=bindparam("b_seq"),
+        head_hash=bindparam("b_hash"),
+        definition_version=bindparam("b_defversion"),
+    )
+)
+
+_ENTRY_COLUMNS = (*ChainEntry.__dataclass_fields__, "hash")
+_INSERT_ENTRY = DriverStatement(
+    insert(t.transition).values({name: bindparam(name) for name in _ENTRY_COLUMNS})
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A covenant's current stage, version and chain head, read at the start of a change."""
+
+    covenant_id: int
+    slug: str
+    stage: str
+    stage_since: date
+    version: int
+    last_seq: int
+    head_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """What a caller appends; the chain's own fields (seq, previous hash, recorded_at, hash)
+    are filled in here. `to_stage`/`stage_since` are the covenant's stage after the entry
+    (unchanged by entries that do not move it); `from_stage` defaults to the head's stage."""
+
+    trigger: str
+    actor: str
+    reason: str
+    occurred_on: date
+    to_stage: str
+    stage_since: date
+    definition_version: str
+    from_stage: str | None = None
+    corrects_seq: int | None = None
+
+
+def read_head(conn: Connection, covenant: str) -> Head:
+    """The head of the covenant called `covenant` (its slug or name, as a coordinator types it)."""
+    slug = normalise(covenant)
+    row = _HEAD_BY_SLUG.execute(conn, {"b_slug": slug}).one_or_none()
+    if row is None:
+        refuse_unknown(conn, covenant)
+    return Head(*row)
+
+
+def read_head_by_id(conn: Connection, covenant_id: int) -> Head:
+    """The head of a covenant the caller already holds by id (the seed, a correction)."""
+    row = _HEAD_BY_ID.execute(conn, {"b_id": covenant_id}).one_or_none()
+    if row is None:
+        raise NotFound("convenant", f"#{covenant_id}")
+    return Head(*row)
+
+
+def open_chain(
+    conn: Connection,
+    covenant_id: int,
+    *,
+    stage: str,
+    actor: str,
+    reason: str,
+    occurred_on: date,
+    now: datetime,
+    definition_version: str,
+) -> str:
+    """Write a new covenant's first entry (from nothing to `stage`) and its head; returns the
+    hash. The covenant row was just inserted with version 1 and an empty chain (last_seq 0)."""
+    head = Head(covenant_id, "", stage, occurred_on, 1, 0, GENESIS)
+    _, digest = _write(
+        conn,
+        head,
+        NewEntry(
+            trigger=OPENING_TRIGGER,
+            actor=actor,
+            reason=reason,
+            occurred_on=occurred_on,
+            to_stage=stage,
+            stage_since=occurred_on,
+            definition_version=definition_version,
+        ),
+        from_stage=None,
+        now=now,
+        new_version=1,
+    )
+    return digest
+
+
+def append(conn: Connection, head: Head, entry: NewEntry, *, now: datetime) -> tuple[int, str]:
+    """Append `entry` after `head` and move the head; returns (seq, hash).
+
+    Refused with ConcurrentUpdate, nothing written, when the covenant changed since `head`
+    was read.
+    """
+    from_stage = head.stage if entry.from_stage is None else entry.from_stage
+    return _write(conn, head, entry, from_stage=from_stage, now=now, new_version=head.version + 1)
+
+
+def _write(
+    conn: Connection,
+    head: Head,
+    entry: NewEntry,
+    *,
+    from_stage: str | None,
+    now: datetime,
+    new_version: int,
+) -> tuple[int, str]:
+    seq = head.last_seq + 1
+    chained = ChainEntry(
+        head.covenant_id,
+        seq,
+        from_stage,
+        entry.to_stage,
+        entry.trigger,
+        entry.actor,
+        entry.reason,
+        entry.occurred_on,
+        now.astimezone(UTC),
+        entry.definition_version,
+        head.head_hash,
+        entry.corrects_seq,
+    )
+    digest = entry_hash(chained)
+    moved = _MOVE_HEAD.execute(
+        conn,
+        {
+            "b_id": head.covenant_id,
+            "b_version": head.version,
+            "b_stage": entry.to_stage,
+            "b_since": entry.stage_since,
+            "b_new_version": new_version,
+            "b_seq": seq,
+            "b_hash": digest,
+            "b_defversion": entry.definition_version,
+        },
+    )
+    if moved.rowcount != 1:
+        raise ConcurrentUpdate(
+            f"{head.slug} is zojuist door iemand anders gewijzigd; jouw stap is niet "
+            "opgeslagen. Bekijk de nieuwe stand en probeer het opnieuw."
+        )
+    row = {name: getattr(chained, name) for name in ChainEntry.__dataclass_fields__}
+    row["hash"] = digest
+    _INSERT_ENTRY.execute(conn, row)
+    return seq, digest
