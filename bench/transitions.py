@@ -205,7 +205,9 @@ def measure(url: str, definition: WorkflowDefinition, args: argparse.Namespace) 
     engine_ids, floor_ids = setup(engine, definition, args.covenants)
     uow, floor = UnitOfWork(engine, keep_connection=True), open_floor(url)
     with engine.connect() as conn:  # the engine's moves name their covenant, as a user does
-        slugs = dict(conn.execute(select(t.covenant.c.id, t.covenant.c.slug)).tuples())
+        slugs = {
+            cid: slug for cid, slug in conn.execute(select(t.covenant.c.id, t.covenant.c.slug))
+        }
     work = {
         "engine": Workload([slugs[cid] for cid in engine_ids], definition),
         "floor": Workload(floor_ids, definition),

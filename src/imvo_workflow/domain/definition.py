@@ -144,6 +144,17 @@ class WorkflowDefinition:
             )
         return found[0].edge
 
+    def offered(self, stage: str, *, role: str | None) -> list[Transition]:
+        """The moves to offer a user with `role` in `stage`: those the Machine may fire for them."""
+        cursor = self._cursor()
+        facts = MoveFacts(covenant="", role=role, offering=True)
+        offered = []
+        for edge in self._edges(stage):
+            cursor.state = stage
+            if cursor.may_trigger(edge.edge.trigger, facts=facts):  # type: ignore[attr-defined]
+                offered.append(edge.edge)
+        return offered
+
     def _offer(self, stage: str) -> list[str]:
         return [f"{t.dest} ({t.trigger})" for t in self.allowed(stage)]
 
@@ -154,11 +165,7 @@ class WorkflowDefinition:
         refusal is raised as the condition that failed explains it. Without, only the graph
         is asked: replaying recorded history, whose requirements were met when it was written.
         """
-        cursor: _Cursor | None = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = _Cursor()
-            self._machine.add_model(cursor, initial=self.initial)
-            self._local.cursor = cursor
+        cursor = self._cursor()
         if stage not in self.stages:
             raise ForbiddenTransition(_name(facts), stage, trigger, [])
         cursor.state = stage
@@ -170,6 +177,16 @@ class WorkflowDefinition:
             refusal = facts.refusal if facts is not None else None
             raise refusal or ForbiddenTransition(_name(facts), stage, trigger, self._offer(stage))
         return cursor.state
+
+    def _cursor(self) -> _Cursor:
+        """This thread's model (registered once, kept for the thread's life: the web server
+        and schedulers use fixed pools, so these stay few)."""
+        cursor: _Cursor | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = _Cursor()
+            self._machine.add_model(cursor, initial=self.initial)
+            self._local.cursor = cursor
+        return cursor
 
     # -- graph questions the Machine has no method for -----------------------------------
     def reachable_from(self, stage: str) -> frozenset[str]:

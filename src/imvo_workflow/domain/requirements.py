@@ -41,6 +41,8 @@ class MoveFacts:
     """The facts one move brings to the Machine; `refusal` is set by the condition that fails.
 
     `role` None means the caller speaks for the system (the seed, a test): roles are not asked.
+    `offering` asks which moves to offer a user before the move's facts are known: only the
+    roles decide then (the form asks for the reason and date a move requires).
     """
 
     covenant: str
@@ -49,6 +51,7 @@ class MoveFacts:
     occurred_on: date | None = None
     count_parties: Callable[[], int] = _no_count
     count_signatures: Callable[[], int] = _no_count
+    offering: bool = False
     refusal: DomainError | None = field(default=None)
 
 
@@ -57,8 +60,15 @@ Condition = Callable[[Any], bool]
 
 
 def _facts(event: Any) -> MoveFacts | None:
+    """The facts a role condition reads (None: replaying recorded history, the graph only)."""
     facts: MoveFacts | None = event.kwargs.get("facts")
     return facts
+
+
+def _known_facts(event: Any) -> MoveFacts | None:
+    """The facts a requirement reads: none while only offering moves."""
+    facts = _facts(event)
+    return None if facts is None or facts.offering else facts
 
 
 def _refuse(facts: MoveFacts, refusal: DomainError) -> bool:
@@ -84,7 +94,7 @@ def _role_allowed(spec: Described) -> Condition:
 
 def _has_reason(spec: Described) -> Condition:
     def check(event: Any) -> bool:
-        facts = _facts(event)
+        facts = _known_facts(event)
         if facts is None or facts.reason.strip():
             return True
         return _refuse(
@@ -96,7 +106,7 @@ def _has_reason(spec: Described) -> Condition:
 
 def _has_date(spec: Described) -> Condition:
     def check(event: Any) -> bool:
-        facts = _facts(event)
+        facts = _known_facts(event)
         if facts is None or facts.occurred_on is not None:
             return True
         return _refuse(
@@ -113,7 +123,7 @@ def _enough_signatures(spec: Described) -> Condition:
     needed = spec.requires.min_signatures
 
     def check(event: Any) -> bool:
-        facts = _facts(event)
+        facts = _known_facts(event)
         if facts is None:
             return True
         signed = facts.count_signatures()
@@ -134,7 +144,7 @@ def _enough_parties(spec: Described) -> Condition:
     needed = spec.requires.min_parties
 
     def check(event: Any) -> bool:
-        facts = _facts(event)
+        facts = _known_facts(event)
         if facts is None:
             return True
         count = facts.count_parties()

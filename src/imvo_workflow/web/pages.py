@@ -150,7 +150,7 @@ def _covenant_page(
         changes = queries.target_changes(uow=uow, covenant_id=covenant_id)
         signed = signatures.signatures(uow=uow, covenant_id=covenant_id)
     stage = app.definition.stages.get(detail.status.stage)
-    moves = [m for m in app.definition.allowed(detail.status.stage) if user.role in m.roles]
+    moves = app.definition.offered(detail.status.stage, role=user.role)
     return page(
         request,
         "covenant.html",
