@@ -25,7 +25,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from imvo_workflow.db import migrate
-from imvo_workflow.settings import AMSTERDAM
+from imvo_workflow.domain.clock import AMSTERDAM
 
 ROOT = Path(__file__).resolve().parents[1]
 

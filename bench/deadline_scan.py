@@ -55,9 +55,9 @@ from _common import (  # first: it keeps the bench folder from shadowing `transi
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork, make_engine
 from imvo_workflow.domain.alerts import AlertPolicy, scan_window
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import load_definition
 from imvo_workflow.services.alerts import WATERMARK, policy_from, scan
-from imvo_workflow.settings import AMSTERDAM
 
 RATIO, SCALE = 1.5, 1.3  # budgets
 TODAY, MARK = NOW.date(), NOW - timedelta(hours=1)  # MARK: the watermark, the last scan

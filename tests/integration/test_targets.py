@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from helpers import closing_uow
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import (
     DomainError,
     InvalidInput,
@@ -29,7 +30,6 @@ from imvo_workflow.domain.errors import (
 )
 from imvo_workflow.services import queries, users
 from imvo_workflow.services.targets import TargetResult, set_target
-from imvo_workflow.settings import AMSTERDAM
 
 MakeCovenant = Callable[..., int]
 REFERENCE = date(2016, 11, 1)

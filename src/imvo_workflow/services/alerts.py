@@ -27,10 +27,10 @@ from imvo_workflow.domain.alerts import (
     due_and_next,
     scan_window,
 )
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import ReminderPolicy
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services.queries import aware
-from imvo_workflow.settings import AMSTERDAM
 
 WATERMARK = "alert_scan"
 

@@ -21,11 +21,11 @@ from sqlalchemy import func, insert, select
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services.alerts import queue_deliveries, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
 from imvo_workflow.services.moves import append_to_chain, read_head
-from imvo_workflow.settings import AMSTERDAM
 
 CORRECTION_TRIGGER = "correctie"
 

@@ -14,9 +14,9 @@ from sqlalchemy import or_, select
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_new
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.notify.message import dagen
 from imvo_workflow.services.alerts import queue_deliveries, recipient
-from imvo_workflow.settings import AMSTERDAM
 
 SOON = timedelta(days=14)
 

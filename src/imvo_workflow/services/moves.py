@@ -20,6 +20,7 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.driver import DriverStatement, read_date
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.chain import ChainEntry, entry_hash
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import Transition, WorkflowDefinition
 from imvo_workflow.domain.errors import (
     ConcurrentUpdate,
@@ -28,7 +29,6 @@ from imvo_workflow.domain.errors import (
     NotFound,
     RequirementMissing,
 )
-from imvo_workflow.settings import AMSTERDAM
 
 _READ = DriverStatement(
     select(

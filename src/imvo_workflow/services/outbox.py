@@ -31,9 +31,9 @@ from sqlalchemy import (
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.notify.channels import Sender
 from imvo_workflow.notify.message import AlertMessage
-from imvo_workflow.settings import AMSTERDAM
 
 log = logging.getLogger("imvo.outbox")
 LEASE = timedelta(minutes=2)
