@@ -40,7 +40,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, insert, text, update
 
-from _common import (  # first: it keeps the bench folder from shadowing `transitions`
+from _common import (
     NOW,
     STAGES,
     add_covenants,
