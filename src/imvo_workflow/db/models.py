@@ -45,6 +45,7 @@ ORGANISATION_KINDS = (
 )
 PARTICIPATION_ROLES = ("trekker", "facilitator", "partij")
 TARGET_STATUSES = ("open", "met", "cancelled")
+OPEN_STAGE_TARGET = "status = 'open' AND stage IS NOT NULL"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -166,6 +167,16 @@ class Target(Base):
         Index("ix_target_covenant_status", "covenant_id", "status"),
         Index("ix_target_status_deadline", "status", "deadline"),
         Index("ix_target_deadline", "deadline"),
+        # Two coordinators setting the same stage's target at once must not both insert one.
+        # Milestones have no stage: they are not constrained here.
+        Index(
+            "uq_target_open_stage",
+            "covenant_id",
+            "stage",
+            unique=True,
+            sqlite_where=text(OPEN_STAGE_TARGET),
+            postgresql_where=text(OPEN_STAGE_TARGET),
+        ),
     )
 
 
