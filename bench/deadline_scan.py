@@ -85,7 +85,11 @@ WRITTEN = text(
 def target_rows(
     count: int, due: int, covenants: list[int], sqlite: bool
 ) -> Iterator[tuple[Any, ...]]:
-    """`count` targets as plain tuples for executemany/COPY; `due` of them at random places."""
+    """`count` targets as plain tuples for executemany/COPY; `due` of them at random places.
+
+    Milestones, each its own: a covenant has one open target per stage (uq_target_open_stage),
+    and the scan is measured on hundreds of covenants with thousands of targets each.
+    """
     rng = random.Random(count)
     skip = (TODAY - timedelta(days=GAP) - FIRST).days
     days = [(FIRST + timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)]
@@ -96,7 +100,7 @@ def target_rows(
         cov = covenants[i % len(covenants)]
         if i in due_at:
             stated = STATED.isoformat()
-            yield (cov, "ondertekend", None, "", "gisteren", stated, stated,
+            yield (cov, None, f"mijlpaal {i}", "", "gisteren", stated, stated,
                    DUE_DEADLINE.isoformat(), "open", None, stated + suffix)  # fmt: skip
             continue
         day = rng.randrange(span)
@@ -104,7 +108,7 @@ def target_rows(
         stated = days[max(day - 365, 0)]
         status = ("open", "open", "open", "met", "cancelled")[i % 5]
         closed = None if status == "open" else days[max(day - 10, 0)]
-        yield (cov, "ondertekend", None, "", "binnen een jaar", stated, stated, days[day],
+        yield (cov, None, f"mijlpaal {i}", "", "binnen een jaar", stated, stated, days[day],
                status, closed, stated + suffix)  # fmt: skip
 
 
