@@ -20,10 +20,11 @@ from sqlalchemy import func, insert, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.alerts import AlertKind
 from imvo_workflow.domain.chain import GENESIS, ChainEntry, entry_hash
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
-from imvo_workflow.services.alerts import queue_deliveries, recipient
+from imvo_workflow.services.alerts import alert_row, queue_deliveries, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
 from imvo_workflow.services.moves import append_to_chain, read_head
 
@@ -245,21 +246,16 @@ def _notify_auditors(
         return
     alert_id = uow.conn.execute(
         insert(t.alert).returning(t.alert.c.id),
-        {
-            "key": f"checkpoint/{cp_id}",
-            "kind": "checkpoint",
-            "target_id": None,
-            "covenant_id": None,
-            "user_id": None,
-            "days": 0,
-            "deadline": None,
-            "fire_at": now,
-            "raised_at": now,
-            "lines": [
+        alert_row(
+            key=f"checkpoint/{cp_id}",
+            kind=AlertKind.CHECKPOINT,
+            fire_at=now,
+            raised_at=now,
+            lines=[
                 f"Checkpoint {cp_id}: {covenants} convenanten, {rows} rijen",
                 f"digest {digest}",
             ],
-        },
+        ),
     ).scalar_one()
     queue_deliveries(uow, [(alert_id, ch, to) for ch, to in sorted(routes)], now)
 

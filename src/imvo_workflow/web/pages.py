@@ -47,13 +47,6 @@ Admin = Annotated[UserView, Depends(role("admin"))]
 Viewer = Annotated[UserView, Depends(page_user)]
 Imvo = Annotated[App, Depends(imvo)]
 TARGET_STATUS = {"open": "open", "met": "gehaald", "cancelled": "vervallen"}
-KINDS = {
-    "reminder": "Herinnering",
-    "due": "Deadline verstreken",
-    "escalation": "Escalatie",
-    "digest": "Dagoverzicht",
-    "checkpoint": "Checkpoint",
-}
 
 
 def page(
@@ -219,7 +212,6 @@ def alerts_page(request: Request, app: Imvo, user: Viewer, alle: str = "") -> HT
         alerts=rows,
         show_all=bool(alle),
         can_ack=user.can("coordinator"),
-        kinds=KINDS,
     )
 
 
