@@ -25,17 +25,10 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from imvo_workflow.db import migrate
-from imvo_workflow.settings import AMSTERDAM
+from imvo_workflow.domain.clock import AMSTERDAM
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Run as `python bench/transitions.py`, this folder comes first on sys.path and that script
-# would shadow the `transitions` library the engine imports: put the folder last instead.
-# (Bench scripts import _common before anything of imvo_workflow, as isort orders them.)
-_HERE = [p for p in sys.path if p and Path(p).resolve() == ROOT / "bench"]
-for _entry in _HERE:
-    sys.path.remove(_entry)
-sys.path.extend(_HERE)
 STAGES = ROOT / "config" / "stages.yaml"
 #: The report's date, as in the tests: dates never go backwards and never lie in the future.
 NOW = datetime(2016, 11, 1, 10, 0, tzinfo=AMSTERDAM)
@@ -173,9 +166,8 @@ def add_covenants(conn: Any, *, sectors: int, covenants: int) -> list[int]:
 def load_script(stem: str) -> ModuleType:
     """The sibling bench script `bench/<stem>.py` as module `bench_<stem>`, to reuse its helpers.
 
-    `import transitions` would find the `transitions` library (see the sys.path shuffle above),
-    and under that name the script would shadow it anyway: loaded from its path under another
-    name, it is just a module. Loaded once per process.
+    Loaded from its path under its own name, it does not depend on how the running script
+    was started (its folder on sys.path or not). Loaded once per process.
     """
     name = f"bench_{stem}"
     if name in sys.modules:

@@ -40,7 +40,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, delete, insert, text
 
-from _common import (  # first: it keeps the bench folder from shadowing `transitions`
+from _common import (
     NOW,
     STAGES,
     add_covenants,
@@ -55,9 +55,9 @@ from _common import (  # first: it keeps the bench folder from shadowing `transi
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork, make_engine
 from imvo_workflow.domain.alerts import AlertPolicy, scan_window
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import load_definition
 from imvo_workflow.services.alerts import WATERMARK, policy_from, scan
-from imvo_workflow.settings import AMSTERDAM
 
 RATIO, SCALE = 1.5, 1.3  # budgets
 TODAY, MARK = NOW.date(), NOW - timedelta(hours=1)  # MARK: the watermark, the last scan
@@ -85,7 +85,11 @@ WRITTEN = text(
 def target_rows(
     count: int, due: int, covenants: list[int], sqlite: bool
 ) -> Iterator[tuple[Any, ...]]:
-    """`count` targets as plain tuples for executemany/COPY; `due` of them at random places."""
+    """`count` targets as plain tuples for executemany/COPY; `due` of them at random places.
+
+    Milestones, each its own: a covenant has one open target per stage (uq_target_open_stage),
+    and the scan is measured on hundreds of covenants with thousands of targets each.
+    """
     rng = random.Random(count)
     skip = (TODAY - timedelta(days=GAP) - FIRST).days
     days = [(FIRST + timedelta(days=i)).isoformat() for i in range((LAST - FIRST).days + 1)]
@@ -96,7 +100,7 @@ def target_rows(
         cov = covenants[i % len(covenants)]
         if i in due_at:
             stated = STATED.isoformat()
-            yield (cov, "ondertekend", None, "", "gisteren", stated, stated,
+            yield (cov, None, f"mijlpaal {i}", "", "gisteren", stated, stated,
                    DUE_DEADLINE.isoformat(), "open", None, stated + suffix)  # fmt: skip
             continue
         day = rng.randrange(span)
@@ -104,7 +108,7 @@ def target_rows(
         stated = days[max(day - 365, 0)]
         status = ("open", "open", "open", "met", "cancelled")[i % 5]
         closed = None if status == "open" else days[max(day - 10, 0)]
-        yield (cov, "ondertekend", None, "", "binnen een jaar", stated, stated, days[day],
+        yield (cov, None, f"mijlpaal {i}", "", "binnen een jaar", stated, stated, days[day],
                status, closed, stated + suffix)  # fmt: skip
 
 

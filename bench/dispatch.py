@@ -40,7 +40,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, insert, text, update
 
-from _common import (  # first: it keeps the bench folder from shadowing `transitions`
+from _common import (
     NOW,
     STAGES,
     add_covenants,
@@ -112,12 +112,16 @@ def setup(url: str, count: int, hook: str) -> Engine:
     covenants = add_covenants(conn, sectors=4, covenants=100)
     conn.close()
     stated, deadline = NOW.date() - timedelta(days=4), NOW.date() - timedelta(days=1)
-    target: dict[str, object] = {"stage": "ondertekend", "description": "", "status": "open"}
+    # Milestones, each its own (a covenant has one open target per stage).
+    target: dict[str, object] = {"stage": None, "description": "", "status": "open"}
     target |= {"phrase": "gisteren", "reference_date": stated, "period_start": stated}
     target["deadline"] = deadline
     engine = make_engine(url)
     with engine.begin() as db:
-        rows = [target | {"covenant_id": covenants[i % len(covenants)]} for i in range(count)]
+        rows = [
+            target | {"covenant_id": covenants[i % len(covenants)], "milestone": f"mijlpaal {i}"}
+            for i in range(count)
+        ]
         db.execute(insert(t.target).values(created_at=NOW.astimezone(UTC)), rows)
         user = db.execute(
             insert(t.user).returning(t.user.c.id),

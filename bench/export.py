@@ -43,7 +43,7 @@ from typing import Any
 
 import psycopg
 
-from _common import (  # first: it keeps the bench folder from shadowing `transitions`
+from _common import (
     NOW,
     add_covenants,
     bare_connection,

@@ -46,7 +46,7 @@ import psycopg
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from _common import (  # first: it keeps a bench script from shadowing `transitions`
+from _common import (
     STAGES,
     default_postgres_url,
     load_script,
@@ -57,7 +57,7 @@ from _common import (  # first: it keeps a bench script from shadowing `transiti
 from imvo_workflow.db.session import UnitOfWork, make_engine
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
 
-bench = load_script("transitions")  # Workload, setup, run_engine: the engine side as measured there
+bench = load_script("move_floor")  # Workload, setup, run_engine: the engine side as measured there
 
 BUDGET = 1.0  # engine / peer, strictly above
 APP = "peer_bench"

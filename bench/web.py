@@ -39,7 +39,7 @@ import httpx
 import psycopg
 from sqlalchemy import insert, select
 
-from _common import (  # first: it keeps the bench folder from shadowing `transitions`
+from _common import (
     NOW,
     STAGES,
     default_postgres_url,

@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db.models import Base
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
-from imvo_workflow.settings import AMSTERDAM, Settings
+from imvo_workflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ROOT / "config" / "stages.yaml"

@@ -18,12 +18,12 @@ from imvo_workflow.cli_common import (
     iso_date,
     out,
 )
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.notify.message import dagen
 from imvo_workflow.services import alert_queries, lookup, queries, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import hash_password
 from imvo_workflow.services.targets import set_target
-from imvo_workflow.settings import AMSTERDAM
 
 targets_cli = typer.Typer(help="Doelen: wat moet wanneer gehaald zijn.", no_args_is_help=True)
 alerts_cli = typer.Typer(help="Meldingen: de inbox.", no_args_is_help=True)

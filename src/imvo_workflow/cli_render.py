@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.services.queries import CovenantDetail, HistoryEntry, StatusRow, TargetView
-from imvo_workflow.settings import AMSTERDAM
 
 
 def _label(definition: WorkflowDefinition, stage: str | None) -> str:

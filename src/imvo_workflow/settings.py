@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+from imvo_workflow.domain.clock import AMSTERDAM
 
 
 class Settings(BaseSettings):

@@ -23,7 +23,7 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
 #: script -> (toy-size arguments, the figures it must print)
 RUNS: dict[str, tuple[list[str], list[str]]] = {
-    "transitions": (
+    "move_floor": (
         ["--moves", "40", "--rounds", "1", "--covenants", "10"],
         ["move_vs_driver_floor_sqlite", "move_vs_driver_floor_postgresql"],
     ),

@@ -29,11 +29,12 @@ from helpers import closing_uow, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.alerts import TargetState, due_events
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.services import users
 from imvo_workflow.services.alerts import ScanResult, policy_from, scan
 from imvo_workflow.services.moves import move
 from imvo_workflow.services.targets import TargetResult, set_target
-from imvo_workflow.settings import AMSTERDAM, Settings
+from imvo_workflow.settings import Settings
 
 MakeCovenant = Callable[..., int]
 ROOT = Path(__file__).resolve().parents[2]

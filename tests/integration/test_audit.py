@@ -26,6 +26,7 @@ from sqlalchemy.exc import DatabaseError
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.chain import ChainEntry, entry_hash
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing, UnknownSector
 from imvo_workflow.domain.replay import replay
@@ -35,7 +36,7 @@ from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.moves import move
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
-from imvo_workflow.settings import AMSTERDAM, Settings
+from imvo_workflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ROOT / "config" / "stages.yaml"

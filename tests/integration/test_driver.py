@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, insert, text
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.driver import DriverStatement
-from imvo_workflow.settings import AMSTERDAM
+from imvo_workflow.domain.clock import AMSTERDAM
 
 _BOUND = ("key", "target_id", "covenant_id", "user_id", "days", "deadline", "fire_at", "lines")
 #: `kind` and `raised_at` are literals of the statement: the driver fills them in per row.

@@ -2,9 +2,10 @@
 
 Release 0.3 (issues 2-4: engine, alerts, audit) ended at revision 0003; this release adds
 login throttling, calendar and API tokens (0004), when target closings were entered (0005),
-one "all sectors" subscription per user, channel and address (0006) and a session number per
-user (0007). The upgrade must keep every history chain valid and every covenant where it was,
-and leave one of each subscription; downgrading and upgrading again must work too.
+one "all sectors" subscription per user, channel and address (0006), a session number per
+user (0007) and one open target per covenant and stage (0008). The upgrade must keep every
+history chain valid and every covenant where it was, and leave one of each subscription and
+one open target per stage; downgrading and upgrading again must work too.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
+from imvo_workflow.db import tables as t
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.services import audit, queries
+from imvo_workflow.services.queries import aware
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.settings import Settings
@@ -108,6 +112,74 @@ def test_upgrade_keeps_one_of_each_all_sectors_subscription(empty_url: str) -> N
         ).all()
     engine.dispose()
     assert [tuple(row) for row in left] == [(1, None, "inbox"), (3, 1, "inbox"), (4, None, "log")]
+
+
+def test_upgrade_keeps_the_newest_open_target_of_each_stage(empty_url: str) -> None:
+    # Before 0008 two coordinators at once could each insert an open target for one stage.
+    from alembic import command
+
+    command.upgrade(migrate.alembic_config(empty_url), "0007")
+    engine = create_engine(Settings(database_url=empty_url).database_url)
+    entered = [datetime(2016, 10, day, 22, 30, tzinfo=UTC) for day in range(1, 8)]
+    with engine.begin() as conn:
+        conn.execute(insert(t.sector), {"slug": "textiel", "name": "Textiel", "group": "overige"})
+        conn.execute(
+            insert(t.covenant),
+            {
+                "slug": "textiel",
+                "sector_id": 1,
+                "title": "Textiel",
+                "stage": "dialoog",
+                "stage_since": date(2016, 1, 4),
+                "definition_version": "test",
+            },
+        )
+        for (stage, milestone, status), at in zip(
+            [
+                ("ondertekend", None, "open"),
+                ("ondertekend", None, "open"),
+                ("ondertekend", None, "open"),  # the newest of three: it stays
+                ("ondertekend", None, "met"),
+                (None, "Plan van aanpak", "open"),  # milestones: not constrained by stage
+                (None, "Plan van aanpak", "open"),
+                ("kwartiermaker", None, "open"),
+            ],
+            entered,
+            strict=True,
+        ):
+            conn.execute(
+                insert(t.target),
+                {
+                    "covenant_id": 1,
+                    "stage": stage,
+                    "milestone": milestone,
+                    "phrase": "2017",
+                    "reference_date": date(2016, 10, 1),
+                    "period_start": date(2017, 1, 1),
+                    "deadline": date(2017, 12, 31),
+                    "status": status,
+                    "created_at": at,
+                },
+            )
+    migrate.upgrade(empty_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(t.target.c.status, t.target.c.closed_on, t.target.c.closed_at).order_by(
+                t.target.c.id
+            )
+        ).all()
+    engine.dispose()
+    # Cancelled as of when the newest was entered: 3 October 22:30 UTC, the 4th in Amsterdam.
+    cancelled = ("cancelled", date(2016, 10, 4), entered[2])
+    assert [(s, on, at and aware(at)) for s, on, at in rows] == [
+        cancelled,
+        cancelled,
+        ("open", None, None),
+        ("met", None, None),
+        ("open", None, None),
+        ("open", None, None),
+        ("open", None, None),
+    ]
 
 
 def test_downgrade_and_upgrade_again(empty_url: str) -> None:

@@ -21,11 +21,12 @@ from sqlalchemy import select
 from helpers import closing_uow, dutch, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.scheduler import AlertScheduler
 from imvo_workflow.services import users
 from imvo_workflow.services.targets import set_target
-from imvo_workflow.settings import AMSTERDAM, Settings
+from imvo_workflow.settings import Settings
 
 MakeCovenant = Callable[..., int]
 STAGES_FILE = Path(__file__).resolve().parents[2] / "config" / "stages.yaml"

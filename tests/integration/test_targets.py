@@ -13,13 +13,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from helpers import closing_uow, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import (
+    ConcurrentUpdate,
     DomainError,
     InvalidInput,
     NotFound,
@@ -29,7 +31,6 @@ from imvo_workflow.domain.errors import (
 )
 from imvo_workflow.services import queries, users
 from imvo_workflow.services.targets import TargetResult, set_target
-from imvo_workflow.settings import AMSTERDAM
 
 MakeCovenant = Callable[..., int]
 REFERENCE = date(2016, 11, 1)
@@ -220,6 +221,58 @@ def test_an_unknown_stage_suggests_the_closest(app: App, in_dialogue: int) -> No
     with pytest.raises(UnknownStage) as refused:
         _set(app, in_dialogue, "Q1 2017", stage="ondertekent")
     assert "ondertekend" in refused.value.suggestions
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_setting_one_stage_target_from_many_threads_leaves_one_open_target(
+    app: App, in_dialogue: int
+) -> None:
+    # Each call's check-then-insert raced on PostgreSQL (READ COMMITTED): calls could all
+    # find no open target and all insert one. uq_target_open_stage settles it; the losers
+    # hear of a concurrent change, never of an IntegrityError.
+    threads = 8
+    start = threading.Barrier(threads, timeout=30)
+    # Every call is held at its INSERT until all have looked for the open target: the race's
+    # window, made certain rather than left to the scheduler's timing.
+    at_insert = threading.Barrier(threads, timeout=30)
+
+    def hold(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("INSERT INTO target ("):
+            at_insert.wait()
+
+    def set_once(n: int) -> TargetResult | BaseException:
+        start.wait()
+        try:
+            return _set(app, in_dialogue, "eerste helft van 2017", actor=f"coordinator-{n}")
+        except BaseException as exc:  # judged below: only ConcurrentUpdate may be among them
+            return exc
+
+    event.listen(app.engine, "before_cursor_execute", hold)
+    try:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            outcomes = list(pool.map(set_once, range(threads)))
+    finally:
+        event.remove(app.engine, "before_cursor_execute", hold)
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    done = [o for o in outcomes if isinstance(o, TargetResult)]
+    assert all(isinstance(o, ConcurrentUpdate) for o in refused), refused
+    with app.uow(readonly=True) as uow:
+        open_ids = (
+            uow.conn.execute(
+                select(t.target.c.id).where(
+                    t.target.c.covenant_id == in_dialogue,
+                    t.target.c.stage == "ondertekend",
+                    t.target.c.status == "open",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert len(open_ids) == 1
+    assert [r.created for r in done].count(True) == 1
+    assert {r.target_id for r in done} == set(open_ids)
+    assert len(_changes(app, in_dialogue)) == len(done)
 
 
 def test_a_refused_change_keeps_the_target_as_it_was(app: App, in_dialogue: int) -> None:

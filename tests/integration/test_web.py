@@ -28,11 +28,11 @@ from starlette.routing import Route
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.services import auth, users
 from imvo_workflow.services.alerts import policy_from, scan
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
-from imvo_workflow.settings import AMSTERDAM
 from imvo_workflow.web.app import create_app
 
 # Starlette 1.x warns on importing its TestClient when only httpx (not httpx2) is installed;

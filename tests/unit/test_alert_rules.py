@@ -28,7 +28,7 @@ from imvo_workflow.domain.alerts import (
     previous_working_day,
     scan_window,
 )
-from imvo_workflow.settings import AMSTERDAM
+from imvo_workflow.domain.clock import AMSTERDAM
 
 DEFAULT = AlertPolicy()
 NO_SHIFT = AlertPolicy(shift_to_working_day=False)

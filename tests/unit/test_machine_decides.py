@@ -85,7 +85,7 @@ def test_roles_are_asked_first_and_refused_as_forbidden(definition: WorkflowDefi
         counted.append("asked")
         return 1
 
-    with pytest.raises(Forbidden, match="rol 'coordinator'.*toegestaan: admin"):
+    with pytest.raises(Forbidden, match=r"rol 'coordinator'.*toegestaan: admin"):
         definition.fire("talks", "sign", facts(reason="getekend", count_signatures=signatures))
     assert counted == []  # refused before the database would be asked anything
     signed = facts(role="admin", reason="getekend", count_signatures=signatures)

@@ -1,8 +1,8 @@
 """The tables, as typed SQLAlchemy 2.x ORM classes.
 
 These classes describe the schema; Alembic migrations create it (a test fails when the two
-differ). The hot path (a move) writes through Core statements on these tables; the ORM is
-for the readable parts: seeding, detail views, reports.
+differ). Services read and write through Core statements on these tables (db/tables.py), so
+the classes declare columns, constraints and indexes, and no relationships.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -45,6 +45,7 @@ ORGANISATION_KINDS = (
 )
 PARTICIPATION_ROLES = ("trekker", "facilitator", "partij")
 TARGET_STATUSES = ("open", "met", "cancelled")
+OPEN_STAGE_TARGET = "status = 'open' AND stage IS NOT NULL"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -66,7 +67,6 @@ class Sector(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("sector.id"))
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    parent: Mapped[Sector | None] = relationship(remote_side=[id])
     __table_args__ = (CheckConstraint(_in('"group"', ("risicosector", "overige")), name="group"),)
 
 
@@ -101,9 +101,6 @@ class Covenant(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    sector: Mapped[Sector] = relationship()
-    parent: Mapped[Covenant | None] = relationship(remote_side=[id])
-
 
 class Participation(Base):
     __tablename__ = "participation"
@@ -113,7 +110,6 @@ class Participation(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     role: Mapped[str] = mapped_column(String(20))
 
-    organisation: Mapped[Organisation] = relationship()
     __table_args__ = (
         UniqueConstraint("covenant_id", "organisation_id", "role", name="uq_participation"),
         CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
@@ -171,6 +167,16 @@ class Target(Base):
         Index("ix_target_covenant_status", "covenant_id", "status"),
         Index("ix_target_status_deadline", "status", "deadline"),
         Index("ix_target_deadline", "deadline"),
+        # Two coordinators setting the same stage's target at once must not both insert one.
+        # Milestones have no stage: they are not constrained here.
+        Index(
+            "uq_target_open_stage",
+            "covenant_id",
+            "stage",
+            unique=True,
+            sqlite_where=text(OPEN_STAGE_TARGET),
+            postgresql_where=text(OPEN_STAGE_TARGET),
+        ),
     )
 
 

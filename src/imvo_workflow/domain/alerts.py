@@ -24,9 +24,36 @@ import holidays
 
 
 class AlertKind(StrEnum):
+    """Every kind of alert, with its Dutch name; the value is what the alert table stores.
+
+    The first three are a target's events, raised by the rules below; a digest (a subscriber's
+    daily overview) and a checkpoint (the audit digest sent to auditors) carry their own lines.
+    """
+
     REMINDER = "reminder"
     DUE = "due"
     ESCALATION = "escalation"
+    DIGEST = "digest"
+    CHECKPOINT = "checkpoint"
+
+    @property
+    def label(self) -> str:
+        """The Dutch name people read: in the inbox, in an e-mail's subject."""
+        return _LABELS[self]
+
+    @property
+    def of_target(self) -> bool:
+        """Raised for one target's deadline (not an overview with lines of its own)."""
+        return self not in (AlertKind.DIGEST, AlertKind.CHECKPOINT)
+
+
+_LABELS = {
+    AlertKind.REMINDER: "Herinnering",
+    AlertKind.DUE: "Deadline verstreken",
+    AlertKind.ESCALATION: "Escalatie",
+    AlertKind.DIGEST: "Dagoverzicht",
+    AlertKind.CHECKPOINT: "Checkpoint",
+}
 
 
 @dataclass(frozen=True, slots=True)

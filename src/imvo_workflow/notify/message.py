@@ -10,12 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-KIND_SUBJECT = {
-    "reminder": "Herinnering",
-    "due": "Deadline verstreken",
-    "escalation": "Escalatie",
-    "digest": "Dagoverzicht",
-}
+from imvo_workflow.domain.alerts import AlertKind
 
 
 def dagen(count: int) -> str:
@@ -27,7 +22,7 @@ def dagen(count: int) -> str:
 class AlertMessage:
     alert_id: int
     key: str
-    kind: str
+    kind: AlertKind
     days: int
     covenant: str
     title: str
@@ -38,7 +33,7 @@ class AlertMessage:
     deadline: date | None
     today: date
     base_url: str = ""
-    #: For digests: the lines of the overview.
+    #: For digests and checkpoints: the lines of the overview.
     lines: tuple[str, ...] = ()
 
     @property
@@ -52,14 +47,16 @@ class AlertMessage:
         )
 
     def subject(self) -> str:
-        if self.kind == "digest":
-            return f"[IMVO] Dagoverzicht {self.today.isoformat()}"
-        return f"[IMVO] {KIND_SUBJECT.get(self.kind, self.kind)}: {self.sector} — {self.what}"
+        if not self.kind.of_target:
+            return f"[IMVO] {self.kind.label} {self.today.isoformat()}"
+        return f"[IMVO] {self.kind.label}: {self.sector} — {self.what}"
 
     def text(self) -> str:
-        if self.kind == "digest":
+        if self.kind is AlertKind.DIGEST:
             body = ["Goedemorgen,", "", "Dit staat er vandaag open:", "", *self.lines]
             return "\n".join(body) + "\n"
+        if not self.kind.of_target:
+            return "\n".join(self.lines) + "\n"
         deadline = self.deadline.strftime("%d-%m-%Y") if self.deadline else "onbekend"
         lines = [
             f"Sector: {self.sector}",
@@ -67,7 +64,7 @@ class AlertMessage:
             f"Doel: {self.what}",
             f'Termijn: "{self.phrase}", deadline {deadline}',
         ]
-        if self.kind == "reminder":
+        if self.kind is AlertKind.REMINDER:
             lines.insert(0, f"Over {dagen(self.days)} verloopt de termijn van dit doel.\n")
         else:
             lines.insert(
@@ -82,7 +79,7 @@ class AlertMessage:
         return {
             "id": self.alert_id,
             "key": self.key,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "days": self.days,
             "covenant": self.covenant,
             "title": self.title,

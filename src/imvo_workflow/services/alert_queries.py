@@ -9,13 +9,15 @@ from sqlalchemy import or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.alerts import AlertKind
+from imvo_workflow.domain.targets import target_name
 from imvo_workflow.services.queries import aware
 
 
 @dataclass(frozen=True, slots=True)
 class AlertView:
     id: int
-    kind: str
+    kind: AlertKind
     days: int
     covenant: str | None
     what: str
@@ -62,10 +64,11 @@ def alerts(*, uow: UnitOfWork, include_acked: bool = False, limit: int = 200) ->
     return [
         AlertView(
             id=r.id,
-            kind=r.kind,
+            kind=AlertKind(r.kind),
             days=r.days,
             covenant=r.slug,
-            what=r.milestone or (f"fase {r.target_stage}" if r.target_stage else "dagoverzicht"),
+            # An overview (digest, checkpoint) is about no one target: its kind names it.
+            what=target_name(r.target_stage, r.milestone) or AlertKind(r.kind).label.lower(),
             phrase=r.phrase,
             deadline=r.deadline,
             fire_at=aware(r.fire_at),
@@ -101,7 +104,7 @@ def deadlines(*, uow: UnitOfWork, today: date, within_days: int = 30) -> list[De
             covenant=r.slug,
             sector=r.name,
             stage=r.stage,
-            what=r.milestone or f"fase {r.target_stage}",
+            what=target_name(r.target_stage, r.milestone),
             phrase=r.phrase,
             deadline=r.deadline,
             days_left=(r.deadline - today).days,
@@ -137,7 +140,7 @@ def followed_deadlines(*, uow: UnitOfWork, user_id: int) -> list[FollowedDeadlin
         query = query.where(or_(s.c.id.in_(sectors), s.c.parent_id.in_(sectors)))
     return [
         FollowedDeadline(
-            r.id, r.slug, r.title, r.milestone or f"fase {r.stage}", r.phrase, r.deadline
+            r.id, r.slug, r.title, target_name(r.stage, r.milestone), r.phrase, r.deadline
         )
         for r in uow.conn.execute(query)
     ]

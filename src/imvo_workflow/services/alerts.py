@@ -9,11 +9,12 @@ once. Each new alert gets one delivery row per subscribed channel and recipient.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, or_, select, update
+from sqlalchemy import Insert, bindparam, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from imvo_workflow.db import tables as t
@@ -21,16 +22,16 @@ from imvo_workflow.db.driver import DriverStatement, read_date
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_ignoring_conflict, insert_new
 from imvo_workflow.domain.alerts import (
-    AlertEvent,
+    AlertKind,
     AlertPolicy,
     TargetState,
     due_and_next,
     scan_window,
 )
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import ReminderPolicy
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services.queries import aware
-from imvo_workflow.settings import AMSTERDAM
 
 WATERMARK = "alert_scan"
 
@@ -127,7 +128,20 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         events = sorted(due, key=lambda ev: ev.key)
         raised_at = now.astimezone(UTC)
         raised = _INSERT_ALERT.execute_many(
-            uow.conn, [_alert_row(ev, covenant_of[ev.target_id], raised_at) for ev in events]
+            uow.conn,
+            [
+                alert_row(
+                    key=ev.key,
+                    kind=ev.kind,
+                    target_id=ev.target_id,
+                    covenant_id=covenant_of[ev.target_id],
+                    days=ev.days,
+                    deadline=ev.deadline,
+                    fire_at=ev.fire_at,
+                    raised_at=raised_at,
+                )
+                for ev in events
+            ],
         )
         by_key = {ev.key: covenant_of[ev.target_id] for ev in events}
         deliveries = _deliveries_for(uow, raised, by_key, now)
@@ -136,34 +150,54 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
     return ScanResult(len(states), len(events), raised, deliveries, upcoming)
 
 
+def alert_row(
+    *,
+    key: str,
+    kind: AlertKind,
+    fire_at: datetime,
+    raised_at: datetime,
+    target_id: int | None = None,
+    covenant_id: int | None = None,
+    user_id: int | None = None,
+    days: int = 0,
+    deadline: date | None = None,
+    lines: Sequence[str] = (),
+) -> dict[str, object]:
+    """The alert table's row for one alert of any kind: scans, digests and checkpoints alike.
+
+    The key makes the alert once-only; times are aware and stored in UTC.
+    """
+    return {
+        "key": key,
+        "kind": kind.value,
+        "target_id": target_id,
+        "covenant_id": covenant_id,
+        "user_id": user_id,
+        "days": days,
+        "deadline": deadline,
+        "fire_at": fire_at.astimezone(UTC),
+        "raised_at": raised_at.astimezone(UTC),
+        "lines": list(lines),
+    }
+
+
 def _insert_alert(dialect: str) -> Insert:
-    """INSERT … ON CONFLICT (key) DO NOTHING: a second insert of the same event is a no-op."""
-    columns = [c.name for c in t.alert.columns if c.name not in ("id", "acked_at", "acked_by")]
+    """INSERT … ON CONFLICT (key) DO NOTHING: a second insert of the same event is a no-op.
+
+    A target's alert has no lines: the statement writes the empty JSON list itself, as the
+    driver path runs no SQLAlchemy JSON type (the row's `lines` goes unused).
+    """
+    skip = ("id", "acked_at", "acked_by", "lines")
+    columns = [c.name for c in t.alert.columns if c.name not in skip]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(t.alert)
-        .values({name: bindparam(name) for name in columns})
+        .values({name: bindparam(name) for name in columns} | {"lines": literal_column("'[]'")})
         .on_conflict_do_nothing(index_elements=["key"])
     )
 
 
 _INSERT_ALERT = DriverStatement(_insert_alert("sqlite"), for_dialect=_insert_alert)
-
-
-def _alert_row(event: AlertEvent, covenant_id: int, raised_at: datetime) -> dict[str, object]:
-    """The alert's row (times stay aware: the driver path stores them in UTC)."""
-    return {
-        "key": event.key,
-        "kind": event.kind.value,
-        "target_id": event.target_id,
-        "covenant_id": covenant_id,
-        "user_id": None,
-        "days": event.days,
-        "deadline": event.deadline,
-        "fire_at": event.fire_at,
-        "raised_at": raised_at,
-        "lines": "[]",  # JSON text: the driver path does not run SQLAlchemy's JSON type
-    }
 
 
 def _deliveries_for(

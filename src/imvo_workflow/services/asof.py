@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow, TargetView, aware
-from imvo_workflow.settings import AMSTERDAM
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.alerts import AlertKind
 from imvo_workflow.domain.chain import (
     CORRECTION_TRIGGER,
     GENESIS,
@@ -26,11 +27,11 @@ from imvo_workflow.domain.chain import (
     entry_problem,
     heads_digest,
 )
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services import history
-from imvo_workflow.services.alerts import queue_deliveries, recipient
+from imvo_workflow.services.alerts import alert_row, queue_deliveries, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
-from imvo_workflow.settings import AMSTERDAM
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,21 +238,16 @@ def _notify_auditors(
         return
     alert_id = uow.conn.execute(
         insert(t.alert).returning(t.alert.c.id),
-        {
-            "key": f"checkpoint/{cp_id}",
-            "kind": "checkpoint",
-            "target_id": None,
-            "covenant_id": None,
-            "user_id": None,
-            "days": 0,
-            "deadline": None,
-            "fire_at": now,
-            "raised_at": now,
-            "lines": [
+        alert_row(
+            key=f"checkpoint/{cp_id}",
+            kind=AlertKind.CHECKPOINT,
+            fire_at=now,
+            raised_at=now,
+            lines=[
                 f"Checkpoint {cp_id}: {covenants} convenanten, {rows} rijen",
                 f"digest {digest}",
             ],
-        },
+        ),
     ).scalar_one()
     queue_deliveries(uow, [(alert_id, ch, to) for ch, to in sorted(routes)], now)
 

@@ -7,16 +7,18 @@ per day however many schedulers run, and delivered at least once through the out
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_new
+from imvo_workflow.domain.alerts import AlertKind
+from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.domain.targets import target_name
 from imvo_workflow.notify.message import dagen
-from imvo_workflow.services.alerts import queue_deliveries, recipient
-from imvo_workflow.settings import AMSTERDAM
+from imvo_workflow.services.alerts import alert_row, queue_deliveries, recipient
 
 SOON = timedelta(days=14)
 
@@ -59,7 +61,7 @@ def raise_digests(*, uow: UnitOfWork, now: datetime) -> int:
         seen: set[tuple[int, int, str]] = set()
         for r in rows:
             routes[r.id].add((r.channel, recipient(r.channel, r.address, r.name, r.email)))
-            what = r.milestone or f"fase {r.stage}"
+            what = target_name(r.stage, r.milestone)
             if (r.id, r.cid, what) in seen:
                 continue
             seen.add((r.id, r.cid, what))
@@ -73,18 +75,14 @@ def raise_digests(*, uow: UnitOfWork, now: datetime) -> int:
             uow,
             t.alert,
             [
-                {
-                    "key": f"digest/{user_id}/{today.isoformat()}",
-                    "kind": "digest",
-                    "target_id": None,
-                    "covenant_id": None,
-                    "user_id": user_id,
-                    "days": 0,
-                    "deadline": None,
-                    "fire_at": now.astimezone(UTC),
-                    "raised_at": now.astimezone(UTC),
-                    "lines": text,
-                }
+                alert_row(
+                    key=f"digest/{user_id}/{today.isoformat()}",
+                    kind=AlertKind.DIGEST,
+                    user_id=user_id,
+                    fire_at=now,
+                    raised_at=now,
+                    lines=text,
+                )
                 for user_id, text in lines.items()
             ],
             ["key"],

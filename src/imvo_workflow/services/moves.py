@@ -22,11 +22,11 @@ from sqlalchemy import Connection, bindparam, case, func, literal, or_, select, 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import ConcurrentUpdate, InvalidInput, RequirementMissing
 from imvo_workflow.domain.requirements import MoveFacts
 from imvo_workflow.services import history
-from imvo_workflow.settings import AMSTERDAM
 
 #: Per definition and destination: the UPDATE that closes the targets a move meets or ends.
 _CLOSERS: weakref.WeakKeyDictionary[WorkflowDefinition, dict[str, DriverStatement]] = (

@@ -31,9 +31,11 @@ from sqlalchemy import (
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.alerts import AlertKind
+from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.domain.targets import target_name
 from imvo_workflow.notify.channels import Sender
 from imvo_workflow.notify.message import AlertMessage
-from imvo_workflow.settings import AMSTERDAM
 
 log = logging.getLogger("imvo.outbox")
 LEASE = timedelta(minutes=2)
@@ -159,13 +161,13 @@ def _claimed(rows: Iterable[Any], today: date, base_url: str) -> list[Claimed]:
             AlertMessage(
                 alert_id=r.alert_id,
                 key=r.key,
-                kind=r.kind,
+                kind=AlertKind(r.kind),
                 days=r.days,
                 covenant=r.slug or "",
                 title=r.title or "",
                 sector=r.sector or "",
                 stage=r.stage or "",
-                what=r.milestone or (f"fase {r.target_stage}" if r.target_stage else ""),
+                what=target_name(r.target_stage, r.milestone),
                 phrase=r.phrase or "",
                 deadline=r.deadline,
                 today=today,

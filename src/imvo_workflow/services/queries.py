@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.targets import target_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class TargetView:
 
     @property
     def what(self) -> str:
-        return self.milestone or f"fase {self.stage}"
+        return target_name(self.stage, self.milestone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +255,7 @@ def target_changes(*, uow: UnitOfWork, covenant_id: int) -> list[TargetChangeVie
     return [
         TargetChangeView(
             target_id=r.target_id,
-            what=r.milestone or f"fase {r.stage}",
+            what=target_name(r.stage, r.milestone),
             old_phrase=r.old_phrase,
             old_deadline=r.old_deadline,
             new_phrase=r.new_phrase,

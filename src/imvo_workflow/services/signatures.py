@@ -11,9 +11,9 @@ from sqlalchemy import select
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_ignoring_conflict
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services import lookup
-from imvo_workflow.settings import AMSTERDAM
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,16 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import (
+    ConcurrentUpdate,
     InvalidInput,
     RequirementMissing,
     UnknownStage,
 )
 from imvo_workflow.domain.periods import resolve_period
+from imvo_workflow.domain.targets import target_name
 from imvo_workflow.services.lookup import normalise, refuse_unknown
 
 
@@ -109,20 +112,24 @@ def record_target(
         "deadline": period.end,
     }
     if existing is None:
-        target_id = conn.execute(
-            insert(tg).returning(tg.c.id),
-            values
-            | {
-                "covenant_id": covenant_id,
-                "stage": stage,
-                "milestone": milestone,
-                "description": spec.description,
-                "status": "open",
-                "closed_on": None,
-                "closed_at": None,
-                "created_at": now.astimezone(UTC),
-            },
-        ).scalar_one()
+        new = values | {
+            "covenant_id": covenant_id,
+            "stage": stage,
+            "milestone": milestone,
+            "description": spec.description,
+            "status": "open",
+            "closed_on": None,
+            "closed_at": None,
+            "created_at": now.astimezone(UTC),
+        }
+        try:  # uq_target_open_stage: someone else inserted this stage's target meanwhile
+            target_id = conn.execute(insert(tg).returning(tg.c.id), new).scalar_one()
+        except IntegrityError as exc:
+            raise ConcurrentUpdate(
+                f"Iemand anders heeft zojuist een doel voor {target_name(stage, milestone)} "
+                f"van {slug} vastgelegd; jouw doel is niet opgeslagen. Bekijk het en probeer "
+                "het opnieuw."
+            ) from exc
         old_phrase, old_deadline = None, None
     else:
         target_id, old_phrase, old_deadline = existing

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 from imvo_workflow.bootstrap import App
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import DomainError, InvalidInput
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
@@ -29,7 +30,6 @@ from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
 from imvo_workflow.services.export import ExportFilter, export_history, export_rows
 from imvo_workflow.services.moves import move
-from imvo_workflow.settings import AMSTERDAM
 from imvo_workflow.web.diagram import state_diagram
 from imvo_workflow.web.paths import TEMPLATES
 from imvo_workflow.web.security import check_csrf, csrf_token, imvo, page_user, role
@@ -47,13 +47,6 @@ Admin = Annotated[UserView, Depends(role("admin"))]
 Viewer = Annotated[UserView, Depends(page_user)]
 Imvo = Annotated[App, Depends(imvo)]
 TARGET_STATUS = {"open": "open", "met": "gehaald", "cancelled": "vervallen"}
-KINDS = {
-    "reminder": "Herinnering",
-    "due": "Deadline verstreken",
-    "escalation": "Escalatie",
-    "digest": "Dagoverzicht",
-    "checkpoint": "Checkpoint",
-}
 
 
 def page(
@@ -218,7 +211,6 @@ def alerts_page(request: Request, app: Imvo, user: Viewer, alle: str = "") -> HT
         alerts=rows,
         show_all=bool(alle),
         can_ack=user.can("coordinator"),
-        kinds=KINDS,
     )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, insert, select, text
 
-from _common import (  # first: it keeps this file from shadowing `transitions`
+from _common import (
     NOW,
     STAGES,
     bare_connection,
