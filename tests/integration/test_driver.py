@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, text
+from sqlalchemy import bindparam, insert, select, text
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
@@ -91,3 +91,40 @@ def test_the_driver_path_stores_what_sqlalchemy_stores(app: App) -> None:
 def test_execute_many_with_no_rows_does_nothing(app: App) -> None:
     with app.uow() as uow:
         assert _INSERT.execute_many(uow.conn, []) == 0
+
+
+_RETURNING = DriverStatement(
+    insert(t.alert)
+    .values(kind="due", **{name: bindparam(name) for name in (*_BOUND, "raised_at")})
+    .returning(t.alert.c.id, t.alert.c.deadline, t.alert.c.fire_at, t.alert.c.key)
+)
+_READ_BACK = DriverStatement(
+    select(t.alert.c.key, t.alert.c.deadline, t.alert.c.fire_at)
+    .where(t.alert.c.key.like(bindparam("b_prefix")))
+    .order_by(t.alert.c.key)
+)
+
+
+def test_the_driver_path_returns_rows_as_sqlalchemy_reads_them(app: App) -> None:
+    """RETURNING and SELECT give dates and times back as objects, on both databases."""
+    raised = datetime(2016, 11, 1, 9, 0, tzinfo=UTC)
+    with app.uow() as uow:
+        returned = [
+            _RETURNING.execute(uow.conn, row | {"raised_at": raised}).one()
+            for row in _rows("back-")
+        ]
+        read = _READ_BACK.execute(uow.conn, {"b_prefix": "back-%"}).all()
+        missing = _READ_BACK.execute(uow.conn, {"b_prefix": "nothing-%"}).one_or_none()
+    assert [r[1] for r in returned] == [None, date(2016, 10, 31), date(2016, 10, 31)]
+    assert all(isinstance(r[0], int) for r in returned)
+    fire_at = [r[2] for r in read]
+    assert all(isinstance(moment, datetime) for moment in fire_at)
+    as_utc = [m if m.tzinfo else m.replace(tzinfo=UTC) for m in fire_at]
+    assert as_utc[1] == datetime(2016, 7, 1, 9, 0, 0, 5, tzinfo=AMSTERDAM)
+    assert [(k, d) for k, d, _ in read] == [
+        ("back-1", None),
+        ("back-2", date(2016, 10, 31)),
+        ("back-3", date(2016, 10, 31)),
+    ]
+    assert read[1][1] is read[2][1] or app.settings.database_url.startswith("postgresql")
+    assert missing is None

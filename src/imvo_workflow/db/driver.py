@@ -71,7 +71,7 @@ def _sqlite_rows(
     return out
 
 
-def read_date(value: Any) -> date:
+def _read_date(value: Any) -> date:
     """A DATE column as the driver returns it (SQLite: text)."""
     return value if isinstance(value, date) else date.fromisoformat(value)
 
@@ -117,14 +117,30 @@ class DriverResult:
         return row
 
     def all(self) -> list[tuple[Any, ...]]:
+        """Every row, converted; each distinct stored value is read once (a scan's thousands
+        of rows share a few deadlines, and parsing each one again cost more than the query)."""
         rows = self.cursor.fetchall()
         if not self._converters:
             return rows  # type: ignore[no-any-return]
-        return [self._convert(row) for row in rows]
+        seen: dict[Any, Any] = {}
 
-    def raw(self) -> list[Any]:
-        """The driver's rows unconverted, for a caller that reads each distinct value once."""
-        return self.cursor.fetchall()  # type: ignore[no-any-return]
+        def read(convert: Callable[[Any], Any], value: Any) -> Any:
+            if value is None:
+                return None
+            found = seen.get(value)
+            if found is None:
+                found = seen[value] = convert(value)
+            return found
+
+        slots = self._converters
+        out = []
+        for row in rows:
+            values = list(row)
+            for i, convert in slots:
+                values[i] = read(convert, values[i])
+            out.append(tuple(values))
+        return out
+
 
 
 def _converters(compiled: SQLCompiler, dialect: str) -> Converters:
@@ -135,7 +151,7 @@ def _converters(compiled: SQLCompiler, dialect: str) -> Converters:
         if isinstance(column.type, DateTime):
             found.append((i, _read_datetime))
         elif isinstance(column.type, Date):
-            found.append((i, read_date))
+            found.append((i, _read_date))
     return tuple(found)
 
 

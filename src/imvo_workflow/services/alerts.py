@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Insert, bindparam, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.driver import DriverStatement, read_date
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_ignoring_conflict, insert_new
 from imvo_workflow.domain.alerts import (
@@ -81,28 +80,14 @@ def candidate_targets(uow: UnitOfWork, lo: date | None, hi: date) -> list[tuple[
     """Targets whose events can fall between the watermark and now, with their covenant id.
 
     Straight from the driver: a scan reads thousands of rows, and SQLAlchemy's per-row type
-    processing would cost more than the query itself. The rows share few distinct dates:
-    each is read once.
+    processing would cost more than the query itself (the driver reads each distinct date once).
     """
     if lo is None:
-        rows = _ALL_CANDIDATES.execute(uow.conn, {"b_hi": hi}).raw()
+        rows = _ALL_CANDIDATES.execute(uow.conn, {"b_hi": hi}).all()
     else:
-        rows = _CANDIDATES.execute(uow.conn, {"b_lo": lo, "b_hi": hi}).raw()
-    days: dict[Any, date] = {}
-
-    def day(value: Any) -> date:
-        found = days.get(value)
-        if found is None:
-            found = days[value] = read_date(value)
-        return found
-
+        rows = _CANDIDATES.execute(uow.conn, {"b_lo": lo, "b_hi": hi}).all()
     return [
-        (
-            TargetState(
-                target_id, day(deadline), day(stated), None if closed is None else day(closed)
-            ),
-            covenant_id,
-        )
+        (TargetState(target_id, deadline, stated, closed), covenant_id)
         for target_id, deadline, stated, closed, covenant_id in rows
     ]
 
