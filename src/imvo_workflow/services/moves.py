@@ -23,7 +23,7 @@ from imvo_workflow.domain.chain import ChainEntry, entry_hash
 from imvo_workflow.domain.definition import Transition, WorkflowDefinition
 from imvo_workflow.domain.errors import (
     ConcurrentUpdate,
-    DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
     RequirementMissing,
@@ -102,12 +102,6 @@ _PARTIES = select(func.count()).where(
 
 
 _SIGNATURES = select(func.count()).where(t.signature.c.covenant_id == bindparam("b_id"))
-
-
-class NotPermitted(DomainError):
-    """The actor's role may not fire this transition."""
-
-    http_status = 403
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +301,7 @@ def _check_requirements(
     role: str | None,
 ) -> None:
     if role is not None and role not in tr.roles:
-        raise NotPermitted(
+        raise Forbidden(
             f"Met de rol '{role}' mag je '{tr.label.nl}' niet uitvoeren "
             f"(toegestaan: {', '.join(tr.roles)})."
         )

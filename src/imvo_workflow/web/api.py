@@ -35,6 +35,11 @@ Imvo = Annotated[App, Depends(imvo)]
 
 class ErrorBody(BaseModel):
     detail: str = Field(description="What went wrong, in plain Dutch.")
+    error: str | None = Field(
+        default=None,
+        description="The kind of refusal, the same for every cause of one kind (e.g. Forbidden "
+        "for any role that may not do this; database_unreachable for a 503).",
+    )
     allowed: list[str] | None = Field(
         default=None, description="For a forbidden move: the moves allowed now."
     )
