@@ -3,7 +3,7 @@
 The errors are made by running bad SQL on real sqlite3 connections (in memory, or a file in a
 temporary folder where a second connection, a read-only mode or a page limit is needed), bare
 and wrapped by SQLAlchemy as the services see them. PostgreSQL's, which need the server, are in
-tests/integration/test_db_errors.py.
+tests/integration/test_database_failures.py.
 """
 
 from __future__ import annotations
