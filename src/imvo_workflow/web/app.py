@@ -180,11 +180,15 @@ def _add_error_handlers(web: FastAPI) -> None:
         # diagnose may ask the database about its migration: off the event loop.
         problem = await run_in_threadpool(diagnose, exc, request.app.state.imvo.engine)
         status, retry_after, message = DATABASE_ANSWER[problem]
+        driver = getattr(exc, "orig", None) or exc  # not str(exc): that holds the parameters
         log.log(
             logging.ERROR if problem is DatabaseProblem.OTHER else logging.WARNING,
             "database error",
-            extra={"action": "web.database_error", "problem": problem.value, "error": str(exc)},
-            exc_info=problem is DatabaseProblem.OTHER,
+            extra={
+                "action": "web.database_error",
+                "problem": problem.value,
+                "error": f"{type(driver).__name__}: {driver}",
+            },
         )
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         if _wants_json(request):
