@@ -2,7 +2,8 @@
 
 Authentication is a bearer token (`imvo` web: Mijn account → API-token). A move takes the
 covenant's version in `If-Match`: a stale version is 409, a move the graph forbids is 422
-with the allowed moves. Every error body is JSON with a `detail` message.
+with the allowed moves. Every error body is JSON with a `detail` message and, for a refusal
+the app itself decides, an `error` kind (`Forbidden`, `database_unreachable`, ...).
 """
 
 from __future__ import annotations
