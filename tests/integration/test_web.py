@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from starlette.routing import Route
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.domain.definition import load_definition
 from imvo_workflow.services import auth, users
 from imvo_workflow.services.alerts import policy_from, scan
 from imvo_workflow.services.seed import seed
@@ -411,6 +413,45 @@ def test_a_viewer_token_cannot_change_anything(
     )
     assert_api_refusal(answer, 403)
     assert "Hiervoor is de rol 'coordinator' nodig" in answer.json()["detail"]
+    assert snapshot(site.app) == before
+
+
+@contextmanager
+def abandoning_is_for_admins(site: Site, tmp_path: Path) -> Iterator[FastAPI]:
+    """The same database under a graph in which only an admin may fire `afzien`."""
+    text = Path(site.app.settings.stages_file).read_text(encoding="utf-8")
+    rule = "    requires: {reason: true}\n"
+    afzien = text.index("  - trigger: afzien")
+    at = text.index(rule, afzien) + len(rule)
+    path = tmp_path / "stages.yaml"
+    path.write_text(text[:at] + "    roles: [admin]\n" + text[at:], encoding="utf-8")
+    strict = App(settings=site.app.settings, definition=load_definition(path))
+    try:
+        yield create_app(strict)
+    finally:
+        strict.close()
+
+
+def test_a_role_too_small_and_a_move_the_role_may_not_make_are_the_same_403(
+    site: Site, tmp_path: Path
+) -> None:
+    """Issue 10: services/auth's Forbidden and moves' NotPermitted were two classes; the API
+    now says Forbidden for both, so a client handles "your role may not" in one place."""
+    move = {"to": "afzien", "reason": "geen draagvlak"}
+    as_viewer, as_coordinator = site.bearer("viewer"), site.bearer("coordinator")
+    before = snapshot(site.app)
+    with abandoning_is_for_admins(site, tmp_path) as strict:
+        viewer = site.client(strict).post(
+            "/api/v1/covenants/natuursteen/move", json=move, headers=as_viewer
+        )
+        coordinator = site.client(strict).post(
+            "/api/v1/covenants/natuursteen/move", json=move, headers=as_coordinator
+        )
+    for answer in (viewer, coordinator):
+        assert_api_refusal(answer, 403)
+        assert answer.json()["error"] == "Forbidden"
+    assert "Hiervoor is de rol 'coordinator' nodig" in viewer.json()["detail"]
+    assert "Met de rol 'coordinator' mag je" in coordinator.json()["detail"]
     assert snapshot(site.app) == before
 
 
@@ -936,6 +977,33 @@ def test_pages_answer_503_or_a_redirect_when_the_database_is_down(site: Site) ->
         login = site.client(broken, raise_server_exceptions=False)
         tried = post_login(login, "viewer", PASSWORDS["viewer"])
         assert tried.status_code == 503, tried.text
+
+
+def test_a_database_without_its_tables_answers_503_with_the_upgrade_hint(
+    site: Site, tmp_path: Path
+) -> None:
+    """Issue 10: SQLite's "no such table" is recognised by the schema's state, not its text,
+    and answered as a 503 naming `imvo db upgrade` (JSON with Retry-After, or the error page)."""
+    settings = site.app.settings.model_copy(
+        update={"database_url": f"sqlite:///{tmp_path / 'leeg.db'}"}
+    )
+    empty = App(settings=settings, definition=site.app.definition)
+    try:
+        web = create_app(empty)
+        token = {"Authorization": "Bearer een-token"}
+        answer = site.client(web, raise_server_exceptions=False).get(
+            "/api/v1/covenants", headers=token
+        )
+        assert_api_refusal(answer, 503)
+        assert "imvo db upgrade" in answer.json()["detail"]
+        assert answer.json()["error"] == "database_not_migrated"
+        assert int(answer.headers["Retry-After"]) > 0
+        login = post_login(site.client(web, raise_server_exceptions=False), "viewer", "x")
+        assert login.status_code == 503, login.text
+        assert login.headers["content-type"].startswith("text/html")
+        assert "imvo db upgrade" in login.text
+    finally:
+        empty.close()
 
 
 def test_the_probes_answer_503_when_the_database_is_down(site: Site) -> None:

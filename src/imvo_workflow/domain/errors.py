@@ -10,10 +10,11 @@ from collections.abc import Iterable, Sequence
 
 
 class DomainError(Exception):
-    """Base of every refusal the product explains to its user."""
+    """Base of every refusal the product explains to its user.
 
-    #: HTTP status an API maps this error to; the CLI exits with 2 for all of them.
-    http_status = 400
+    What an entrypoint answers (an exit code, an HTTP status) is decided by that entrypoint's
+    one table (web/errors.py for HTTP), not here: the domain knows no adapters.
+    """
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -25,8 +26,6 @@ class DomainError(Exception):
 
 class UnparseablePeriod(DomainError):
     """A Dutch target phrase that does not name a period we can resolve without guessing."""
-
-    http_status = 422
 
     def __init__(self, phrase: str, why: str = "") -> None:
         detail = f": {why}" if why else ""
@@ -47,8 +46,6 @@ class InvalidDefinition(DomainError):
 
 class NotFound(DomainError):
     """Something named by the user does not exist; suggests the closest names."""
-
-    http_status = 404
 
     def __init__(self, kind: str, name: str, suggestions: Iterable[str] = ()) -> None:
         options = list(suggestions)
@@ -72,8 +69,6 @@ class UnknownStage(NotFound):
 class ForbiddenTransition(DomainError):
     """The graph does not allow this move from the current stage; lists what it does allow."""
 
-    http_status = 422
-
     def __init__(self, covenant: str, stage: str, wanted: str, allowed: Sequence[str]) -> None:
         options = ", ".join(allowed) if allowed else "geen (eindfase)"
         super().__init__(
@@ -90,8 +85,6 @@ class RequirementMissing(DomainError):
     give it: a CLI flag, a form field.
     """
 
-    http_status = 422
-
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
@@ -100,16 +93,24 @@ class RequirementMissing(DomainError):
 class ConcurrentUpdate(DomainError):
     """Someone else moved the covenant first (optimistic lock); nothing was written."""
 
-    http_status = 409
-
 
 class InvalidInput(DomainError):
     """A value in an impossible format (a date, a number)."""
 
-    http_status = 422
+
+class NotAuthenticated(DomainError):
+    """Nobody is logged in (no session, a dead session, no or an unknown API token)."""
+
+    def __init__(self, message: str = "Log eerst in.") -> None:
+        super().__init__(message)
 
 
 class Forbidden(DomainError):
-    """The user's role may not do this (fire this transition, open this page)."""
+    """The one permission error: who asks may not do this (their role is too small, their
+    role may not fire this transition, or a form did not come from their own session).
 
-    http_status = 403
+    The message says what was refused and, where it helps, which role would be allowed.
+    """
+
+    def __init__(self, message: str = "Met jouw rol mag je dit niet doen.") -> None:
+        super().__init__(message)

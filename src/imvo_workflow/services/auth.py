@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select, update
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
-from imvo_workflow.domain.errors import DomainError
+from imvo_workflow.domain.errors import DomainError, Forbidden
 from imvo_workflow.services.queries import aware
 from imvo_workflow.services.users import add_user
 
@@ -30,22 +30,18 @@ _hasher = PasswordHasher()
 
 
 class LoginFailed(DomainError):
-    http_status = 401
+    """Name or password wrong (deliberately not saying which)."""
 
     def __init__(self) -> None:
         super().__init__("Onbekende gebruiker of onjuist wachtwoord.")
 
 
 class LoginThrottled(DomainError):
-    http_status = 429
+    """Too many failed logins for this user; the wait doubles with each one."""
 
     def __init__(self, seconds: int) -> None:
         super().__init__(f"Te veel mislukte pogingen; probeer het over {seconds} seconden opnieuw.")
         self.seconds = seconds
-
-
-class Forbidden(DomainError):
-    http_status = 403
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 Authentication is a bearer token (`imvo` web: Mijn account → API-token). A move takes the
 covenant's version in `If-Match`: a stale version is 409, a move the graph forbids is 422
-with the allowed moves. Every error body is JSON with a `detail` message.
+with the allowed moves. Every error body is JSON with a `detail` message and, for a refusal
+the app itself decides, an `error` kind (`Forbidden`, `database_unreachable`, ...).
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ Imvo = Annotated[App, Depends(imvo)]
 
 class ErrorBody(BaseModel):
     detail: str = Field(description="What went wrong, in plain Dutch.")
+    error: str | None = Field(
+        default=None,
+        description="The kind of refusal, the same for every cause of one kind (e.g. Forbidden "
+        "for any role that may not do this; database_unreachable for a 503).",
+    )
     allowed: list[str] | None = Field(
         default=None, description="For a forbidden move: the moves allowed now."
     )

@@ -16,17 +16,20 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from imvo_workflow.bootstrap import App
-from imvo_workflow.domain.errors import DomainError, ForbiddenTransition
+from imvo_workflow.db.errors import DATABASE_ERRORS, DatabaseProblem, diagnose
+from imvo_workflow.domain.errors import DomainError, ForbiddenTransition, NotAuthenticated
 from imvo_workflow.reports.ics import Deadline, calendar
 from imvo_workflow.services import alert_queries, auth
 from imvo_workflow.web import api, pages
+from imvo_workflow.web.errors import DATABASE_ANSWER, http_status
 from imvo_workflow.web.paths import STATIC
-from imvo_workflow.web.security import NotLoggedIn, imvo, secret_key
+from imvo_workflow.web.security import imvo, secret_key
 
 log = logging.getLogger("imvo.web")
 
@@ -141,19 +144,20 @@ def _add_calendar(web: FastAPI) -> None:
 def _add_error_handlers(web: FastAPI) -> None:
     @web.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        if isinstance(exc, NotLoggedIn) and not _wants_json(request):
+        if isinstance(exc, NotAuthenticated) and not _wants_json(request):
             target = "/login?next=" + request.url.path
             if request.headers.get("HX-Request"):
                 return Response(status_code=200, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)
-        body: dict[str, object] = {"detail": exc.message}
+        status = http_status(exc)
+        body: dict[str, object] = {"detail": exc.message, "error": type(exc).__name__}
         if isinstance(exc, ForbiddenTransition):
             body["allowed"] = exc.allowed
-        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if _wants_json(request):
-            return JSONResponse(body, status_code=exc.http_status, headers=headers)
+            return JSONResponse(body, status_code=status, headers=headers)
         return pages.page(
-            request, "error.html", None, status=exc.http_status, error=exc.message, title="Fout"
+            request, "error.html", None, status=status, error=exc.message, title="Fout"
         )
 
     @web.exception_handler(RequestValidationError)
@@ -162,7 +166,9 @@ def _add_error_handlers(web: FastAPI) -> None:
             f"{'.'.join(str(p) for p in err.get('loc', ()) if p != 'body')}: {err.get('msg')}"
             for err in exc.errors()
         )
-        return JSONResponse({"detail": f"Ongeldige invoer: {problems}"}, status_code=422)
+        return JSONResponse(
+            {"detail": f"Ongeldige invoer: {problems}", "error": "InvalidInput"}, status_code=422
+        )
 
     @web.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -170,27 +176,28 @@ def _add_error_handlers(web: FastAPI) -> None:
             {"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )
 
-    @web.exception_handler(DBAPIError)
-    async def database_error(request: Request, exc: DBAPIError) -> Response:
-        if isinstance(exc, (OperationalError, InterfaceError)) and not _refused_data(exc):
-            return await database_down(request, exc)
-        message = "Deze invoer kan niet worden opgeslagen (ongeldige tekens of waarde)."
-        if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=400)
-        return pages.page(request, "error.html", None, status=400, error=message, title="Fout")
-
-    async def database_down(request: Request, exc: DBAPIError) -> Response:
-        log.warning(
-            "database error", extra={"action": "web.database_error", "error": str(exc.orig)}
+    async def database_error(request: Request, exc: Exception) -> Response:
+        # diagnose may ask the database about its migration: off the event loop.
+        problem = await run_in_threadpool(diagnose, exc, request.app.state.imvo.engine)
+        status, retry_after, message = DATABASE_ANSWER[problem]
+        driver = getattr(exc, "orig", None) or exc  # not str(exc): that holds the parameters
+        log.log(
+            logging.ERROR if problem is DatabaseProblem.OTHER else logging.WARNING,
+            "database error",
+            extra={
+                "action": "web.database_error",
+                "problem": problem.value,
+                "error": f"{type(driver).__name__}: {driver}",
+            },
         )
-        message = "De database is even niet bereikbaar; probeer het zo opnieuw."
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         if _wants_json(request):
-            return JSONResponse({"detail": message}, status_code=503, headers={"Retry-After": "5"})
-        return pages.page(
-            request, "error.html", None, status=503, error=message, title="Even geduld"
-        )
+            body = {"detail": message, "error": f"database_{problem.value}"}
+            return JSONResponse(body, status_code=status, headers=headers)
+        title = "Even geduld" if status == 503 else "Fout"
+        answer = pages.page(request, "error.html", None, status=status, error=message, title=title)
+        answer.headers.update(headers or {})
+        return answer
 
-
-def _refused_data(exc: DBAPIError) -> bool:
-    """A value the database refused (not a lost connection): e.g. a NUL byte in text."""
-    return "NUL" in str(exc.orig) or "invalid byte sequence" in str(exc.orig)
+    for kind in DATABASE_ERRORS:
+        web.add_exception_handler(kind, database_error)

@@ -31,6 +31,7 @@ from imvo_workflow.services.auth import UserView
 from imvo_workflow.services.export import ExportFilter, export_history, export_rows
 from imvo_workflow.services.moves import move
 from imvo_workflow.web.diagram import state_diagram
+from imvo_workflow.web.errors import http_status
 from imvo_workflow.web.paths import TEMPLATES
 from imvo_workflow.web.security import check_csrf, csrf_token, imvo, page_user, role
 
@@ -91,7 +92,7 @@ def login(
             request,
             "login.html",
             None,
-            status=exc.http_status,
+            status=http_status(exc),
             error=exc.message,
             next=next,
             name=name,
@@ -192,7 +193,7 @@ def covenant_move(
             now=app.now(),
         )
     except DomainError as exc:
-        return _covenant_page(request, app, user, slug, status=exc.http_status, error=exc.message)
+        return _covenant_page(request, app, user, slug, status=http_status(exc), error=exc.message)
     MOVES.labels("web").inc()
     labels = {name: stage.label.nl for name, stage in app.definition.stages.items()}
     notice = f"Vastgelegd: {labels[result.from_stage]} → {labels[result.to_stage]}."

@@ -18,25 +18,15 @@ from typing import Any
 from fastapi import Depends, Request
 
 from imvo_workflow.bootstrap import App
-from imvo_workflow.domain.errors import DomainError
+from imvo_workflow.domain.errors import Forbidden, NotAuthenticated
 from imvo_workflow.services import auth
 from imvo_workflow.services.auth import UserView
 
 CSRF_HEADER = "X-CSRF-Token"
 
 
-class NotLoggedIn(DomainError):
-    http_status = 401
-
-    def __init__(self) -> None:
-        super().__init__("Log eerst in.")
-
-
-class CsrfRefused(DomainError):
-    http_status = 403
-
-    def __init__(self) -> None:
-        super().__init__("Het formulier is verlopen of niet van deze site; laad de pagina opnieuw.")
+#: Why a form post without this session's CSRF token is refused (a Forbidden: not this user's).
+CSRF_REFUSED = "Het formulier is verlopen of niet van deze site; laad de pagina opnieuw."
 
 
 def secret_key(app: App) -> str:
@@ -66,12 +56,12 @@ def csrf_token(request: Request) -> str:
 def page_user(request: Request, app: App = Depends(imvo)) -> UserView:
     user_id = request.session.get("user_id")
     if user_id is None:
-        raise NotLoggedIn()
+        raise NotAuthenticated()
     with app.uow(readonly=True) as uow:
         user = auth.user_by_id(uow, int(user_id))
     if user is None or request.session.get("epoch") != user.session_epoch:
         request.session.clear()
-        raise NotLoggedIn()
+        raise NotAuthenticated()
     return user
 
 
@@ -83,18 +73,18 @@ async def check_csrf(request: Request) -> None:
         field = form.get("csrf_token")
         given = field if isinstance(field, str) else None
     if not expected or not given or not secrets.compare_digest(str(expected), given):
-        raise CsrfRefused()
+        raise Forbidden(CSRF_REFUSED)
 
 
 def api_user(request: Request, app: App = Depends(imvo)) -> UserView:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise NotLoggedIn()
+        raise NotAuthenticated()
     with app.uow(readonly=True) as uow:
         user = auth.user_for_token(uow, token.strip())
     if user is None:
-        raise NotLoggedIn()
+        raise NotAuthenticated()
     return user
 
 
