@@ -25,7 +25,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from imvo_workflow.db import migrate
-from imvo_workflow.settings import AMSTERDAM
+from imvo_workflow.settings import AMSTERDAM, DEFAULT_STAGES_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ _HERE = [p for p in sys.path if p and Path(p).resolve() == ROOT / "bench"]
 for _entry in _HERE:
     sys.path.remove(_entry)
 sys.path.extend(_HERE)
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = DEFAULT_STAGES_FILE
 #: The report's date, as in the tests: dates never go backwards and never lie in the future.
 NOW = datetime(2016, 11, 1, 10, 0, tzinfo=AMSTERDAM)
 
