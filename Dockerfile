@@ -2,11 +2,10 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md alembic.ini ./
+# Installed, not checked out: the wheel carries the workflow definition and the migrations.
+COPY pyproject.toml README.md ./
 COPY src ./src
-COPY migrations ./migrations
-COPY config ./config
-RUN pip install --no-cache-dir -e . && mkdir -p /app/var && chown nobody /app/var
+RUN pip install --no-cache-dir . && rm -rf src build && mkdir -p /app/var && chown nobody /app/var
 USER nobody
 EXPOSE 8000
 ENTRYPOINT ["imvo"]

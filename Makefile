@@ -33,13 +33,13 @@ test: install
 	$(PY) -m pytest --cov --cov-report=term:skip-covered
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench migrations
-	$(VENV)/bin/ruff format --check src tests bench migrations
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
 format: install
-	$(VENV)/bin/ruff format src tests bench migrations
-	$(VENV)/bin/ruff check --fix src tests bench migrations
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
 
 $(PEER): $(STAMP) bench/requirements-peer.txt
 	$(PY) -m pip install --quiet -r bench/requirements-peer.txt

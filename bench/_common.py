@@ -26,10 +26,11 @@ from sqlalchemy.engine import make_url
 
 from imvo_workflow.db import migrate
 from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.settings import DEFAULT_STAGES_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = DEFAULT_STAGES_FILE
 #: The report's date, as in the tests: dates never go backwards and never lie in the future.
 NOW = datetime(2016, 11, 1, 10, 0, tzinfo=AMSTERDAM)
 

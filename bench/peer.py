@@ -131,7 +131,7 @@ def configure_django(urls: dict[str, str]) -> None:
 
 
 def define_model() -> Any:
-    """The peer's covenant: an FSMField and the graph of config/stages.yaml as @transition methods."""
+    """The peer's covenant: an FSMField and the graph of data/stages.yaml as @transition methods."""
     from django.db import models
     from django_fsm import FSMField, transition
     from django_fsm_log.decorators import fsm_log_by, fsm_log_description

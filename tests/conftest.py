@@ -24,10 +24,9 @@ from imvo_workflow.db import migrate
 from imvo_workflow.db.models import Base
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
-from imvo_workflow.settings import Settings
+from imvo_workflow.settings import DEFAULT_STAGES_FILE, Settings
 
-ROOT = Path(__file__).resolve().parent.parent
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = DEFAULT_STAGES_FILE
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 #: The report's date: tests run "on" 1 November 2016 unless they say otherwise.
 REPORT_NOW = datetime(2016, 11, 1, 10, 0, tzinfo=AMSTERDAM)

@@ -147,8 +147,15 @@ def stages(
 
 
 @stages_cli.command("check")
-def stages_check(file: Path) -> None:
-    """Controleer een workflowdefinitie (zoals config/stages.yaml)."""
+def stages_check(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Standaard de ingestelde definitie (IMVO_STAGES_FILE)."),
+    ] = None,
+) -> None:
+    """Controleer een workflowdefinitie en toon waar die staat."""
+    # Without a file: the one the app would load, so an installed operator learns its path.
+    file = file or Settings().stages_file
     definition = load_definition(file)
     out.print(
         f"[green]✓[/] {file}: {len(definition.stages)} fasen, {len(definition.transitions)} overgangen, versie {definition.version}"

@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imvo_workflow.domain.clock import AMSTERDAM
 
+#: The workflow definition that ships inside the package, so an installed `imvo` finds it from
+#: any working directory (a path relative to the checkout would not).
+DEFAULT_STAGES_FILE = Path(__file__).resolve().parent / "data" / "stages.yaml"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IMVO_", extra="ignore")
@@ -21,7 +25,7 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL; the embedded default is a SQLite file under ./var/.
     database_url: str = "sqlite:///var/imvo.db"
     #: The workflow definition (stages, transitions, reminder policy).
-    stages_file: Path = Path("config/stages.yaml")
+    stages_file: Path = DEFAULT_STAGES_FILE
     #: Pin "now" (ISO date or datetime) for tests and demos; unset means the real clock.
     now: datetime | None = None
 

@@ -38,7 +38,7 @@ from playwright.sync_api import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = ROOT / "src" / "imvo_workflow" / "data" / "stages.yaml"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 NO_CHROMIUM = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`."

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = ROOT / "src" / "imvo_workflow" / "data" / "stages.yaml"
 COVENANTS = 21
 
 
@@ -269,11 +269,22 @@ def test_stages_json(imvo: Imvo) -> None:
 
 
 def test_stages_check_accepts_the_shipped_definition(imvo: Imvo) -> None:
-    done = imvo("stages", "check", "config/stages.yaml")
+    done = imvo("stages", "check", str(STAGES))
     assert "6 fasen, 14 overgangen" in done.stdout
 
 
-#: Lines of config/stages.yaml replaced to break the graph, and the unknown stage each names.
+def test_stages_check_without_a_file_checks_the_definition_in_use(
+    imvo: Imvo, tmp_path: Path
+) -> None:
+    shipped = _flat(imvo("stages", "check").stdout)
+    assert f"{STAGES}: 6 fasen, 14 overgangen" in shipped
+    own = tmp_path / "eigen.yaml"
+    shutil.copy(STAGES, own)
+    chosen = _flat(imvo("stages", "check", IMVO_STAGES_FILE=str(own)).stdout)
+    assert f"{own}: 6 fasen" in chosen
+
+
+#: Lines of data/stages.yaml replaced to break the graph, and the unknown stage each names.
 BREAKAGES = [
     ("    dest: kwartiermaker\n", "    dest: kwartiermeester\n", "kwartiermeester"),
     ("    sources: [afgezien]\n", "    sources: [afgezien, gesloten]\n", "gesloten"),

@@ -36,10 +36,9 @@ from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.moves import move
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
-from imvo_workflow.settings import Settings
+from imvo_workflow.settings import DEFAULT_STAGES_FILE, Settings
 
-ROOT = Path(__file__).resolve().parents[2]
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = DEFAULT_STAGES_FILE
 APPEND_ONLY = ("transition", "target_change", "audit_checkpoint")
 REFUSED = "alleen worden aangevuld"
 #: Moves made on the report date on top of the seed, by someone other than the seed.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
@@ -26,10 +25,10 @@ from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.scheduler import AlertScheduler
 from imvo_workflow.services import users
 from imvo_workflow.services.targets import set_target
-from imvo_workflow.settings import Settings
+from imvo_workflow.settings import DEFAULT_STAGES_FILE, Settings
 
 MakeCovenant = Callable[..., int]
-STAGES_FILE = Path(__file__).resolve().parents[2] / "config" / "stages.yaml"
+STAGES_FILE = DEFAULT_STAGES_FILE
 
 
 @pytest.fixture
@@ -77,7 +76,7 @@ def target_on(app: App, covenant_id: int, deadline: date, reference: date) -> No
 
 
 def due_moment(deadline: date) -> datetime:
-    """The due alert of a deadline: 09:00 Amsterdam the day after (config/stages.yaml)."""
+    """The due alert of a deadline: 09:00 Amsterdam the day after (data/stages.yaml)."""
     return datetime.combine(deadline + timedelta(days=1), datetime.min.time(), AMSTERDAM).replace(
         hour=9
     )

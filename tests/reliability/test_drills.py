@@ -52,10 +52,10 @@ from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.services.targets import set_target
 from imvo_workflow.services.users import add_user, subscribe
-from imvo_workflow.settings import Settings
+from imvo_workflow.settings import DEFAULT_STAGES_FILE, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = DEFAULT_STAGES_FILE
 LOOPBACK = "127.0.0.1"
 SEEDED_COVENANTS = 21
 NEXT = {

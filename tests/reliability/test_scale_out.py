@@ -46,10 +46,10 @@ from imvo_workflow.services.audit import verify
 from imvo_workflow.services.auth import create_api_token
 from imvo_workflow.services.targets import set_target
 from imvo_workflow.services.users import add_user, subscribe
-from imvo_workflow.settings import Settings
+from imvo_workflow.settings import DEFAULT_STAGES_FILE, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = DEFAULT_STAGES_FILE
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 LOOPBACK = "127.0.0.1"

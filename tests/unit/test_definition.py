@@ -1,4 +1,4 @@
-"""The workflow definition: config/stages.yaml loads as DESIGN.md says, mistakes are refused.
+"""The workflow definition: data/stages.yaml loads as DESIGN.md says, mistakes are refused.
 
 DESIGN.md, "Stages are data": loading validates everything and refuses with file, line and a
 plain message; a definition that would strand stored covenants is refused until a mapping is
@@ -24,9 +24,9 @@ from imvo_workflow.domain.definition import (
 )
 from imvo_workflow.domain.errors import DomainError, ForbiddenTransition, InvalidDefinition
 from imvo_workflow.domain.replay import BrokenHistory, replay
+from imvo_workflow.settings import DEFAULT_STAGES_FILE
 
-ROOT = Path(__file__).resolve().parents[2]
-STAGES = ROOT / "config" / "stages.yaml"
+STAGES = DEFAULT_STAGES_FILE
 #: Marks the line a refusal must point at in the small YAML files below.
 MARK = "# <-"
 
@@ -57,7 +57,7 @@ def _refusal(path: Path) -> InvalidDefinition:
     return info.value
 
 
-# --- 1. config/stages.yaml ------------------------------------------------------------------
+# --- 1. data/stages.yaml --------------------------------------------------------------------
 
 
 def test_stages_yaml_has_the_six_stages_with_dutch_and_english_labels(

@@ -1,4 +1,9 @@
-"""Running the Alembic migrations from code: the only way tables are made."""
+"""Running the Alembic migrations from code: the only way tables are made.
+
+The migration scripts ship inside the package (imvo_workflow/migrations), so an installed
+`imvo db upgrade` needs neither the checkout nor alembic.ini; the repository's alembic.ini
+points at the same folder for `make migration`.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-ROOT = Path(__file__).resolve().parents[3]
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 def alembic_config(url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["url"] = url
     return config
 
@@ -30,7 +35,7 @@ def head_revision() -> str | None:
     """The newest migration in the code: read from the migrations folder once per process
     (`/readyz` asks on every probe)."""
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS))
     return ScriptDirectory.from_config(config).get_current_head()
 
 

@@ -1,4 +1,4 @@
-"""The schema of config/stages.yaml and the graph rules a definition must obey.
+"""The schema of data/stages.yaml and the graph rules a definition must obey.
 
 Shape errors come from pydantic; graph errors (unknown stage, duplicate trigger from one
 source, unreachable stage, terminal stage with outgoing moves, no initial stage) are checked

@@ -1,4 +1,7 @@
-"""Alembic environment: the URL comes from IMVO_DATABASE_URL, or a connection passed in."""
+"""Alembic environment: the URL comes from IMVO_DATABASE_URL, or a connection passed in.
+
+It ships inside the package with the versions/ it runs (see imvo_workflow.db.migrate).
+"""
 
 from __future__ import annotations
 
