@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from imvo_workflow.db.session import UnitOfWork, make_engine
-from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
+from imvo_workflow.domain.definition import WorkflowDefinition, load_definition, refuse_stranding
+from imvo_workflow.services.queries import stages_in_use
 from imvo_workflow.settings import Settings
 
 
@@ -19,6 +20,7 @@ class App:
     _engine: Engine | None = field(default=None, repr=False)
     #: slug -> id; covenants keep their slug and are never deleted, so this never goes stale.
     _covenant_ids: dict[str, int] = field(default_factory=dict, repr=False)
+    _definition_checked: bool = field(default=False, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -28,6 +30,19 @@ class App:
 
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, readonly=readonly)
+
+    def check_definition(self) -> None:
+        """Refuse a definition that would strand stored covenants in a stage it lacks.
+
+        Every process that loads a definition and uses the database (each CLI command that
+        reads or writes, `imvo serve`, the scheduler) calls this once at start-up; later calls
+        do nothing.
+        """
+        if self._definition_checked:
+            return
+        with self.uow(readonly=True) as uow:
+            refuse_stranding(self.definition, stages_in_use(uow=uow))
+        self._definition_checked = True
 
     def covenant_id(self, name: str) -> int:
         """The id of the covenant called `name`, remembered after the first look-up."""

@@ -52,6 +52,7 @@ class AlertScheduler:
     """The alert jobs of one process, around an in-memory APScheduler."""
 
     def __init__(self, app: App) -> None:
+        app.check_definition()  # once per process, as every entrypoint does
         self.app = app
         self.policy = policy_from(app.definition.reminders)
         self.senders = senders(app.settings)

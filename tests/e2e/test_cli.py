@@ -392,6 +392,29 @@ def test_database_not_migrated(tmp_path: Path) -> None:
     assert "`imvo db upgrade`" in message
 
 
+def test_a_definition_that_strands_a_covenant_stops_every_command_that_uses_the_database(
+    imvo_rw: Imvo,
+) -> None:
+    """The stranded-stage check runs at start-up of every process, not only in `move`."""
+    with closing(sqlite3.connect(imvo_rw.path)) as conn:
+        conn.execute("UPDATE covenant SET stage = 'oud_stadium' WHERE slug = 'bouw'")
+        conn.commit()
+    stored = _contents(imvo_rw.path)
+    for args in [("status",), ("show", "natuursteen"), ("scheduler", "tick"), ("serve",)]:
+        message = _flat(imvo_rw(*args, code=2).stderr)
+        assert "'oud_stadium'" in message, (args, message)
+        assert "renamed_stages" in message, (args, message)
+    assert _contents(imvo_rw.path) == stored
+    assert "bijgewerkt" in _flat(imvo_rw("db", "current").stdout)  # says what state it is in
+
+
+def test_commands_that_only_read_the_definition_need_no_database() -> None:
+    nowhere = Imvo("postgresql://nobody@127.0.0.1:1/nope")
+    assert "2017-01-01 t/m 2017-06-30" in nowhere("period", "eerste helft 2017").stdout
+    assert "fasen" in nowhere("stages", "check", str(STAGES)).stdout
+    assert "verkenning" in nowhere("stages").stdout
+
+
 def test_db_current_says_whether_the_database_is_up_to_date(imvo: Imvo, tmp_path: Path) -> None:
     assert "bijgewerkt" in _flat(imvo("db", "current").stdout)
     empty = _flat(_sqlite(tmp_path / "leeg.db")("db", "current").stdout)

@@ -524,3 +524,36 @@ def test_scheduler_run_stops_cleanly_on_sigterm(
     assert "Planner gestopt" in out
     assert "Traceback" not in out + err
     assert "imvo.scheduler scan" in err  # it scanned while it ran
+
+
+# --- an 80-column terminal ------------------------------------------------------------------
+
+#: The tables a coordinator reads, each with at least one date and (on 1 December) TE LAAT.
+TABLES = [
+    ("status",),
+    ("show", "natuursteen"),
+    ("history", "goud"),
+    ("targets", "list", "natuursteen"),
+    ("deadlines",),
+    ("alerts", "list", "--all"),
+]
+
+
+def test_tables_fit_80_columns_without_cutting_a_date_or_a_mark(ticked_rw: Imvo) -> None:
+    alert_id = ticked_rw.json("alerts", "list")[0]["id"]
+    ticked_rw("alerts", "ack", str(alert_id), "--by", "anna")  # fills "Afgehandeld" too
+    shown = {args: ticked_rw(*args, COLUMNS="80").stdout for args in TABLES}
+    for args, text in shown.items():
+        wide = [line for line in text.splitlines() if len(line) > 80]
+        assert not wide, _shown(args, ticked_rw.run(*args, COLUMNS="80"))
+        assert "…" not in text, text
+    assert "2016-11-01" in shown["status",]  # when most covenants reached their stage
+    assert "TE LAAT" in shown["status",]
+    assert "2017-01-01 t/m" in shown["show", "natuursteen"]
+    assert "2017-03-31" in shown["show", "natuursteen"]
+    assert "2015-12-01" in shown["history", "goud"]
+    assert "(2017-03-31)" in shown["targets", "list", "natuursteen"]
+    assert "1 dag te laat" in shown["deadlines",]  # Chemie's research, due 30 November
+    assert "2016-11-30" in shown["deadlines",]
+    assert "2016-11-30" in shown["alerts", "list", "--all"]
+    assert "2016-12-01" in shown["alerts", "list", "--all"]  # anna's acknowledgement

@@ -142,7 +142,6 @@ class DriverResult:
         return out
 
 
-
 def _converters(compiled: SQLCompiler, dialect: str) -> Converters:
     if dialect != "sqlite":  # psycopg returns dates and datetimes as Python objects
         return ()

@@ -42,6 +42,7 @@ def create_app(app: App, *, run_scheduler: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Everything built so far lives as long as the app: keep it out of every GC pass.
+        app.check_definition()  # before serving anything: refuse a stranding definition
         gc.collect()
         gc.freeze()
         worker = None

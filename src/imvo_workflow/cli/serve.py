@@ -7,13 +7,11 @@ from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli_common import app_from_env, cli, configure_logging, out
-from imvo_workflow.domain.definition import refuse_stranding
+from imvo_workflow.cli.common import app_from_env, configure_logging, out
 from imvo_workflow.domain.errors import InvalidInput
-from imvo_workflow.services import auth, queries
+from imvo_workflow.services import auth
 
 
-@cli.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Adres om op te luisteren.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Poort.")] = 8000,
@@ -29,7 +27,7 @@ def serve(
     configure_logging()
     from imvo_workflow.db import migrate
 
-    app = app_from_env()
+    app = app_from_env(database=False)  # the migration first: its message names the fix
     current, head = (
         migrate.current_revision(app.engine),
         migrate.head_revision(),
@@ -39,8 +37,7 @@ def serve(
             f"De database staat op migratie {current or 'geen'}, de code verwacht {head}. "
             "Voer eerst `imvo db upgrade` uit."
         )
-    with app.uow(readonly=True) as uow:
-        refuse_stranding(app.definition, queries.stages_in_use(uow=uow))
+    app.check_definition()
     password = auth.ensure_first_admin(uow=app.uow(), now=app.now())
     out.print(f"[bold]imvo-workflow[/] draait op http://{host}:{port}/", highlight=False)
     if password:

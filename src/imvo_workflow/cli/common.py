@@ -1,4 +1,4 @@
-"""What every `imvo` command shares: the Typer apps, the consoles, argument helpers, JSON."""
+"""What every `imvo` command shares: the consoles, building the App, argument helpers, JSON."""
 
 from __future__ import annotations
 
@@ -15,26 +15,32 @@ from rich.console import Console
 from imvo_workflow import bootstrap as boot
 from imvo_workflow.domain.errors import InvalidInput
 
-cli = typer.Typer(
-    name="imvo",
-    help="Volg IMVO-convenantprocessen: fasen, doelen, geschiedenis.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-stages_cli = typer.Typer(help="De workflow: fasen en overgangen.", invoke_without_command=True)
-db_cli = typer.Typer(help="Database: migraties.", no_args_is_help=True)
-cli.add_typer(stages_cli, name="stages")
-cli.add_typer(db_cli, name="db")
-
 out = Console()
 err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor scripts.")]
 
 
-def app_from_env() -> boot.App:
-    return boot.bootstrap()
+def app_from_env(*, database: bool = True) -> boot.App:
+    """The App for one command, from the environment.
+
+    A command that uses the database first has the definition checked against the stages in
+    use (`App.check_definition`); `database=False` is for commands that only read the
+    definition, so they work without a database.
+    """
+    app = boot.bootstrap()
+    if database:
+        app.check_definition()
+    return app
+
+
+def covenant_id(app: boot.App, name: str) -> int:
+    """The id of the covenant the user named, for the services that still take an id.
+
+    The one place the CLI turns a name into an id: when the services take the name, the calls
+    pass `name` on and this goes.
+    """
+    return app.covenant_id(name)
 
 
 def configure_logging() -> None:

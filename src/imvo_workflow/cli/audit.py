@@ -1,4 +1,4 @@
-"""`imvo audit`, `imvo report` and `imvo sign`: proving and reporting the history."""
+"""`imvo audit verify|checkpoint|export|correct`: proving, exporting and correcting the history."""
 
 from __future__ import annotations
 
@@ -8,18 +8,13 @@ from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli_common import JsonFlag, app_from_env, cli, dump_json, iso_date, out
-from imvo_workflow.domain.errors import InvalidInput
-from imvo_workflow.reports.progress import build_report
-from imvo_workflow.reports.render import FORMATS as REPORT_FORMATS
-from imvo_workflow.reports.render import render
-from imvo_workflow.services import audit, signatures
+from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
+from imvo_workflow.services import audit
 from imvo_workflow.services.export import ExportFilter, export_history
 
-audit_cli = typer.Typer(
-    help="Audit: de geschiedenis controleren en exporteren.", no_args_is_help=True
+group = typer.Typer(
+    help="Audit: de geschiedenis controleren, exporteren en corrigeren.", no_args_is_help=True
 )
-cli.add_typer(audit_cli, name="audit")
 
 CheckpointFile = Annotated[
     Path | None,
@@ -27,8 +22,8 @@ CheckpointFile = Annotated[
 ]
 
 
-@audit_cli.command("verify")
-def audit_verify(checkpoints: CheckpointFile = None, as_json: JsonFlag = False) -> None:
+@group.command("verify")
+def verify(checkpoints: CheckpointFile = None, as_json: JsonFlag = False) -> None:
     """Controleer elke keten van de geschiedenis; noem de eerste kapotte rij."""
     app = app_from_env()
     result = audit.verify(uow=app.uow(readonly=True), checkpoint_file=checkpoints)
@@ -55,8 +50,8 @@ def audit_verify(checkpoints: CheckpointFile = None, as_json: JsonFlag = False) 
         raise typer.Exit(1)
 
 
-@audit_cli.command("checkpoint")
-def audit_checkpoint(
+@group.command("checkpoint")
+def checkpoint(
     file: Annotated[Path, typer.Option("--file", help="Ook hierheen schrijven.")] = Path(
         "var/checkpoints.jsonl"
     ),
@@ -69,11 +64,13 @@ def audit_checkpoint(
     )
 
 
-@audit_cli.command("export")
-def audit_export(
+@group.command("export")
+def export(
     fmt: Annotated[str, typer.Option("--format", help="csv of json.")] = "csv",
-    sector: Annotated[str | None, typer.Option("--sector")] = None,
-    actor: Annotated[str | None, typer.Option("--actor")] = None,
+    sector: Annotated[str | None, typer.Option("--sector", help="Alleen deze sector.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Alleen wat deze persoon deed.")
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--from", help="Vanaf (JJJJ-MM-DD, gebeurd op).")
     ] = None,
@@ -93,11 +90,11 @@ def audit_export(
     out.print(f"[green]✓[/] {count} rijen naar {output}", highlight=False)
 
 
-@audit_cli.command("correct")
-def audit_correct(
-    name: str,
-    seq: int,
-    by: Annotated[str, typer.Option("--by")],
+@group.command("correct")
+def correct(
+    name: Annotated[str, typer.Argument(help="Het convenant (naam of sector, bv. goud).")],
+    seq: Annotated[int, typer.Argument(help="Het rijnummer (kolom # van imvo history).")],
+    by: Annotated[str, typer.Option("--by", help="Wie corrigeert.")],
     reason: Annotated[
         str, typer.Option("--reason", help="Wat er gecorrigeerd wordt en waarom.")
     ] = "",
@@ -115,64 +112,3 @@ def audit_correct(
         now=app.now(),
     )
     out.print(f"[green]✓[/] {name}: rij {new_seq} corrigeert rij {seq}")
-
-
-@cli.command()
-def report(
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Peildatum (JJJJ-MM-DD); standaard vandaag.")
-    ] = None,
-    known_at: Annotated[
-        str | None,
-        typer.Option("--known-at", help="Zoals de database het op deze dag wist (JJJJ-MM-DD)."),
-    ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="md of html.")] = "md",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Bestand; standaard stdout.")
-    ] = None,
-) -> None:
-    """De voortgangsrapportage voor een datum, zoals het brondocument."""
-    if fmt not in REPORT_FORMATS:
-        raise InvalidInput(f"Onbekend formaat '{fmt}'; kies uit {', '.join(REPORT_FORMATS)}.")
-    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
-    if day and past:
-        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
-    app = app_from_env()
-    day = day or past or app.today()
-    text = render(
-        build_report(
-            uow=app.uow(readonly=True),
-            definition=app.definition,
-            as_of=day,
-            known_at=past is not None,
-        ),
-        app.definition,
-        fmt,
-    )
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        out.print(f"[green]✓[/] rapport per {day} naar {output}", highlight=False)
-
-
-@cli.command()
-def sign(
-    name: str,
-    organisation: str,
-    by: Annotated[str, typer.Option("--by")],
-    on: Annotated[
-        str | None, typer.Option("--on", help="Datum van ondertekening (JJJJ-MM-DD).")
-    ] = None,
-) -> None:
-    """Leg vast dat een partij het convenant heeft ondertekend."""
-    app = app_from_env()
-    added = signatures.sign(
-        uow=app.uow(),
-        covenant=name,
-        organisation=organisation,
-        signed_on=iso_date(on, "--on") or app.today(),
-        actor=by,
-        now=app.now(),
-    )
-    out.print(f"[green]✓[/] {organisation} tekende {name}" + ("" if added else " (stond al vast)"))

@@ -1,0 +1,39 @@
+"""`imvo alerts list|ack`: the inbox of alerts, and marking one as handled."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, out
+from imvo_workflow.cli.render import render_alerts
+from imvo_workflow.services import alert_queries
+from imvo_workflow.services.alerts import acknowledge
+
+group = typer.Typer(help="Meldingen: de inbox.", no_args_is_help=True)
+
+
+@group.command("list")
+def list_(
+    include_acked: Annotated[
+        bool, typer.Option("--all", help="Ook afgehandelde meldingen.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """De meldingen in de inbox (nieuwste eerst)."""
+    app = app_from_env()
+    with app.uow(readonly=True) as uow:
+        rows = alert_queries.alerts(uow=uow, include_acked=include_acked)
+    dump_json(rows) if as_json else render_alerts(out, rows)
+
+
+@group.command("ack")
+def ack(
+    alert_id: Annotated[int, typer.Argument(help="Het nummer van de melding (kolom ID).")],
+    by: Annotated[str, typer.Option("--by", help="Wie handelt af.")],
+) -> None:
+    """Markeer een melding als afgehandeld."""
+    app = app_from_env()
+    acknowledge(uow=app.uow(), alert_id=alert_id, actor=by, now=app.now())
+    out.print(f"[green]✓[/] melding {alert_id} afgehandeld door {by}")

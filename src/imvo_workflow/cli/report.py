@@ -1,0 +1,53 @@
+"""`imvo report`: the progress report for a date, in the shape of the source document."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imvo_workflow.cli.common import app_from_env, iso_date, out
+from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.reports.progress import build_report
+from imvo_workflow.reports.render import FORMATS as REPORT_FORMATS
+from imvo_workflow.reports.render import render
+
+
+def report(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Peildatum (JJJJ-MM-DD); standaard vandaag.")
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        typer.Option("--known-at", help="Zoals de database het op deze dag wist (JJJJ-MM-DD)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="md of html.")] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Bestand; standaard stdout.")
+    ] = None,
+) -> None:
+    """De voortgangsrapportage voor een datum, zoals het brondocument."""
+    if fmt not in REPORT_FORMATS:
+        raise InvalidInput(f"Onbekend formaat '{fmt}'; kies uit {', '.join(REPORT_FORMATS)}.")
+    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
+    if day and past:
+        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
+    app = app_from_env()
+    day = day or past or app.today()
+    text = render(
+        build_report(
+            uow=app.uow(readonly=True),
+            definition=app.definition,
+            as_of=day,
+            known_at=past is not None,
+        ),
+        app.definition,
+        fmt,
+    )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"[green]✓[/] rapport per {day} naar {output}", highlight=False)
