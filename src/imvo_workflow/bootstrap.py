@@ -41,7 +41,7 @@ class App:
         if self._definition_checked:
             return
         with self.uow(readonly=True) as uow:
-            refuse_stranding(self.definition, stages_in_use(uow=uow))
+            refuse_stranding(self.definition, stages_in_use(conn=uow.conn))
         self._definition_checked = True
 
     def covenant_id(self, name: str) -> int:
@@ -52,7 +52,7 @@ class App:
         found = self._covenant_ids.get(slug)
         if found is None:
             with self.uow(readonly=True) as uow:
-                found = covenant_id(uow, name)
+                found = covenant_id(uow.conn, name)
             self._covenant_ids[slug] = found
         return found
 

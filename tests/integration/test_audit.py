@@ -120,7 +120,7 @@ def count(app: App, table: str) -> int:
 
 def stages_on(app: App, day: date, *, known_at: bool = False) -> dict[str, str]:
     with app.uow(readonly=True) as uow:
-        return {r.slug: r.stage for r in asof.status_on(uow=uow, day=day, known_at=known_at)}
+        return {r.slug: r.stage for r in asof.status_on(conn=uow.conn, day=day, known_at=known_at)}
 
 
 def problems(result: audit.VerifyResult) -> list[tuple[str, int | None]]:
@@ -589,8 +589,8 @@ def test_known_at_shows_the_targets_as_they_were_known(seeded: App) -> None:
     finally:
         december.close()
     with seeded.uow(readonly=True) as uow:
-        rows = asof.status_on(uow=uow, day=date(2016, 11, 25), known_at=True)
-        now_rows = asof.status_on(uow=uow, day=date(2016, 11, 25))
+        rows = asof.status_on(conn=uow.conn, day=date(2016, 11, 25), known_at=True)
+        now_rows = asof.status_on(conn=uow.conn, day=date(2016, 11, 25))
     known = {r.slug: r for r in rows}["houtsector"]
     assert {r.slug: r for r in now_rows}["houtsector"].next_target is None  # met, as we now know
     assert known.stage == "dialoog"
@@ -670,7 +670,7 @@ def test_signing_requires_enough_signatures(
     assert sign("FNV", date(2016, 11, 1)) is True
     assert sign_off().to_stage == "ondertekend"
     with seeded.uow(readonly=True) as uow:
-        signed = signatures.signatures(uow=uow, covenant_id=natuursteen)
+        signed = signatures.signatures(conn=uow.conn, covenant_id=natuursteen)
     assert [(s.organisation, s.signed_on) for s in signed] == [
         ("SER", date(2016, 10, 1)),
         ("FNV", date(2016, 11, 1)),

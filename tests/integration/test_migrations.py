@@ -59,7 +59,7 @@ def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
     app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)
     seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
     with app.uow(readonly=True) as uow:
-        before = queries.status(uow=uow, today=app.today())
+        before = queries.status(conn=uow.conn, today=app.today())
     app.close()
     from alembic import command
 
@@ -75,7 +75,7 @@ def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
     assert result.ok, result.problems
     assert result.covenants == 21
     with app.uow(readonly=True) as uow:
-        assert queries.status(uow=uow, today=app.today()) == before
+        assert queries.status(conn=uow.conn, today=app.today()) == before
     app.close()
 
 

@@ -58,7 +58,7 @@ def test_seed_holds_every_covenant_of_the_report_in_its_stage(app: App) -> None:
     report = seed(uow=app.uow(), definition=app.definition, path=SEED_2016, now=app.now())
     assert report.covenants_added == len(REPORT_STAGES)
     with app.uow(readonly=True) as uow:
-        rows = queries.status(uow=uow, today=date(2016, 11, 1))
+        rows = queries.status(conn=uow.conn, today=date(2016, 11, 1))
     assert {r.slug: r.stage for r in rows} == REPORT_STAGES
     by_slug = {r.slug: r for r in rows}
     assert by_slug["toerisme-suriname"].parent == "toerisme"
@@ -94,12 +94,12 @@ def test_seeded_histories_replay_to_the_stored_stage(app: App) -> None:
         goud_id = uow.conn.execute(
             select(t.covenant.c.id).where(t.covenant.c.slug == "goud")
         ).scalar_one()
-        for row in queries.status(uow=uow, today=date(2016, 11, 1)):
+        for row in queries.status(conn=uow.conn, today=date(2016, 11, 1)):
             cid = uow.conn.execute(
                 select(t.covenant.c.id).where(t.covenant.c.slug == row.slug)
             ).scalar_one()
-            assert replay(queries.history(uow=uow, covenant_id=cid), app.definition) == row.stage
-        goud = queries.history(uow=uow, covenant_id=goud_id)
+            assert replay(queries.history(conn=uow.conn, covenant_id=cid), app.definition) == row.stage
+        goud = queries.history(conn=uow.conn, covenant_id=goud_id)
     signed = next(h for h in goud if h.to_stage == "intentieverklaring")
     assert signed.occurred_on.year == 2015 and signed.recorded_at.year == 2016
 

@@ -24,7 +24,7 @@ def list_(
     """De meldingen in de inbox (nieuwste eerst)."""
     app = app_from_env()
     with app.uow(readonly=True) as uow:
-        rows = alert_queries.alerts(uow=uow, include_acked=include_acked)
+        rows = alert_queries.alerts(conn=uow.conn, include_acked=include_acked)
     dump_json(rows) if as_json else render_alerts(out, rows)
 
 

@@ -33,9 +33,9 @@ def status(
     with app.uow(readonly=True) as uow:
         moment = day or past
         if moment is not None:
-            rows = asof.status_on(uow=uow, day=moment, known_at=past is not None)
+            rows = asof.status_on(conn=uow.conn, day=moment, known_at=past is not None)
         else:
-            rows = queries.status(uow=uow, today=app.today())
+            rows = queries.status(conn=uow.conn, today=app.today())
     dump_json(rows) if as_json else render_status(out, rows, app.definition)
 
 
@@ -44,7 +44,7 @@ def show(name: Name, as_json: JsonFlag = False) -> None:
     app = app_from_env()
     found_id = covenant_id(app, name)
     with app.uow(readonly=True) as uow:
-        found = queries.detail(uow=uow, covenant_id=found_id, today=app.today())
+        found = queries.detail(conn=uow.conn, covenant_id=found_id, today=app.today())
     dump_json(found) if as_json else render_detail(out, found, app.definition)
 
 
@@ -53,7 +53,7 @@ def history(name: Name, as_json: JsonFlag = False) -> None:
     app = app_from_env()
     found_id = covenant_id(app, name)
     with app.uow(readonly=True) as uow:
-        rows = queries.history(uow=uow, covenant_id=found_id)
+        rows = queries.history(conn=uow.conn, covenant_id=found_id)
     dump_json(rows) if as_json else render_history(out, name, rows)
 
 

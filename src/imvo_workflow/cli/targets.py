@@ -64,7 +64,7 @@ def list_(name: Name, as_json: JsonFlag = False) -> None:
     app = app_from_env()
     found_id = covenant_id(app, name)
     with app.uow(readonly=True) as uow:
-        changes = queries.target_changes(uow=uow, covenant_id=found_id)
+        changes = queries.target_changes(conn=uow.conn, covenant_id=found_id)
     dump_json(changes) if as_json else render_target_changes(out, name, changes)
 
 
@@ -75,5 +75,5 @@ def deadlines(
     """Wat binnenkort moet, en wat te laat is."""
     app = app_from_env()
     with app.uow(readonly=True) as uow:
-        rows = alert_queries.deadlines(uow=uow, today=app.today(), within_days=within)
+        rows = alert_queries.deadlines(conn=uow.conn, today=app.today(), within_days=within)
     dump_json(rows) if as_json else render_deadlines(out, rows, within, app.today())

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, Connection, Table
 from sqlalchemy.dialects import postgresql, sqlite
-
-from imvo_workflow.db.session import UnitOfWork
 
 
 def insert_ignoring_conflict(
-    uow: UnitOfWork,
+    conn: Connection,
     table: Table,
     row: dict[str, Any],
     conflict: Sequence[str],
@@ -22,23 +20,23 @@ def insert_ignoring_conflict(
 
     `where` names a partial unique index by its condition (both databases need it to match).
     """
-    dialect = postgresql if uow.dialect == "postgresql" else sqlite
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict), index_where=where)
         .returning(*(table.c[name] for name in conflict))
     )
     # RETURNING, not rowcount: with an implicit RETURNING, psycopg reports rowcount -1.
-    return uow.conn.execute(statement, row).first() is not None
+    return conn.execute(statement, row).first() is not None
 
 
 def insert_new(
-    uow: UnitOfWork, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], conflict: Sequence[str]
 ) -> list[int]:
     """Insert the rows whose `conflict` columns are new; return the ids of those inserted."""
     if not rows:
         return []
-    dialect = postgresql if uow.dialect == "postgresql" else sqlite
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(table)
         .on_conflict_do_nothing(index_elements=list(conflict))
@@ -46,4 +44,4 @@ def insert_new(
     )
     # One batched statement ("insertmanyvalues"): RETURNING gives the ids of the rows that
     # were new; a skipped conflict returns nothing, the same on both databases.
-    return list(uow.conn.execute(statement, list(rows)).scalars())
+    return list(conn.execute(statement, list(rows)).scalars())

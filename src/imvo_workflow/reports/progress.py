@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -148,7 +148,7 @@ def build_report(
     """The report as it would have read on `as_of` (or as the database knew it then)."""
     report = ProgressReport(as_of, known_at)
     with uow:
-        statuses = {row.slug: row for row in status_on(uow=uow, day=as_of, known_at=known_at)}
+        statuses = {row.slug: row for row in status_on(conn=uow.conn, day=as_of, known_at=known_at)}
         sc = t.sector
         sectors = [
             _Sector(r.id, r.name, r.group, r.parent_id)
@@ -167,8 +167,8 @@ def build_report(
                 )
             )
         ]
-        people = _participants(uow)
-        steps = effective_steps(history_rows(uow), end_of_day(as_of) if known_at else None)
+        people = _participants(uow.conn)
+        steps = effective_steps(history_rows(uow.conn), end_of_day(as_of) if known_at else None)
     report.groups = _Layout(definition, statuses, sectors, covenants, people).groups()
     report.stages = _stage_summary(definition, list(statuses.values()), steps, as_of)
     ids = {cov.slug: cov.id for cov in covenants}
@@ -194,10 +194,10 @@ def build_report(
     return report
 
 
-def _participants(uow: UnitOfWork) -> dict[int, dict[str, list[str]]]:
+def _participants(conn: Connection) -> dict[int, dict[str, list[str]]]:
     pa, o = t.participation, t.organisation
     found: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in uow.conn.execute(
+    for r in conn.execute(
         select(pa.c.covenant_id, pa.c.role, o.c.name)
         .join(o, o.c.id == pa.c.organisation_id)
         .order_by(pa.c.id)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, or_, select
 
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.alerts import AlertKind
 from imvo_workflow.domain.targets import target_name
 from imvo_workflow.services.queries import aware
@@ -42,7 +41,7 @@ class DeadlineView:
     overdue: bool
 
 
-def alerts(*, uow: UnitOfWork, include_acked: bool = False, limit: int = 200) -> list[AlertView]:
+def alerts(*, conn: Connection, include_acked: bool = False, limit: int = 200) -> list[AlertView]:
     a, c, tg, d = t.alert, t.covenant, t.target, t.delivery
     query = (
         select(a, c.c.slug, tg.c.stage.label("target_stage"), tg.c.milestone, tg.c.phrase)
@@ -53,10 +52,10 @@ def alerts(*, uow: UnitOfWork, include_acked: bool = False, limit: int = 200) ->
     )
     if not include_acked:
         query = query.where(a.c.acked_at.is_(None))
-    rows = uow.conn.execute(query).all()
+    rows = conn.execute(query).all()
     counts: dict[int, tuple[int, int]] = {}
     if rows:
-        for alert_id, status in uow.conn.execute(
+        for alert_id, status in conn.execute(
             select(d.c.alert_id, d.c.status).where(d.c.alert_id.in_([r.id for r in rows]))
         ):
             total, sent = counts.get(alert_id, (0, 0))
@@ -81,10 +80,10 @@ def alerts(*, uow: UnitOfWork, include_acked: bool = False, limit: int = 200) ->
     ]
 
 
-def deadlines(*, uow: UnitOfWork, today: date, within_days: int = 30) -> list[DeadlineView]:
+def deadlines(*, conn: Connection, today: date, within_days: int = 30) -> list[DeadlineView]:
     """Open targets that are overdue or due within `within_days`, soonest first."""
     tg, c, s = t.target, t.covenant, t.sector
-    rows = uow.conn.execute(
+    rows = conn.execute(
         select(
             c.c.slug,
             s.c.name,
@@ -124,11 +123,11 @@ class FollowedDeadline:
     deadline: date
 
 
-def followed_deadlines(*, uow: UnitOfWork, user_id: int) -> list[FollowedDeadline]:
+def followed_deadlines(*, conn: Connection, user_id: int) -> list[FollowedDeadline]:
     """Open deadlines of the sectors the user follows (all sectors if they follow none)."""
     tg, c, s, sub = t.target, t.covenant, t.sector, t.subscription
     followed = select(sub.c.sector_id).where(sub.c.user_id == user_id)
-    sectors = [row for row in uow.conn.execute(followed).scalars()]
+    sectors = [row for row in conn.execute(followed).scalars()]
     query = (
         select(tg.c.id, c.c.slug, c.c.title, tg.c.stage, tg.c.milestone, tg.c.phrase, tg.c.deadline)
         .join(c, c.c.id == tg.c.covenant_id)
@@ -142,5 +141,5 @@ def followed_deadlines(*, uow: UnitOfWork, user_id: int) -> list[FollowedDeadlin
         FollowedDeadline(
             r.id, r.slug, r.title, target_name(r.stage, r.milestone), r.phrase, r.deadline
         )
-        for r in uow.conn.execute(query)
+        for r in conn.execute(query)
     ]

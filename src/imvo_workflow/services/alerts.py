@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Insert, bindparam, literal_column, or_, select, update
+from sqlalchemy import Connection, Insert, bindparam, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from imvo_workflow.db import tables as t
@@ -76,16 +76,16 @@ _ALL_CANDIDATES = DriverStatement(
 )
 
 
-def candidate_targets(uow: UnitOfWork, lo: date | None, hi: date) -> list[tuple[TargetState, int]]:
+def candidate_targets(conn: Connection, lo: date | None, hi: date) -> list[tuple[TargetState, int]]:
     """Targets whose events can fall between the watermark and now, with their covenant id.
 
     Straight from the driver: a scan reads thousands of rows, and SQLAlchemy's per-row type
     processing would cost more than the query itself (the driver reads each distinct date once).
     """
     if lo is None:
-        rows = _ALL_CANDIDATES.execute(uow.conn, {"b_hi": hi}).all()
+        rows = _ALL_CANDIDATES.execute(conn, {"b_hi": hi}).all()
     else:
-        rows = _CANDIDATES.execute(uow.conn, {"b_lo": lo, "b_hi": hi}).all()
+        rows = _CANDIDATES.execute(conn, {"b_lo": lo, "b_hi": hi}).all()
     return [
         (TargetState(target_id, deadline, stated, closed), covenant_id)
         for target_id, deadline, stated, closed, covenant_id in rows
@@ -105,7 +105,7 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         if watermark is not None:
             since = min(aware(watermark).astimezone(AMSTERDAM).date(), today)
             lo, _ = scan_window(policy, since)
-        found = candidate_targets(uow, lo, hi)
+        found = candidate_targets(uow.conn, lo, hi)
         covenant_of = {state.id: covenant_id for state, covenant_id in found}
         states = [state for state, _ in found]
         due, upcoming = due_and_next(states, policy, now)
@@ -129,8 +129,8 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
             ],
         )
         by_key = {ev.key: covenant_of[ev.target_id] for ev in events}
-        deliveries = _deliveries_for(uow, raised, by_key, now)
-        _set_watermark(uow, now)
+        deliveries = _deliveries_for(uow.conn, raised, by_key, now)
+        _set_watermark(uow.conn, now)
         uow.commit()
     return ScanResult(len(states), len(events), raised, deliveries, upcoming)
 
@@ -186,7 +186,7 @@ _INSERT_ALERT = DriverStatement(_insert_alert("sqlite"), for_dialect=_insert_ale
 
 
 def _deliveries_for(
-    uow: UnitOfWork, raised: int, covenant_by_key: dict[str, int], now: datetime
+    conn: Connection, raised: int, covenant_by_key: dict[str, int], now: datetime
 ) -> int:
     """One delivery per alert, channel and recipient subscribed to the alert's sector.
 
@@ -195,7 +195,7 @@ def _deliveries_for(
     if not raised:
         return 0
     sub, u, c, s = t.subscription, t.user, t.covenant, t.sector
-    subscriptions = uow.conn.execute(
+    subscriptions = conn.execute(
         select(sub.c.sector_id, sub.c.channel, sub.c.address, u.c.name, u.c.email).join(
             u, u.c.id == sub.c.user_id
         )
@@ -205,7 +205,7 @@ def _deliveries_for(
     # The alerts this scan raised carry its moment. (A scan at the very same moment in another
     # process may be among them: queueing their deliveries again is a no-op.)
     keys = dict(
-        uow.conn.execute(
+        conn.execute(
             select(t.alert.c.id, t.alert.c.key).where(
                 t.alert.c.raised_at == now.astimezone(UTC), t.alert.c.target_id.is_not(None)
             )
@@ -215,7 +215,7 @@ def _deliveries_for(
     covenant_ids = {covenant_by_key[key] for key in keys.values()}
     sectors = {
         row.id: (row.sector_id, row.parent_id)
-        for row in uow.conn.execute(
+        for row in conn.execute(
             select(c.c.id, c.c.sector_id, s.c.parent_id)
             .join(s, s.c.id == c.c.sector_id)
             .where(c.c.id.in_(covenant_ids))
@@ -227,11 +227,11 @@ def _deliveries_for(
         for sector_id, channel, address, name, email in subscriptions:
             if sector_id is None or sector_id in (own, parent):
                 wanted.add((alert_id, channel, recipient(channel, address, name, email)))
-    return len(queue_deliveries(uow, sorted(wanted), now))
+    return len(queue_deliveries(conn, sorted(wanted), now))
 
 
 def queue_deliveries(
-    uow: UnitOfWork, routes: list[tuple[int, str, str]], now: datetime
+    conn: Connection, routes: list[tuple[int, str, str]], now: datetime
 ) -> list[int]:
     """Insert one pending delivery per (alert, channel, recipient) that has none yet."""
     due = now.astimezone(UTC)
@@ -249,7 +249,7 @@ def queue_deliveries(
         }
         for alert_id, channel, to in routes
     ]
-    return insert_new(uow, t.delivery, rows, ["alert_id", "channel", "recipient"])
+    return insert_new(conn, t.delivery, rows, ["alert_id", "channel", "recipient"])
 
 
 def recipient(channel: str, address: str, name: str, email: str | None) -> str:
@@ -261,12 +261,12 @@ def recipient(channel: str, address: str, name: str, email: str | None) -> str:
     return name
 
 
-def _set_watermark(uow: UnitOfWork, now: datetime) -> None:
+def _set_watermark(conn: Connection, now: datetime) -> None:
     """Move the watermark forward (never back: several schedulers may scan at once)."""
     st = t.scheduler_state
     moment = now.astimezone(UTC)
-    if not insert_ignoring_conflict(uow, st, {"name": WATERMARK, "value": moment}, ["name"]):
-        uow.conn.execute(
+    if not insert_ignoring_conflict(conn, st, {"name": WATERMARK, "value": moment}, ["name"]):
+        conn.execute(
             update(st).where(st.c.name == WATERMARK, st.c.value < moment).values(value=moment)
         )
 

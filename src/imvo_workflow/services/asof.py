@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow, TargetView, aware
 
@@ -73,7 +72,7 @@ def effective_steps(rows: Iterable[Any], known_by: datetime | None = None) -> di
     return {cid: [steps[s] for s in sorted(steps)] for cid, steps in moves.items()}
 
 
-def history_rows(uow: UnitOfWork, covenant_id: int | None = None) -> list[Any]:
+def history_rows(conn: Connection, covenant_id: int | None = None) -> list[Any]:
     """History rows (every covenant's, or one's) in chain order, as effective_steps reads them."""
     tr = t.transition
     query = select(
@@ -89,7 +88,7 @@ def history_rows(uow: UnitOfWork, covenant_id: int | None = None) -> list[Any]:
     ).order_by(tr.c.covenant_id, tr.c.seq)
     if covenant_id is not None:
         query = query.where(tr.c.covenant_id == covenant_id)
-    return list(uow.conn.execute(query))
+    return list(conn.execute(query))
 
 
 def stage_on(steps: list[Step], day: date) -> Step | None:
@@ -102,11 +101,11 @@ def stage_on(steps: list[Step], day: date) -> Step | None:
 
 
 def targets_on(
-    uow: UnitOfWork, day: date, known_by: datetime | None
+    conn: Connection, day: date, known_by: datetime | None
 ) -> dict[int, list[TargetView]]:
     """Each covenant's targets as they stood on `day`, from their change history."""
     tg, ch = t.target, t.target_change
-    rows = uow.conn.execute(
+    rows = conn.execute(
         select(
             tg.c.id,
             tg.c.covenant_id,
@@ -155,12 +154,12 @@ def targets_on(
     return found
 
 
-def status_on(*, uow: UnitOfWork, day: date, known_at: bool = False) -> list[StatusRow]:
+def status_on(*, conn: Connection, day: date, known_at: bool = False) -> list[StatusRow]:
     """Every covenant that existed on `day`, in the stage it was in then."""
     known_by = end_of_day(day) if known_at else None
-    steps = effective_steps(history_rows(uow), known_by)
-    targets = targets_on(uow, day, known_by)
-    rows = uow.conn.execute(COVENANTS_IN_ORDER).all()  # the stage comes from the replay
+    steps = effective_steps(history_rows(conn), known_by)
+    targets = targets_on(conn, day, known_by)
+    rows = conn.execute(COVENANTS_IN_ORDER).all()  # the stage comes from the replay
     found = []
     for r in rows:
         step = stage_on(steps.get(r.id, []), day)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -53,9 +53,9 @@ class VerifyResult:
         return not self.problems
 
 
-def _stream(uow: UnitOfWork, query: Any) -> Iterator[Any]:
+def _stream(conn: Connection, query: Any) -> Iterator[Any]:
     """Rows in batches from a server-side cursor: memory does not grow with the table."""
-    yield from uow.conn.execution_options(yield_per=2000).execute(query)
+    yield from conn.execution_options(yield_per=2000).execute(query)
 
 
 def verify(*, uow: UnitOfWork, checkpoint_file: Path | None = None) -> VerifyResult:
@@ -69,7 +69,7 @@ def verify(*, uow: UnitOfWork, checkpoint_file: Path | None = None) -> VerifyRes
         ends: dict[int, tuple[int, str]] = {}
         broken: set[int] = set()
         state: tuple[int, int, str] | None = None  # (covenant, expected seq, previous hash)
-        for row in _stream(uow, select(tr).order_by(tr.c.covenant_id, tr.c.seq)):
+        for row in _stream(uow.conn, select(tr).order_by(tr.c.covenant_id, tr.c.seq)):
             result.rows += 1
             if row.covenant_id in broken:
                 continue
@@ -109,7 +109,7 @@ def verify(*, uow: UnitOfWork, checkpoint_file: Path | None = None) -> VerifyRes
             checkpoints += _read_checkpoint_file(checkpoint_file)
         for created_at, cp_heads, digest in checkpoints:
             result.checkpoints += 1
-            _check_checkpoint(uow, heads, broken, created_at, cp_heads, digest, result)
+            _check_checkpoint(uow.conn, heads, broken, created_at, cp_heads, digest, result)
     return result
 
 
@@ -119,7 +119,7 @@ def _row_problem(row: Any, expected: int, previous: str) -> str | None:
 
 
 def _check_checkpoint(
-    uow: UnitOfWork,
+    conn: Connection,
     heads: dict[int, Any],
     broken: set[int],
     created_at: Any,
@@ -138,7 +138,7 @@ def _check_checkpoint(
         if covenant_id in broken:
             continue
         slug = heads[covenant_id].slug if covenant_id in heads else f"#{covenant_id}"
-        found = uow.conn.execute(
+        found = conn.execute(
             select(tr.c.hash).where(tr.c.covenant_id == covenant_id, tr.c.seq == seq)
         ).scalar()
         if found != head_hash:
@@ -209,7 +209,7 @@ def checkpoint(*, uow: UnitOfWork, now: datetime, file: Path | None = None) -> C
                 "digest": digest,
             },
         ).scalar_one()
-        _notify_auditors(uow, cp_id, digest, len(heads), rows, moment)
+        _notify_auditors(uow.conn, cp_id, digest, len(heads), rows, moment)
         uow.commit()
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -222,13 +222,13 @@ def checkpoint(*, uow: UnitOfWork, now: datetime, file: Path | None = None) -> C
 
 
 def _notify_auditors(
-    uow: UnitOfWork, cp_id: int, digest: str, covenants: int, rows: int, now: datetime
+    conn: Connection, cp_id: int, digest: str, covenants: int, rows: int, now: datetime
 ) -> None:
     """Send the digest out of the database: an alert for every subscribed viewer (auditor)."""
     u, sub = t.user, t.subscription
     routes = {
         (r.channel, recipient(r.channel, r.address, r.name, r.email))
-        for r in uow.conn.execute(
+        for r in conn.execute(
             select(sub.c.channel, sub.c.address, u.c.name, u.c.email)
             .join(u, u.c.id == sub.c.user_id)
             .where(u.c.role == "viewer", sub.c.channel != "log")
@@ -236,7 +236,7 @@ def _notify_auditors(
     }
     if not routes:
         return
-    alert_id = uow.conn.execute(
+    alert_id = conn.execute(
         insert(t.alert).returning(t.alert.c.id),
         alert_row(
             key=f"checkpoint/{cp_id}",
@@ -249,7 +249,7 @@ def _notify_auditors(
             ],
         ),
     ).scalar_one()
-    queue_deliveries(uow, [(alert_id, ch, to) for ch, to in sorted(routes)], now)
+    queue_deliveries(conn, [(alert_id, ch, to) for ch, to in sorted(routes)], now)
 
 
 def correct(
@@ -279,7 +279,7 @@ def correct(
             raise InvalidInput(f"De datum {on} ligt in de toekomst.")
         # The covenant's moves with earlier corrections applied: the corrected row must stay
         # between the move before it and the move after it.
-        rows = history_rows(uow, covenant_id)
+        rows = history_rows(uow.conn, covenant_id)
         moves = effective_steps(rows).get(covenant_id, [])
         before = [m.occurred_on for m in moves if m.seq < seq]
         after = [m.occurred_on for m in moves if m.seq > seq]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -118,9 +118,9 @@ def authenticate(*, uow: UnitOfWork, name: str, password: str, now: datetime) ->
     return UserView(row.id, row.name, row.role, row.email, row.session_epoch)
 
 
-def user_by_id(uow: UnitOfWork, user_id: int) -> UserView | None:
+def user_by_id(conn: Connection, user_id: int) -> UserView | None:
     u = t.user
-    row = uow.conn.execute(
+    row = conn.execute(
         select(u.c.id, u.c.name, u.c.role, u.c.email, u.c.session_epoch).where(u.c.id == user_id)
     ).first()
     return UserView(row.id, row.name, row.role, row.email, row.session_epoch) if row else None
@@ -163,9 +163,9 @@ def create_api_token(*, uow: UnitOfWork, user_id: int, name: str, now: datetime)
     return token
 
 
-def user_for_token(uow: UnitOfWork, token: str) -> UserView | None:
+def user_for_token(conn: Connection, token: str) -> UserView | None:
     a, u = t.api_token, t.user
-    row = uow.conn.execute(
+    row = conn.execute(
         select(u.c.id, u.c.name, u.c.role, u.c.email)
         .join(a, a.c.user_id == u.c.id)
         .where(a.c.token_hash == _digest(token), a.c.revoked_at.is_(None))
@@ -185,9 +185,9 @@ def calendar_token(*, uow: UnitOfWork, user_id: int) -> str:
     return str(token)
 
 
-def user_for_calendar(uow: UnitOfWork, token: str) -> UserView | None:
+def user_for_calendar(conn: Connection, token: str) -> UserView | None:
     u = t.user
-    row = uow.conn.execute(
+    row = conn.execute(
         select(u.c.id, u.c.name, u.c.role, u.c.email).where(u.c.calendar_token == token)
     ).first()
     return UserView(row.id, row.name, row.role, row.email) if row else None

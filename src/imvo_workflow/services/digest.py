@@ -72,7 +72,7 @@ def raise_digests(*, uow: UnitOfWork, now: datetime) -> int:
             )
             lines[r.id].append(f'- {r.title}: {what} ("{r.phrase}"), {state}')
         raised = insert_new(
-            uow,
+            uow.conn,
             t.alert,
             [
                 alert_row(
@@ -101,6 +101,6 @@ def raise_digests(*, uow: UnitOfWork, now: datetime) -> int:
             for alert_id, user in owner.items()
             for ch, to in sorted(routes[user])
         ]
-        queue_deliveries(uow, routed, now)
+        queue_deliveries(uow.conn, routed, now)
         uow.commit()
     return len(raised)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TextIO
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -48,22 +48,22 @@ class ExportFilter:
     until: date | None = None
 
 
-def export_rows(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
+def export_rows(conn: Connection, where: ExportFilter) -> Iterator[dict[str, Any]]:
     """The filtered history rows, streamed; an unknown sector is refused before any row."""
-    _check_sector(uow, where.sector)
-    return _stream(uow, where)
+    _check_sector(conn, where.sector)
+    return _stream(conn, where)
 
 
-def _check_sector(uow: UnitOfWork, sector: str | None) -> None:
+def _check_sector(conn: Connection, sector: str | None) -> None:
     if not sector:
         return
     slug = normalise(sector)
-    known = list(uow.conn.execute(select(t.sector.c.slug)).scalars())
+    known = list(conn.execute(select(t.sector.c.slug)).scalars())
     if slug not in known:
         raise UnknownSector(sector, difflib.get_close_matches(slug, known, n=3, cutoff=0.5))
 
 
-def _stream(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
+def _stream(conn: Connection, where: ExportFilter) -> Iterator[dict[str, Any]]:
     tr, c, s = t.transition, t.covenant, t.sector
     query = (
         select(
@@ -87,7 +87,7 @@ def _stream(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
     )
     if where.sector:
         slug = normalise(where.sector)
-        known = list(uow.conn.execute(select(s.c.slug)).scalars())
+        known = list(conn.execute(select(s.c.slug)).scalars())
         if slug not in known:
             raise UnknownSector(
                 where.sector, difflib.get_close_matches(slug, known, n=3, cutoff=0.5)
@@ -103,7 +103,7 @@ def _stream(uow: UnitOfWork, where: ExportFilter) -> Iterator[dict[str, Any]]:
         query = query.where(tr.c.occurred_on >= where.since)
     if where.until:
         query = query.where(tr.c.occurred_on <= where.until)
-    for r in uow.conn.execution_options(yield_per=5000).execute(query):
+    for r in conn.execution_options(yield_per=5000).execute(query):
         row = dict(r._mapping)
         row["covenant"] = row.pop("slug")
         row["occurred_on"] = row["occurred_on"].isoformat()
@@ -121,7 +121,7 @@ def export_history(
         raise InvalidInput("--from ligt na --to.")
     count = 0
     with uow:
-        rows = export_rows(uow, where)
+        rows = export_rows(uow.conn, where)
         if fmt == "csv":
             writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
             writer.writeheader()

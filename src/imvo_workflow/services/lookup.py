@@ -9,7 +9,6 @@ from typing import NoReturn
 from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.errors import UnknownSector
 
 
@@ -20,13 +19,13 @@ def normalise(name: str) -> str:
     return "-".join(words)
 
 
-def covenant_id(uow: UnitOfWork, name: str) -> int:
+def covenant_id(conn: Connection, name: str) -> int:
     """The id of the covenant called `name` (its slug, or its sector's name)."""
     slug = normalise(name)
-    found = uow.conn.execute(select(t.covenant.c.id).where(t.covenant.c.slug == slug)).scalar()
+    found = conn.execute(select(t.covenant.c.id).where(t.covenant.c.slug == slug)).scalar()
     if found is not None:
         return int(found)
-    refuse_unknown(uow.conn, name)
+    refuse_unknown(conn, name)
 
 
 def refuse_unknown(conn: Connection, name: str) -> NoReturn:

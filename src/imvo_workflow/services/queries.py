@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.targets import target_name
 
 
@@ -140,7 +139,7 @@ _OPEN_TARGETS = (
 )
 
 
-def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[StatusRow]:
+def status(*, conn: Connection, today: date, slug: str | None = None) -> list[StatusRow]:
     """Every covenant (or one) with its stage, since when and its next open target."""
     query, targets = COVENANTS_IN_ORDER, _OPEN_TARGETS
     if slug is not None:
@@ -149,11 +148,11 @@ def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[Sta
             t.target.c.covenant_id.in_(select(t.covenant.c.id).where(t.covenant.c.slug == slug))
         )
     first: dict[int, Any] = {}
-    for row in uow.conn.execute(targets).all():
+    for row in conn.execute(targets).all():
         first.setdefault(row.covenant_id, row)  # ordered by deadline: the first is the next
     upcoming = {covenant_id: _target_view(row, today) for covenant_id, row in first.items()}
     found = []
-    for r in uow.conn.execute(query).all():
+    for r in conn.execute(query).all():
         found.append(
             StatusRow.of(
                 r,
@@ -166,9 +165,9 @@ def status(*, uow: UnitOfWork, today: date, slug: str | None = None) -> list[Sta
     return found
 
 
-def history(*, uow: UnitOfWork, covenant_id: int) -> list[HistoryEntry]:
+def history(*, conn: Connection, covenant_id: int) -> list[HistoryEntry]:
     tr = t.transition
-    rows = uow.conn.execute(
+    rows = conn.execute(
         select(
             tr.c.seq,
             tr.c.from_stage,
@@ -192,16 +191,16 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def detail(*, uow: UnitOfWork, covenant_id: int, today: date) -> CovenantDetail:
+def detail(*, conn: Connection, covenant_id: int, today: date) -> CovenantDetail:
     c = t.covenant
-    head = uow.conn.execute(
+    head = conn.execute(
         select(c.c.slug, c.c.summary, c.c.notes).where(c.c.id == covenant_id)
     ).one()
-    (row,) = status(uow=uow, today=today, slug=head.slug)
+    (row,) = status(conn=conn, today=today, slug=head.slug)
     o, pa = t.organisation, t.participation
     parties = [
         PartyView(name=r.name, full_name=r.full_name, kind=r.kind, role=r.role)
-        for r in uow.conn.execute(
+        for r in conn.execute(
             select(o.c.name, o.c.full_name, o.c.kind, pa.c.role)
             .join(pa, pa.c.organisation_id == o.c.id)
             .where(pa.c.covenant_id == covenant_id)
@@ -210,7 +209,7 @@ def detail(*, uow: UnitOfWork, covenant_id: int, today: date) -> CovenantDetail:
     ]
     targets = [
         _target_view(r, today)
-        for r in uow.conn.execute(
+        for r in conn.execute(
             select(t.target)
             .where(t.target.c.covenant_id == covenant_id)
             .order_by(t.target.c.deadline)
@@ -222,12 +221,12 @@ def detail(*, uow: UnitOfWork, covenant_id: int, today: date) -> CovenantDetail:
         notes=list(head.notes or []),
         parties=parties,
         targets=targets,
-        history=history(uow=uow, covenant_id=covenant_id),
+        history=history(conn=conn, covenant_id=covenant_id),
     )
 
 
-def stages_in_use(*, uow: UnitOfWork) -> set[str]:
-    return set(uow.conn.execute(select(t.covenant.c.stage).distinct()).scalars())
+def stages_in_use(*, conn: Connection) -> set[str]:
+    return set(conn.execute(select(t.covenant.c.stage).distinct()).scalars())
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,10 +242,10 @@ class TargetChangeView:
     changed_at: datetime
 
 
-def target_changes(*, uow: UnitOfWork, covenant_id: int) -> list[TargetChangeView]:
+def target_changes(*, conn: Connection, covenant_id: int) -> list[TargetChangeView]:
     """Every change of the covenant's targets, oldest first: planned against actual."""
     ch, tg = t.target_change, t.target
-    rows = uow.conn.execute(
+    rows = conn.execute(
         select(ch, tg.c.stage, tg.c.milestone)
         .join(tg, tg.c.id == ch.c.target_id)
         .where(tg.c.covenant_id == covenant_id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -47,8 +47,8 @@ def seed(
     data = read_seed_file(path)
     report = SeedReport()
     with uow:
-        sector_ids = _ensure_sectors(uow, data, report)
-        org_ids = _ensure_organisations(uow, data, report)
+        sector_ids = _ensure_sectors(uow.conn, data, report)
+        org_ids = _ensure_organisations(uow.conn, data, report)
         existing = set(uow.conn.execute(select(t.covenant.c.slug)).scalars())
         covenant_ids = dict(uow.conn.execute(select(t.covenant.c.slug, t.covenant.c.id)).all())
         for position, item in enumerate(data.covenants):
@@ -57,7 +57,7 @@ def seed(
                 report.covenants_present += 1
                 continue
             covenant_ids[item.slug] = _load_covenant(
-                uow,
+                uow.conn,
                 definition,
                 data,
                 item,
@@ -73,8 +73,8 @@ def seed(
     return report
 
 
-def _ensure_sectors(uow: UnitOfWork, data: SeedFile, report: SeedReport) -> dict[str, int]:
-    ids = dict(uow.conn.execute(select(t.sector.c.slug, t.sector.c.id)).all())
+def _ensure_sectors(conn: Connection, data: SeedFile, report: SeedReport) -> dict[str, int]:
+    ids = dict(conn.execute(select(t.sector.c.slug, t.sector.c.id)).all())
     for position, sector in enumerate(data.sectors):
         if sector.slug in ids:
             continue
@@ -82,7 +82,7 @@ def _ensure_sectors(uow: UnitOfWork, data: SeedFile, report: SeedReport) -> dict
             raise InvalidDefinition(
                 [f"sector {sector.slug}: onbekende bovenliggende sector {sector.parent}"]
             )
-        ids[sector.slug] = uow.conn.execute(
+        ids[sector.slug] = conn.execute(
             insert(t.sector).returning(t.sector.c.id),
             {
                 "slug": sector.slug,
@@ -96,12 +96,12 @@ def _ensure_sectors(uow: UnitOfWork, data: SeedFile, report: SeedReport) -> dict
     return ids
 
 
-def _ensure_organisations(uow: UnitOfWork, data: SeedFile, report: SeedReport) -> dict[str, int]:
-    ids = dict(uow.conn.execute(select(t.organisation.c.name, t.organisation.c.id)).all())
+def _ensure_organisations(conn: Connection, data: SeedFile, report: SeedReport) -> dict[str, int]:
+    ids = dict(conn.execute(select(t.organisation.c.name, t.organisation.c.id)).all())
     for org in data.organisations:
         if org.name in ids:
             continue
-        ids[org.name] = uow.conn.execute(
+        ids[org.name] = conn.execute(
             insert(t.organisation).returning(t.organisation.c.id), org.model_dump()
         ).scalar_one()
         report.organisations_added += 1
@@ -109,7 +109,7 @@ def _ensure_organisations(uow: UnitOfWork, data: SeedFile, report: SeedReport) -
 
 
 def _load_covenant(
-    uow: UnitOfWork,
+    conn: Connection,
     definition: WorkflowDefinition,
     data: SeedFile,
     item: SeedCovenant,
@@ -133,7 +133,7 @@ def _load_covenant(
             ]
         )
     covenant_id = open_covenant(
-        conn=uow.conn,
+        conn=conn,
         definition=definition,
         covenant=NewCovenant(
             slug=item.slug,
@@ -153,7 +153,7 @@ def _load_covenant(
     roles += [("partij", name) for name in item.parties]
     for role, name in roles:
         if name is not None:
-            uow.conn.execute(
+            conn.execute(
                 insert(t.participation),
                 {
                     "covenant_id": covenant_id,
@@ -163,14 +163,14 @@ def _load_covenant(
             )
     for step in later:
         make_move(
-            uow.conn,
+            conn,
             definition,
             MoveRequest(item.slug, step.stage, step.by, step.reason, step.on),
             now=now,
         )
     for target in item.targets:
         record_target(
-            uow.conn,
+            conn,
             definition,
             TargetSpec(
                 covenant=item.slug,

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -39,7 +39,7 @@ def sign(
         raise InvalidInput(f"De datum {signed_on} ligt in de toekomst.")
     o = t.organisation
     with uow:
-        covenant_id = lookup.covenant_id(uow, covenant)
+        covenant_id = lookup.covenant_id(uow.conn, covenant)
         org_id = uow.conn.execute(select(o.c.id).where(o.c.name == organisation)).scalar()
         if org_id is None:
             names = list(uow.conn.execute(select(o.c.name)).scalars())
@@ -47,7 +47,7 @@ def sign(
                 "organisatie", organisation, difflib.get_close_matches(organisation, names, n=3)
             )
         added = insert_ignoring_conflict(
-            uow,
+            uow.conn,
             t.signature,
             {
                 "covenant_id": covenant_id,
@@ -62,11 +62,11 @@ def sign(
     return added
 
 
-def signatures(*, uow: UnitOfWork, covenant_id: int) -> list[SignatureView]:
+def signatures(*, conn: Connection, covenant_id: int) -> list[SignatureView]:
     sg, o = t.signature, t.organisation
     return [
         SignatureView(r.name, r.signed_on, r.actor)
-        for r in uow.conn.execute(
+        for r in conn.execute(
             select(o.c.name, sg.c.signed_on, sg.c.actor)
             .join(o, o.c.id == sg.c.organisation_id)
             .where(sg.c.covenant_id == covenant_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.models import CHANNELS, USER_ROLES
@@ -64,19 +64,19 @@ def add_user(
     return int(user_id)
 
 
-def user_id(uow: UnitOfWork, name: str) -> int:
-    found = uow.conn.execute(select(t.user.c.id).where(t.user.c.name == name)).scalar()
+def user_id(conn: Connection, name: str) -> int:
+    found = conn.execute(select(t.user.c.id).where(t.user.c.name == name)).scalar()
     if found is None:
-        names = list(uow.conn.execute(select(t.user.c.name)).scalars())
+        names = list(conn.execute(select(t.user.c.name)).scalars())
         raise NotFound("gebruiker", name, difflib.get_close_matches(name, names, n=3))
     return int(found)
 
 
-def sector_id(uow: UnitOfWork, name: str) -> int:
+def sector_id(conn: Connection, name: str) -> int:
     slug = normalise(name)
-    found = uow.conn.execute(select(t.sector.c.id).where(t.sector.c.slug == slug)).scalar()
+    found = conn.execute(select(t.sector.c.id).where(t.sector.c.slug == slug)).scalar()
     if found is None:
-        slugs = list(uow.conn.execute(select(t.sector.c.slug)).scalars())
+        slugs = list(conn.execute(select(t.sector.c.slug)).scalars())
         raise NotFound("sector", name, difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5))
     return int(found)
 
@@ -93,7 +93,7 @@ def subscribe(
     if channel not in CHANNELS:
         raise InvalidInput(f"Onbekend kanaal '{channel}'; kies uit {', '.join(CHANNELS)}.")
     with uow:
-        uid = user_id(uow, user)
+        uid = user_id(uow.conn, user)
         if channel == "email":
             email = uow.conn.execute(select(t.user.c.email).where(t.user.c.id == uid)).scalar()
             address = check_email(address or email or "")
@@ -101,13 +101,13 @@ def subscribe(
             address = check_webhook(address)
         else:
             address = ""
-        sid = sector_id(uow, sector) if sector else None
+        sid = sector_id(uow.conn, sector) if sector else None
         row = {"user_id": uid, "sector_id": sid, "channel": channel, "address": address}
         # The database decides, also for two at once: uq_subscription for one sector, the
         # partial index uq_subscription_all_sectors for all sectors (NULLs never clash).
         everywhere = sid is None
         added = insert_ignoring_conflict(
-            uow,
+            uow.conn,
             t.subscription,
             row,
             ["user_id", "channel", "address"] if everywhere else list(row),
@@ -124,9 +124,9 @@ class UserRow:
     email: str | None
 
 
-def list_users(*, uow: UnitOfWork) -> list[UserRow]:
+def list_users(*, conn: Connection) -> list[UserRow]:
     u = t.user
     return [
         UserRow(r.name, r.role, r.email)
-        for r in uow.conn.execute(select(u.c.name, u.c.role, u.c.email).order_by(u.c.name))
+        for r in conn.execute(select(u.c.name, u.c.role, u.c.email).order_by(u.c.name))
     ]

@@ -87,14 +87,13 @@ def _version(if_match: str | None) -> int | None:
 @router.get("/covenants", responses=ERRORS)
 def list_covenants(app: Imvo, user: Reader) -> list[StatusRow]:
     with app.uow(readonly=True) as uow:
-        return queries.status(uow=uow, today=app.today())
+        return queries.status(conn=uow.conn, today=app.today())
 
 
 @router.get("/covenants/{slug}", responses=ERRORS)
 def get_covenant(app: Imvo, user: Reader, slug: str, response: Response) -> CovenantDetail:
     with app.uow(readonly=True) as uow:
-        found = queries.detail(
-            uow=uow, covenant_id=lookup.covenant_id(uow, slug), today=app.today()
+        found = queries.detail(conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
         )
     response.headers["ETag"] = f'"{found.status.version}"'
     return found
@@ -131,14 +130,13 @@ def move_covenant(
 @router.get("/covenants/{slug}/history", responses=ERRORS)
 def get_history(app: Imvo, user: Reader, slug: str) -> list[HistoryEntry]:
     with app.uow(readonly=True) as uow:
-        return queries.history(uow=uow, covenant_id=lookup.covenant_id(uow, slug))
+        return queries.history(conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug))
 
 
 @router.get("/covenants/{slug}/targets", responses=ERRORS)
 def get_targets(app: Imvo, user: Reader, slug: str) -> list[TargetView]:
     with app.uow(readonly=True) as uow:
-        return queries.detail(
-            uow=uow, covenant_id=lookup.covenant_id(uow, slug), today=app.today()
+        return queries.detail(conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
         ).targets
 
 
@@ -161,7 +159,7 @@ def put_target(app: Imvo, user: Coordinator, slug: str, body: TargetRequest) -> 
 @router.get("/alerts", responses=ERRORS)
 def list_alerts(app: Imvo, user: Reader, include_acked: bool = False) -> list[AlertView]:
     with app.uow(readonly=True) as uow:
-        return alert_queries.alerts(uow=uow, include_acked=include_acked)
+        return alert_queries.alerts(conn=uow.conn, include_acked=include_acked)
 
 
 @router.post("/alerts/{alert_id}/ack", responses=ERRORS)

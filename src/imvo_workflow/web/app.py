@@ -121,10 +121,10 @@ def _add_calendar(web: FastAPI) -> None:
     @web.get("/agenda/{token}.ics", name="calendar_feed", include_in_schema=False)
     def calendar_feed(request: Request, token: str, app: App = Depends(imvo)) -> Response:
         with app.uow(readonly=True) as uow:
-            user = auth.user_for_calendar(uow, token)
+            user = auth.user_for_calendar(uow.conn, token)
             if user is None:  # a calendar client cannot log in: no redirect, just "no"
                 return Response("Onbekende agenda-link.", status_code=404, media_type="text/plain")
-            rows = alert_queries.followed_deadlines(uow=uow, user_id=user.id)
+            rows = alert_queries.followed_deadlines(conn=uow.conn, user_id=user.id)
         base = str(request.base_url).rstrip("/")
         items = [
             Deadline(

@@ -117,7 +117,7 @@ def board(
     request: Request, app: Imvo, user: Viewer, groep: str = "", te_laat: str = ""
 ) -> HTMLResponse:
     with app.uow(readonly=True) as uow:
-        rows = queries.status(uow=uow, today=app.today())
+        rows = queries.status(conn=uow.conn, today=app.today())
     rows = [r for r in rows if (not groep or r.group == groep) and (not te_laat or r.overdue)]
     columns: dict[str, list[queries.StatusRow]] = {stage: [] for stage in app.definition.stages}
     for row in rows:
@@ -139,10 +139,10 @@ def _covenant_page(
     request: Request, app: App, user: UserView, slug: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     with app.uow(readonly=True) as uow:
-        covenant_id = lookup.covenant_id(uow, slug)
-        detail = queries.detail(uow=uow, covenant_id=covenant_id, today=app.today())
-        changes = queries.target_changes(uow=uow, covenant_id=covenant_id)
-        signed = signatures.signatures(uow=uow, covenant_id=covenant_id)
+        covenant_id = lookup.covenant_id(uow.conn, slug)
+        detail = queries.detail(conn=uow.conn, covenant_id=covenant_id, today=app.today())
+        changes = queries.target_changes(conn=uow.conn, covenant_id=covenant_id)
+        signed = signatures.signatures(conn=uow.conn, covenant_id=covenant_id)
     stage = app.definition.stages.get(detail.status.stage)
     moves = app.definition.offered(detail.status.stage, role=user.role)
     return page(
@@ -203,7 +203,7 @@ def covenant_move(
 @router.get("/meldingen")
 def alerts_page(request: Request, app: Imvo, user: Viewer, alle: str = "") -> HTMLResponse:
     with app.uow(readonly=True) as uow:
-        rows = alert_queries.alerts(uow=uow, include_acked=bool(alle))
+        rows = alert_queries.alerts(conn=uow.conn, include_acked=bool(alle))
     return page(
         request,
         "alerts.html",
@@ -237,7 +237,7 @@ def audit_page(
 ) -> HTMLResponse:
     where = _filter(sector, actor, van, tot)
     with app.uow(readonly=True) as uow:
-        rows = list(itertools.islice(export_rows(uow, where), 300))
+        rows = list(itertools.islice(export_rows(uow.conn, where), 300))
     verified = audit.verify(uow=app.uow(readonly=True))
     query = urlencode(
         {k: v for k, v in {"sector": sector, "actor": actor, "van": van, "tot": tot}.items() if v}
@@ -318,7 +318,7 @@ def users_page(request: Request, app: Imvo, user: Admin) -> HTMLResponse:
 
 def _users_page(request: Request, app: App, user: UserView, **extra: Any) -> HTMLResponse:
     with app.uow(readonly=True) as uow:
-        rows = users.list_users(uow=uow)
+        rows = users.list_users(conn=uow.conn)
     return page(request, "users.html", user, active="gebruikers", users=rows, **extra)
 
 

@@ -58,7 +58,7 @@ def page_user(request: Request, app: App = Depends(imvo)) -> UserView:
     if user_id is None:
         raise NotAuthenticated()
     with app.uow(readonly=True) as uow:
-        user = auth.user_by_id(uow, int(user_id))
+        user = auth.user_by_id(uow.conn, int(user_id))
     if user is None or request.session.get("epoch") != user.session_epoch:
         request.session.clear()
         raise NotAuthenticated()
@@ -82,7 +82,7 @@ def api_user(request: Request, app: App = Depends(imvo)) -> UserView:
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated()
     with app.uow(readonly=True) as uow:
-        user = auth.user_for_token(uow, token.strip())
+        user = auth.user_for_token(uow.conn, token.strip())
     if user is None:
         raise NotAuthenticated()
     return user
