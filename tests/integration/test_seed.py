@@ -98,7 +98,9 @@ def test_seeded_histories_replay_to_the_stored_stage(app: App) -> None:
             cid = uow.conn.execute(
                 select(t.covenant.c.id).where(t.covenant.c.slug == row.slug)
             ).scalar_one()
-            assert replay(queries.history(conn=uow.conn, covenant_id=cid), app.definition) == row.stage
+            assert (
+                replay(queries.history(conn=uow.conn, covenant_id=cid), app.definition) == row.stage
+            )
         goud = queries.history(conn=uow.conn, covenant_id=goud_id)
     signed = next(h for h in goud if h.to_stage == "intentieverklaring")
     assert signed.occurred_on.year == 2015 and signed.recorded_at.year == 2016

@@ -420,7 +420,9 @@ def test_unknown_channel_is_recorded_as_a_failure(app: App) -> None:
     assert raise_alerts(app) == 1
     with app.uow() as uow:
         alert_id = int(uow.conn.execute(select(t.alert.c.id)).scalar_one())
-        queue_deliveries(uow.conn, [(alert_id, "fax", "020-1234567"), (alert_id, "log", "x")], app.now())
+        queue_deliveries(
+            uow.conn, [(alert_id, "fax", "020-1234567"), (alert_id, "log", "x")], app.now()
+        )
         uow.commit()
     now = app.now()
     assert drain_at(app, now, Backoff(30, 3600)) == DrainResult(sent=1, failed=1)

@@ -193,9 +193,7 @@ def aware(moment: datetime) -> datetime:
 
 def detail(*, conn: Connection, covenant_id: int, today: date) -> CovenantDetail:
     c = t.covenant
-    head = conn.execute(
-        select(c.c.slug, c.c.summary, c.c.notes).where(c.c.id == covenant_id)
-    ).one()
+    head = conn.execute(select(c.c.slug, c.c.summary, c.c.notes).where(c.c.id == covenant_id)).one()
     (row,) = status(conn=conn, today=today, slug=head.slug)
     o, pa = t.organisation, t.participation
     parties = [

@@ -93,7 +93,8 @@ def list_covenants(app: Imvo, user: Reader) -> list[StatusRow]:
 @router.get("/covenants/{slug}", responses=ERRORS)
 def get_covenant(app: Imvo, user: Reader, slug: str, response: Response) -> CovenantDetail:
     with app.uow(readonly=True) as uow:
-        found = queries.detail(conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
+        found = queries.detail(
+            conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
         )
     response.headers["ETag"] = f'"{found.status.version}"'
     return found
@@ -136,7 +137,8 @@ def get_history(app: Imvo, user: Reader, slug: str) -> list[HistoryEntry]:
 @router.get("/covenants/{slug}/targets", responses=ERRORS)
 def get_targets(app: Imvo, user: Reader, slug: str) -> list[TargetView]:
     with app.uow(readonly=True) as uow:
-        return queries.detail(conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
+        return queries.detail(
+            conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
         ).targets
 
 
