@@ -18,8 +18,6 @@ class App:
     settings: Settings
     definition: WorkflowDefinition
     _engine: Engine | None = field(default=None, repr=False)
-    #: slug -> id; covenants keep their slug and are never deleted, so this never goes stale.
-    _covenant_ids: dict[str, int] = field(default_factory=dict, repr=False)
     _definition_checked: bool = field(default=False, repr=False)
 
     @property
@@ -43,18 +41,6 @@ class App:
         with self.uow(readonly=True) as uow:
             refuse_stranding(self.definition, stages_in_use(conn=uow.conn))
         self._definition_checked = True
-
-    def covenant_id(self, name: str) -> int:
-        """The id of the covenant called `name`, remembered after the first look-up."""
-        from imvo_workflow.services.lookup import covenant_id, normalise
-
-        slug = normalise(name)
-        found = self._covenant_ids.get(slug)
-        if found is None:
-            with self.uow(readonly=True) as uow:
-                found = covenant_id(uow.conn, name)
-            self._covenant_ids[slug] = found
-        return found
 
     def now(self) -> datetime:
         return self.settings.current_time()

@@ -637,7 +637,6 @@ def two_signatures(tmp_path: Path) -> WorkflowDefinition:
 def test_signing_requires_enough_signatures(
     seeded: App, two_signatures: WorkflowDefinition
 ) -> None:
-    natuursteen = covenant_id(seeded, "natuursteen")
 
     def sign_off() -> Any:
         return move(
@@ -670,7 +669,7 @@ def test_signing_requires_enough_signatures(
     assert sign("FNV", date(2016, 11, 1)) is True
     assert sign_off().to_stage == "ondertekend"
     with seeded.uow(readonly=True) as uow:
-        signed = signatures.signatures(conn=uow.conn, covenant_id=natuursteen)
+        signed = signatures.signatures(conn=uow.conn, covenant="natuursteen")
     assert [(s.organisation, s.signed_on) for s in signed] == [
         ("SER", date(2016, 10, 1)),
         ("FNV", date(2016, 11, 1)),

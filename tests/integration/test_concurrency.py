@@ -95,7 +95,7 @@ def test_threads_moving_the_same_covenants_lose_nothing(app: App) -> None:
             row = uow.conn.execute(
                 select(t.covenant.c.stage, t.covenant.c.version).where(t.covenant.c.id == cid)
             ).one()
-            rows = queries.history(conn=uow.conn, covenant_id=cid)
+            rows = queries.history(conn=uow.conn, covenant=slug_of(app, cid))
             assert replay(rows, app.definition) == row.stage
             assert row.version == len(rows)
             recorded += len(rows) - 1

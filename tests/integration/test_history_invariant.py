@@ -114,7 +114,7 @@ def test_random_moves_keep_stage_equal_to_replayed_history(app: App) -> None:
                             t.covenant.c.id == cid
                         )
                     ).one()
-                    rows = queries.history(conn=uow.conn, covenant_id=cid)
+                    rows = queries.history(conn=uow.conn, covenant=slug_of(app, cid))
                     assert (row.stage, row.version) == (stage, version)
                     assert replay(rows, definition) == stage
                     assert [r.seq for r in rows] == list(range(1, version + 1))

@@ -35,7 +35,7 @@ def _move(app: App, covenant_id: int, to: str, **kwargs: object) -> object:
 
 def _history(app: App, covenant_id: int) -> list[queries.HistoryEntry]:
     with app.uow(readonly=True) as uow:
-        return queries.history(conn=uow.conn, covenant_id=covenant_id)
+        return queries.history(conn=uow.conn, covenant=slug_of(app, covenant_id))
 
 
 def _covenant(app: App, covenant_id: int) -> object:

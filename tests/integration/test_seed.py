@@ -91,17 +91,12 @@ def test_seed_sectors_groups_and_parents(app: App) -> None:
 def test_seeded_histories_replay_to_the_stored_stage(app: App) -> None:
     seed(uow=app.uow(), definition=app.definition, path=SEED_2016, now=app.now())
     with app.uow(readonly=True) as uow:
-        goud_id = uow.conn.execute(
-            select(t.covenant.c.id).where(t.covenant.c.slug == "goud")
-        ).scalar_one()
         for row in queries.status(conn=uow.conn, today=date(2016, 11, 1)):
-            cid = uow.conn.execute(
-                select(t.covenant.c.id).where(t.covenant.c.slug == row.slug)
-            ).scalar_one()
             assert (
-                replay(queries.history(conn=uow.conn, covenant_id=cid), app.definition) == row.stage
+                replay(queries.history(conn=uow.conn, covenant=row.slug), app.definition)
+                == row.stage
             )
-        goud = queries.history(conn=uow.conn, covenant_id=goud_id)
+        goud = queries.history(conn=uow.conn, covenant="goud")
     signed = next(h for h in goud if h.to_stage == "intentieverklaring")
     assert signed.occurred_on.year == 2015 and signed.recorded_at.year == 2016
 

@@ -56,7 +56,7 @@ def _set(app: App, covenant_id: int, phrase: str, **kwargs: object) -> TargetRes
 
 def _changes(app: App, covenant_id: int) -> list[queries.TargetChangeView]:
     with app.uow(readonly=True) as uow:
-        return queries.target_changes(conn=uow.conn, covenant_id=covenant_id)
+        return queries.target_changes(conn=uow.conn, covenant=slug_of(app, covenant_id))
 
 
 def _rows(app: App, table: object) -> int:

@@ -34,15 +34,6 @@ def app_from_env(*, database: bool = True) -> boot.App:
     return app
 
 
-def covenant_id(app: boot.App, name: str) -> int:
-    """The id of the covenant the user named, for the services that still take an id.
-
-    The one place the CLI turns a name into an id: when the services take the name, the calls
-    pass `name` on and this goes.
-    """
-    return app.covenant_id(name)
-
-
 def configure_logging() -> None:
     """Log lines for the long-running commands (serve, scheduler run), at INFO.
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli.common import JsonFlag, app_from_env, covenant_id, dump_json, iso_date, out
+from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
 from imvo_workflow.cli.render import render_detail, render_history, render_status
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import asof, queries, signatures
@@ -42,18 +42,16 @@ def status(
 def show(name: Name, as_json: JsonFlag = False) -> None:
     """Eén convenant: partijen, facilitator, doelen en geschiedenis."""
     app = app_from_env()
-    found_id = covenant_id(app, name)
     with app.uow(readonly=True) as uow:
-        found = queries.detail(conn=uow.conn, covenant_id=found_id, today=app.today())
+        found = queries.detail(conn=uow.conn, covenant=name, today=app.today())
     dump_json(found) if as_json else render_detail(out, found, app.definition)
 
 
 def history(name: Name, as_json: JsonFlag = False) -> None:
     """De overgangen van één convenant: wie, wanneer, waarom."""
     app = app_from_env()
-    found_id = covenant_id(app, name)
     with app.uow(readonly=True) as uow:
-        rows = queries.history(conn=uow.conn, covenant_id=found_id)
+        rows = queries.history(conn=uow.conn, covenant=name)
     dump_json(rows) if as_json else render_history(out, name, rows)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli.common import JsonFlag, app_from_env, covenant_id, dump_json, iso_date, out
+from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
 from imvo_workflow.cli.render import render_deadlines, render_target_changes
 from imvo_workflow.services import alert_queries, queries
 from imvo_workflow.services.targets import set_target
@@ -62,9 +62,8 @@ def set_(
 def list_(name: Name, as_json: JsonFlag = False) -> None:
     """De doelen van een convenant met hun wijzigingsgeschiedenis."""
     app = app_from_env()
-    found_id = covenant_id(app, name)
     with app.uow(readonly=True) as uow:
-        changes = queries.target_changes(conn=uow.conn, covenant_id=found_id)
+        changes = queries.target_changes(conn=uow.conn, covenant=name)
     dump_json(changes) if as_json else render_target_changes(out, name, changes)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.targets import target_name
+from imvo_workflow.services import lookup
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +166,8 @@ def status(*, conn: Connection, today: date, slug: str | None = None) -> list[St
     return found
 
 
-def history(*, conn: Connection, covenant_id: int) -> list[HistoryEntry]:
+def history(*, conn: Connection, covenant: str) -> list[HistoryEntry]:
+    covenant_id = lookup.covenant_id(conn, covenant)
     tr = t.transition
     rows = conn.execute(
         select(
@@ -191,7 +193,8 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def detail(*, conn: Connection, covenant_id: int, today: date) -> CovenantDetail:
+def detail(*, conn: Connection, covenant: str, today: date) -> CovenantDetail:
+    covenant_id = lookup.covenant_id(conn, covenant)
     c = t.covenant
     head = conn.execute(select(c.c.slug, c.c.summary, c.c.notes).where(c.c.id == covenant_id)).one()
     (row,) = status(conn=conn, today=today, slug=head.slug)
@@ -219,7 +222,7 @@ def detail(*, conn: Connection, covenant_id: int, today: date) -> CovenantDetail
         notes=list(head.notes or []),
         parties=parties,
         targets=targets,
-        history=history(conn=conn, covenant_id=covenant_id),
+        history=history(conn=conn, covenant=head.slug),
     )
 
 
@@ -240,8 +243,9 @@ class TargetChangeView:
     changed_at: datetime
 
 
-def target_changes(*, conn: Connection, covenant_id: int) -> list[TargetChangeView]:
+def target_changes(*, conn: Connection, covenant: str) -> list[TargetChangeView]:
     """Every change of the covenant's targets, oldest first: planned against actual."""
+    covenant_id = lookup.covenant_id(conn, covenant)
     ch, tg = t.target_change, t.target
     rows = conn.execute(
         select(ch, tg.c.stage, tg.c.milestone)

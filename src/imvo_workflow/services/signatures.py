@@ -62,7 +62,8 @@ def sign(
     return added
 
 
-def signatures(*, conn: Connection, covenant_id: int) -> list[SignatureView]:
+def signatures(*, conn: Connection, covenant: str) -> list[SignatureView]:
+    covenant_id = lookup.covenant_id(conn, covenant)
     sg, o = t.signature, t.organisation
     return [
         SignatureView(r.name, r.signed_on, r.actor)

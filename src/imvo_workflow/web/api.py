@@ -19,7 +19,7 @@ from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import render
-from imvo_workflow.services import alert_queries, lookup, queries
+from imvo_workflow.services import alert_queries, queries
 from imvo_workflow.services.alert_queries import AlertView
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
@@ -93,9 +93,7 @@ def list_covenants(app: Imvo, user: Reader) -> list[StatusRow]:
 @router.get("/covenants/{slug}", responses=ERRORS)
 def get_covenant(app: Imvo, user: Reader, slug: str, response: Response) -> CovenantDetail:
     with app.uow(readonly=True) as uow:
-        found = queries.detail(
-            conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
-        )
+        found = queries.detail(conn=uow.conn, covenant=slug, today=app.today())
     response.headers["ETag"] = f'"{found.status.version}"'
     return found
 
@@ -131,15 +129,13 @@ def move_covenant(
 @router.get("/covenants/{slug}/history", responses=ERRORS)
 def get_history(app: Imvo, user: Reader, slug: str) -> list[HistoryEntry]:
     with app.uow(readonly=True) as uow:
-        return queries.history(conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug))
+        return queries.history(conn=uow.conn, covenant=slug)
 
 
 @router.get("/covenants/{slug}/targets", responses=ERRORS)
 def get_targets(app: Imvo, user: Reader, slug: str) -> list[TargetView]:
     with app.uow(readonly=True) as uow:
-        return queries.detail(
-            conn=uow.conn, covenant_id=lookup.covenant_id(uow.conn, slug), today=app.today()
-        ).targets
+        return queries.detail(conn=uow.conn, covenant=slug, today=app.today()).targets
 
 
 @router.put("/covenants/{slug}/targets", responses=ERRORS)

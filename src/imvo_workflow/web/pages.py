@@ -25,7 +25,7 @@ from imvo_workflow.domain.errors import DomainError, InvalidInput
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import render
-from imvo_workflow.services import alert_queries, audit, auth, lookup, queries, signatures, users
+from imvo_workflow.services import alert_queries, audit, auth, queries, signatures, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
 from imvo_workflow.services.export import ExportFilter, export_history, export_rows
@@ -139,10 +139,9 @@ def _covenant_page(
     request: Request, app: App, user: UserView, slug: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     with app.uow(readonly=True) as uow:
-        covenant_id = lookup.covenant_id(uow.conn, slug)
-        detail = queries.detail(conn=uow.conn, covenant_id=covenant_id, today=app.today())
-        changes = queries.target_changes(conn=uow.conn, covenant_id=covenant_id)
-        signed = signatures.signatures(conn=uow.conn, covenant_id=covenant_id)
+        detail = queries.detail(conn=uow.conn, covenant=slug, today=app.today())
+        changes = queries.target_changes(conn=uow.conn, covenant=slug)
+        signed = signatures.signatures(conn=uow.conn, covenant=slug)
     stage = app.definition.stages.get(detail.status.stage)
     moves = app.definition.offered(detail.status.stage, role=user.role)
     return page(
