@@ -119,46 +119,45 @@ def _has_date(spec: Described) -> Condition:
     return check
 
 
-def _enough_signatures(spec: Described) -> Condition:
-    needed = spec.requires.min_signatures
+def _at_least(
+    needed: int,
+    count: Callable[[MoveFacts], int],
+    explain: Callable[[MoveFacts, int], str],
+) -> Condition:
+    """A condition that the move's covenant has at least `needed` of something it counts."""
 
     def check(event: Any) -> bool:
         facts = _known_facts(event)
         if facts is None:
             return True
-        signed = facts.count_signatures()
-        if signed >= needed:
-            return True
-        return _refuse(
-            facts,
-            RequirementMissing(
-                f"'{spec.label.nl}' vraagt om minstens {needed} ondertekenaars; "
-                f"voor {facts.covenant} zijn er {signed} vastgelegd (imvo sign)."
-            ),
-        )
+        found = count(facts)
+        return found >= needed or _refuse(facts, RequirementMissing(explain(facts, found)))
 
     return check
+
+
+def _enough_signatures(spec: Described) -> Condition:
+    needed = spec.requires.min_signatures
+    return _at_least(
+        needed,
+        lambda facts: facts.count_signatures(),
+        lambda facts, found: (
+            f"'{spec.label.nl}' vraagt om minstens {needed} ondertekenaars; "
+            f"voor {facts.covenant} zijn er {found} vastgelegd (imvo sign)."
+        ),
+    )
 
 
 def _enough_parties(spec: Described) -> Condition:
     needed = spec.requires.min_parties
-
-    def check(event: Any) -> bool:
-        facts = _known_facts(event)
-        if facts is None:
-            return True
-        count = facts.count_parties()
-        if count >= needed:
-            return True
-        return _refuse(
-            facts,
-            RequirementMissing(
-                f"'{spec.label.nl}' vraagt om minstens {needed} partijen; "
-                f"{facts.covenant} heeft er {count}."
-            ),
-        )
-
-    return check
+    return _at_least(
+        needed,
+        lambda facts: facts.count_parties(),
+        lambda facts, found: (
+            f"'{spec.label.nl}' vraagt om minstens {needed} partijen; "
+            f"{facts.covenant} heeft er {found}."
+        ),
+    )
 
 
 def conditions_for(spec: Described) -> list[Condition]:
