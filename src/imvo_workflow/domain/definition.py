@@ -83,6 +83,9 @@ class WorkflowDefinition:
     _ahead: dict[str, frozenset[str]] = field(init=False, repr=False)
     _machine: Machine = field(init=False, repr=False)
     _local: threading.local = field(init=False, repr=False, default_factory=threading.local)
+    _asked: dict[tuple[str, str, str], list[_Edge]] = field(
+        init=False, repr=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         self._machine = _DecidingMachine(
@@ -124,12 +127,21 @@ class WorkflowDefinition:
         return self._machine
 
     def _edges(self, stage: str, *, trigger: str = "", dest: str = "*") -> list[_Edge]:
-        if stage not in self.stages:
-            return []
-        found = cast(
-            list[_Edge], self._machine.get_transitions(trigger=trigger, source=stage, dest=dest)
-        )
-        return sorted(found, key=lambda e: e.order)
+        """The Machine's transitions from `stage` (by trigger or destination), in file order.
+
+        Remembered per question: the Machine's graph is fixed once built, and asking it walks
+        every event, which cost more per move than the database's own work on SQLite.
+        """
+        key = (stage, trigger, dest)
+        found = self._asked.get(key)
+        if found is None:
+            edges = (
+                []
+                if stage not in self.stages
+                else self._machine.get_transitions(trigger=trigger, source=stage, dest=dest)
+            )
+            found = self._asked[key] = sorted(cast(list[_Edge], edges), key=lambda e: e.order)
+        return found
 
     def allowed(self, stage: str) -> list[Transition]:
         """The moves that leave `stage`, in file order, as the Machine has them."""
