@@ -61,6 +61,7 @@ def test_a_name_that_does_not_exist_is_throttled_exactly_like_one_that_does(site
         assert failures(site.app, name) == 3  # tries while blocked are refused unheard
     assert answers["viewer"] == answers["niemand"]
     assert answers["viewer"] == [(401, False)] * 3 + [(429, True)] * 2
+    assert post_login(site.client(), "niemand", "fout").headers["Retry-After"] == "1"
     with site.app.uow(readonly=True) as uow:  # counted without making a user
         assert (
             uow.conn.execute(select(t.user.c.id).where(t.user.c.name == "niemand")).first() is None
@@ -164,6 +165,22 @@ def test_tokens_are_listed_and_a_revoked_one_stops_at_once(site: Site) -> None:
     assert revoked.status_code == 200, message(revoked)
     assert "ingetrokken" in revoked.text
     assert _api_ok(site, token.group(1)) == 401
+
+
+def test_the_account_page_refuses_an_expiry_in_the_past(site: Site) -> None:
+    client = site.login("viewer")
+    token = form_token(client, "/account")
+    for day, why in (("2016-10-31", "niet in de toekomst"), ("31-12-2027", "geen datum")):
+        answer = client.post(
+            "/account/token", data={"csrf_token": token, "name": "x", "vervalt": day}
+        )
+        assert answer.status_code == 422, message(answer)
+        assert why in answer.text
+    made = client.post(
+        "/account/token", data={"csrf_token": token, "name": "x", "vervalt": "2027-01-01"}
+    )
+    assert made.status_code == 200, message(made)
+    assert "<td>01-01-2027</td><td>geldig</td>" in made.text
 
 
 def test_nobody_revokes_another_users_token_from_the_page(site: Site) -> None:

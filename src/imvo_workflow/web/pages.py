@@ -101,7 +101,7 @@ def login(
             now=app.now(),
         )
     except DomainError as exc:
-        return page(
+        answer = page(
             request,
             "login.html",
             None,
@@ -110,6 +110,9 @@ def login(
             next=next,
             name=name,
         )
+        if isinstance(exc, auth.LoginThrottled):
+            answer.headers["Retry-After"] = str(exc.seconds)
+        return answer
     request.session.clear()
     request.session.update({"user_id": user.id, "epoch": user.session_epoch})
     return RedirectResponse(
