@@ -3,13 +3,16 @@
 Release 0.3 (issues 2-4: engine, alerts, audit) ended at revision 0003; this release adds
 login throttling, calendar and API tokens (0004), when target closings were entered (0005),
 one "all sectors" subscription per user, channel and address (0006), a session number per
-user (0007) and one open target per covenant and stage (0008). The upgrade must keep every
+user (0007), one open target per covenant and stage (0008) and, issue 11, login throttling
+per name and address, token expiry, disabled users and hashed calendar links (0009_h11auth:
+existing calendar links keep working). The upgrade must keep every
 history chain valid and every covenant where it was, and leave one of each subscription and
 one open target per stage; downgrading and upgrading again must work too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -180,6 +183,33 @@ def test_upgrade_keeps_the_newest_open_target_of_each_stage(empty_url: str) -> N
         ("open", None, None),
         ("open", None, None),
     ]
+
+
+def test_upgrade_hashes_calendar_links_and_they_keep_working(empty_url: str) -> None:
+    """Issue 11: the calendar secret was stored in clear; the upgrade keeps only its SHA-256,
+    so a link a user subscribed to still opens their feed."""
+    from alembic import command
+
+    from imvo_workflow.services import auth
+
+    command.upgrade(migrate.alembic_config(empty_url), "0008")
+    engine = create_engine(Settings(database_url=empty_url).database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO user_account (name, role, created_at, failed_logins, calendar_token)"
+                " VALUES ('Anna', 'coordinator', CURRENT_TIMESTAMP, 2, 'oud-geheim-van-anna'),"
+                " ('Bert', 'viewer', CURRENT_TIMESTAMP, 0, NULL)"
+            )
+        )
+    migrate.upgrade(empty_url)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(t.user.c.name, t.user.c.calendar_token_hash)).all())
+        found = auth.user_for_calendar(conn, "oud-geheim-van-anna")
+        assert auth.user_for_calendar(conn, stored["Anna"]) is None  # the hash is no link
+    engine.dispose()
+    assert stored == {"Anna": hashlib.sha256(b"oud-geheim-van-anna").hexdigest(), "Bert": None}
+    assert found is not None and found.name == "Anna"
 
 
 def test_downgrade_and_upgrade_again(empty_url: str) -> None:

@@ -23,7 +23,8 @@ import httpx
 import icalendar
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from fastapi.routing import APIRoute
+from sqlalchemy import delete, func, insert, select
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.routing import Route
 
@@ -31,11 +32,12 @@ from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import load_definition
-from imvo_workflow.services import auth, users
+from imvo_workflow.services import auth, throttle, users
 from imvo_workflow.services.alerts import policy_from, scan
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.web.app import create_app
+from imvo_workflow.web.security import CSRF_REFUSED, api_user, page_user
 
 # Starlette 1.x warns on importing its TestClient when only httpx (not httpx2) is installed;
 # the warning is about the test dependency, not the app, so it is ignored here and nowhere else.
@@ -88,8 +90,12 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/rapport/bekijk"): {},
     ("GET", "/account"): {},
     ("POST", "/account/token"): {"data": {"name": "anoniem"}},
+    ("POST", "/account/token/{token_id}/intrekken"): {"data": {}},
+    ("POST", "/account/agenda"): {"data": {}},
     ("GET", "/gebruikers"): {},
     ("POST", "/gebruikers"): {"data": {"name": "mallory", "role": "admin"}},
+    ("POST", "/gebruikers/uitschakelen"): {"data": {"name": "viewer"}},
+    ("POST", "/gebruikers/inschakelen"): {"data": {"name": "viewer"}},
     ("GET", "/api/v1/covenants"): {},
     ("GET", "/api/v1/covenants/{slug}"): {},
     ("POST", "/api/v1/covenants/{slug}/move"): {"json": {"to": "afzien", "reason": "anoniem"}},
@@ -195,6 +201,16 @@ def snapshot(app: App) -> dict[str, object]:
             table.name: uow.conn.execute(select(func.count()).select_from(table)).scalar_one()
             for table in (t.user, t.api_token, t.transition, t.target, t.alert)
         }
+        users_state = tuple(
+            uow.conn.execute(
+                select(t.user.c.name, t.user.c.disabled_at, t.user.c.calendar_token_hash).order_by(
+                    t.user.c.id
+                )
+            )
+        )
+        revoked = uow.conn.execute(
+            select(func.count()).where(t.api_token.c.revoked_at.is_not(None))
+        ).scalar_one()
         natuursteen = uow.conn.execute(
             select(t.covenant.c.stage, t.covenant.c.version).where(
                 t.covenant.c.slug == "natuursteen"
@@ -203,7 +219,13 @@ def snapshot(app: App) -> dict[str, object]:
         acked = uow.conn.execute(
             select(func.count()).where(t.alert.c.acked_at.is_not(None))
         ).scalar_one()
-    return {**count, "natuursteen": tuple(natuursteen), "acked": acked}
+    return {
+        **count,
+        "natuursteen": tuple(natuursteen),
+        "acked": acked,
+        "users": users_state,
+        "revoked": revoked,
+    }
 
 
 def version_of(app: App, slug: str) -> int:
@@ -220,15 +242,40 @@ def user_row(app: App, name: str) -> Any:
         return uow.conn.execute(select(t.user).where(t.user.c.name == name)).one()
 
 
-def set_failures(app: App, name: str, failures: int) -> None:
-    """Pretend `failures` failed logins, with the block already over."""
+def failures(app: App, name: str, address: str = "testclient") -> int:
+    """The failed logins counted for `name` from `address` (0 when none are)."""
+    with app.uow(readonly=True) as uow:
+        found = uow.conn.execute(
+            select(t.login_throttle.c.failures).where(
+                t.login_throttle.c.key == throttle.name_key(name, address)
+            )
+        ).scalar()
+    return int(found or 0)
+
+
+def set_failures(app: App, name: str, count: int, address: str = "testclient") -> None:
+    """Pretend `count` recent failed logins of `name` from `address`, the block already over."""
+    lt = t.login_throttle
+    key = throttle.name_key(name, address)
     with app.uow() as uow:
+        uow.conn.execute(delete(lt).where(lt.c.key == key))
         uow.conn.execute(
-            update(t.user)
-            .where(t.user.c.name == name)
-            .values(failed_logins=failures, blocked_until=datetime(2016, 1, 1, tzinfo=UTC))
+            insert(lt),
+            {
+                "key": key,
+                "failures": count,
+                "blocked_until": datetime(2016, 1, 1, tzinfo=UTC),
+                "last_failure_at": app.now().astimezone(UTC),
+            },
         )
         uow.commit()
+
+
+def token_id_of(site: Site, role: str = "admin") -> int:
+    """The id of a fresh API token of `role`'s user."""
+    site.token(role)
+    with site.app.uow(readonly=True) as uow:
+        return int(uow.conn.execute(select(func.max(t.api_token.c.id))).scalar_one())
 
 
 def cards(html: str) -> set[str]:
@@ -281,6 +328,7 @@ def test_the_route_table_is_the_one_this_file_tests(site: Site) -> None:
 
 def test_every_route_refuses_an_anonymous_request(site: Site) -> None:
     alert_id = raise_alerts(site.app)
+    token_id = token_id_of(site)
     before = snapshot(site.app)
     no_cookie = site.client()
     anonymous = site.client()  # an anonymous session that has seen the login form
@@ -288,7 +336,7 @@ def test_every_route_refuses_an_anonymous_request(site: Site) -> None:
     for method, pattern in sorted(r for r in _routes(site.web) if r[1] not in PUBLIC):
         assert (method, pattern) in GUARDED, f"new route {method} {pattern}: add it to GUARDED"
         body = GUARDED[(method, pattern)]
-        path = pattern.format(slug="natuursteen", alert_id=alert_id)
+        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id)
         where = f"{method} {path}"
         if path.startswith("/api/"):
             for client, headers in (
@@ -482,6 +530,68 @@ def test_a_form_post_needs_this_sessions_csrf_token(site: Site) -> None:
     assert version_of(site.app, "natuursteen") == version + 1
 
 
+def _route_objects(web: FastAPI) -> list[tuple[str, APIRoute]]:
+    """(full path, route) of every FastAPI route, looking into included routers."""
+    found: list[tuple[str, APIRoute]] = []
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes, prefix + route.include_context.prefix)
+            elif isinstance(route, APIRoute):
+                found.append((prefix + route.path, route))
+
+    walk(list(web.routes), "")
+    return found
+
+
+def _calls(dependant: Any) -> set[Any]:
+    """Every function a route depends on, at any depth."""
+    calls = {dependant.call}
+    for sub in dependant.dependencies:
+        calls |= _calls(sub)
+    return calls
+
+
+#: A well-formed login: only the missing CSRF token is wrong with it.
+LOGIN = {"name": "admin", "password": PASSWORDS["admin"], "next": "/"}
+
+
+def test_every_form_post_refuses_a_missing_or_foreign_csrf_token(site: Site) -> None:
+    """Issue 11: dropping the check from the acknowledge, API-token or add-user form passed
+    every test. The list is every POST route of the router; the JSON API under /api/ is left
+    out because it reads no cookie (only a bearer token, `api_user`), which is checked here."""
+    routes = _route_objects(site.web)
+    forms = sorted(
+        path for path, r in routes if "POST" in r.methods and not path.startswith("/api/")
+    )
+    for path, route in routes:
+        if path.startswith("/api/") and path not in PUBLIC:
+            assert api_user in _calls(route.dependant), f"{path} must authenticate by bearer"
+            assert page_user not in _calls(route.dependant), f"{path} reads the session cookie"
+    assert {"/login", "/uitloggen", "/gebruikers", "/account/token"} <= set(forms), forms
+    alert_id = raise_alerts(site.app)
+    token_id = token_id_of(site)
+    admin = site.login("admin")
+    foreign = form_token(site.login("admin"), "/account")  # another session's, same user
+    assert foreign != form_token(admin, "/account")
+    before = snapshot(site.app)
+    for pattern in forms:
+        data = LOGIN if pattern == "/login" else GUARDED[("POST", pattern)]["data"]
+        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id)
+        if pattern == "/convenanten/{slug}/stap":
+            data = {**data, "version": str(version_of(site.app, "natuursteen"))}
+        for given in ({}, {"csrf_token": foreign}):
+            answer = admin.post(path, data={**data, **given}, follow_redirects=False)
+            assert answer.status_code == 403, (
+                f"POST {path} with {given or 'no token'}: {message(answer)}"
+            )
+            assert CSRF_REFUSED in answer.text, path
+    assert snapshot(site.app) == before
+    assert admin.get("/", follow_redirects=False).status_code == 200  # still logged in
+
+
 def test_htmx_sends_the_csrf_token_as_a_header(site: Site) -> None:
     client = site.login("coordinator")
     token = form_token(client, "/convenanten/natuursteen")
@@ -501,7 +611,7 @@ def test_login_and_logout_need_the_csrf_token_too(site: Site) -> None:
     )
     assert answer.status_code == 403
     assert "Het formulier is verlopen" in answer.text
-    assert user_row(site.app, "admin").failed_logins == 0
+    assert failures(site.app, "admin") == 0
     client = site.login("viewer")
     assert client.post("/uitloggen", follow_redirects=False).status_code == 403
     assert client.get("/", follow_redirects=False).status_code == 200
@@ -618,8 +728,7 @@ def test_after_three_failures_even_the_right_password_waits(site: Site) -> None:
         assert post_login(client, "viewer", "fout").status_code == 401
     answer = post_login(client, "viewer", PASSWORDS["viewer"])
     assert _throttle_seconds(answer) == 1  # 2 ** (3 - 3) seconds after the third failure
-    row = user_row(site.app, "viewer")
-    assert row.failed_logins == 3
+    assert failures(site.app, "viewer") == 3
 
 
 def test_the_block_ends_when_blocked_until_has_passed(site: Site) -> None:
@@ -634,8 +743,7 @@ def test_the_block_ends_when_blocked_until_has_passed(site: Site) -> None:
         assert answer.status_code == 303, message(answer)
     finally:
         two_seconds_on.close()
-    row = user_row(site.app, "viewer")
-    assert (row.failed_logins, row.blocked_until) == (0, None)
+    assert failures(site.app, "viewer") == 0
 
 
 def test_each_further_failure_doubles_the_wait_up_to_five_minutes(site: Site) -> None:
@@ -655,9 +763,9 @@ def test_a_successful_login_resets_the_counter(site: Site) -> None:
     client = site.client()
     for _ in range(2):
         post_login(client, "viewer", "fout")
-    assert user_row(site.app, "viewer").failed_logins == 2
+    assert failures(site.app, "viewer") == 2
     assert post_login(client, "viewer", PASSWORDS["viewer"]).status_code == 303
-    assert user_row(site.app, "viewer").failed_logins == 0
+    assert failures(site.app, "viewer") == 0
     for _ in range(2):  # three free tries again
         assert post_login(site.client(), "viewer", "fout").status_code == 401
     assert post_login(site.client(), "viewer", PASSWORDS["viewer"]).status_code == 303
@@ -838,7 +946,8 @@ def test_a_nul_byte_in_input_is_no_server_error(site: Site) -> None:
 
 
 def test_the_account_page_links_a_calendar_feed_of_open_deadlines(site: Site) -> None:
-    page = site.login("viewer").get("/account")
+    client = site.login("viewer")
+    page = client.post("/account/agenda", data={"csrf_token": form_token(client, "/account")})
     assert page.status_code == 200
     found = re.search(r'<code id="calendar-url">[^<]*?(/agenda/[^<]+\.ics)</code>', page.text)
     assert found is not None, page.text
@@ -853,8 +962,11 @@ def test_the_account_page_links_a_calendar_feed_of_open_deadlines(site: Site) ->
     assert b"DTSTART;VALUE=DATE:20170331" in feed.content
     natuursteen = [e for e in events if "Natuursteen" in str(e.get("summary"))]
     assert natuursteen and "Q1 van 2017" in str(natuursteen[0].get("description"))
+    # Issue 11: only a hash is kept, so the link is shown once; it keeps working.
     again = site.login("viewer").get("/account")
-    assert found.group(1) in again.text  # the same secret each visit
+    assert found.group(1) not in again.text
+    assert "Vervang agenda-link" in again.text
+    assert site.client().get(found.group(1)).status_code == 200
 
 
 # -- 8. board and covenant pages -------------------------------------------------------------

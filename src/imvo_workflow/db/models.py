@@ -211,13 +211,12 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
-    #: Failed logins in a row; each one doubles the wait before the next try is heard.
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    blocked_until: Mapped[datetime | None]
-    #: Secret in the URL of the user's personal calendar feed.
-    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: SHA-256 of the secret in the URL of the user's personal calendar feed.
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: Session cookies carry this number; logging out raises it, which ends every session.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Set by an admin: no login, session, API token or calendar link works while it is set.
+    disabled_at: Mapped[datetime | None]
 
     __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
 
@@ -233,6 +232,23 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    #: The token stops working from this moment (None: until revoked).
+    expires_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins per (name, client address) and per client address.
+
+    Keyed by a SHA-256 of the scope, so a name nobody has is counted like one that exists,
+    without a user row and without storing what a stranger typed.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Subscription(Base):

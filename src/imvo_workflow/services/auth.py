@@ -1,9 +1,9 @@
-"""Who is asking: passwords (argon2), login throttling, API and calendar tokens, roles.
+"""Who is asking: passwords (argon2), logins, API and calendar tokens, roles.
 
-Passwords are stored only as argon2 hashes. Every failed login doubles the wait before the
-next attempt for that user is heard (after three free tries, capped at five minutes), kept in
-the database so several web processes share it. API tokens and calendar tokens are random;
-only a SHA-256 of an API token is stored.
+Passwords are stored only as argon2 hashes; failed logins are counted per (name, client
+address) and per address in services/throttle.py. API tokens and calendar tokens are random
+and only their SHA-256 is stored: they are shown once, when made. A token can be revoked or
+given an expiry; a disabled user's sessions, tokens and calendar link all stop working.
 """
 
 from __future__ import annotations
@@ -11,21 +11,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
-from imvo_workflow.domain.errors import DomainError, Forbidden
+from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
+from imvo_workflow.services import throttle
 from imvo_workflow.services.queries import aware
-from imvo_workflow.services.users import add_user
+from imvo_workflow.services.users import add_user, user_id
 
 ROLE_RANK = {"viewer": 0, "coordinator": 1, "admin": 2}
-FREE_ATTEMPTS = 3
-MAX_WAIT = timedelta(minutes=5)
 _hasher = PasswordHasher()
 
 
@@ -37,11 +38,18 @@ class LoginFailed(DomainError):
 
 
 class LoginThrottled(DomainError):
-    """Too many failed logins for this user; the wait doubles with each one."""
+    """Too many failed logins for this name or from this address; the wait doubles each time."""
 
     def __init__(self, seconds: int) -> None:
         super().__init__(f"Te veel mislukte pogingen; probeer het over {seconds} seconden opnieuw.")
         self.seconds = seconds
+
+
+class AccountDisabled(Forbidden):
+    """The password was right, but an admin has disabled the account."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Het account {name} is uitgeschakeld; vraag een beheerder.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,61 +75,68 @@ def require(user: UserView, role: str) -> None:
         raise Forbidden(f"Hiervoor is de rol '{role}' nodig; {user.name} is '{user.role}'.")
 
 
-def authenticate(*, uow: UnitOfWork, name: str, password: str, now: datetime) -> UserView:
+@cache
+def _dummy_hash() -> str:
+    """A hash to check unknown names against: the same argon2 work as a real check."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _password_ok(stored: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(
+    *, uow: UnitOfWork, name: str, password: str, address: str, now: datetime
+) -> UserView:
+    """The user `name` if `password` is theirs; counts failures per (name, address) and address.
+
+    A name that exists and one that does not get the same answer after the same work (an
+    argon2 check against a dummy hash), and the same throttling: nothing tells them apart.
+    The password is checked outside any transaction (argon2 is slow on purpose).
+    """
     u = t.user
     with uow:
-        row = uow.conn.execute(
-            select(
-                u.c.id,
-                u.c.name,
-                u.c.role,
-                u.c.email,
-                u.c.password_hash,
-                u.c.failed_logins,
-                u.c.blocked_until,
-                u.c.session_epoch,
-            ).where(u.c.name == name)
-        ).first()
-        if row is None:
-            _hasher.hash(
-                password
-            )  # same work as a real check: no timing hint that the name is unknown
-            raise LoginFailed()
-        if row.blocked_until is not None and aware(row.blocked_until) > now:
-            raise LoginThrottled(max(1, int((aware(row.blocked_until) - now).total_seconds())))
-        try:
-            ok = row.password_hash is not None and _hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if not ok:
-            failures = row.failed_logins + 1
-            wait = (
-                timedelta(seconds=2 ** (failures - FREE_ATTEMPTS))
-                if failures >= FREE_ATTEMPTS
-                else None
-            )
-            uow.conn.execute(
-                update(u)
-                .where(u.c.id == row.id)
-                .values(
-                    failed_logins=failures,
-                    blocked_until=(now + min(wait, MAX_WAIT)).astimezone(UTC) if wait else None,
-                )
-            )
+        wait = throttle.seconds_to_wait(uow.conn, name=name, address=address, now=now)
+        row = (
+            None
+            if wait
+            else uow.conn.execute(
+                select(
+                    u.c.id,
+                    u.c.name,
+                    u.c.role,
+                    u.c.email,
+                    u.c.password_hash,
+                    u.c.session_epoch,
+                    u.c.disabled_at,
+                ).where(u.c.name == name)
+            ).first()
+        )
+    if wait:
+        raise LoginThrottled(wait)
+    if not _password_ok(row.password_hash if row else None, password) or row is None:
+        with uow:
+            throttle.record_failure(uow.conn, name=name, address=address, now=now)
             uow.commit()
-            raise LoginFailed()
-        if row.failed_logins:
-            uow.conn.execute(
-                update(u).where(u.c.id == row.id).values(failed_logins=0, blocked_until=None)
-            )
+        raise LoginFailed()
+    if row.disabled_at is not None:  # said only to whoever knows the password
+        raise AccountDisabled(row.name)
+    with uow:
+        throttle.forget_name(uow.conn, name=name, address=address)
         uow.commit()
     return UserView(row.id, row.name, row.role, row.email, row.session_epoch)
 
 
 def user_by_id(conn: Connection, user_id: int) -> UserView | None:
+    """The user of a session cookie; None when gone or disabled."""
     u = t.user
     row = conn.execute(
-        select(u.c.id, u.c.name, u.c.role, u.c.email, u.c.session_epoch).where(u.c.id == user_id)
+        select(u.c.id, u.c.name, u.c.role, u.c.email, u.c.session_epoch).where(
+            u.c.id == user_id, u.c.disabled_at.is_(None)
+        )
     ).first()
     return UserView(row.id, row.name, row.role, row.email, row.session_epoch) if row else None
 
@@ -142,11 +157,29 @@ def end_sessions(*, uow: UnitOfWork, user_id: int) -> None:
 
 
 def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_api_token(*, uow: UnitOfWork, user_id: int, name: str, now: datetime) -> str:
+def expiry(day: date | None, *, now: datetime) -> datetime | None:
+    """A token "vervalt op `day`": it works until that day starts, Amsterdam time."""
+    if day is None:
+        return None
+    if not 1900 <= day.year <= 2200:
+        raise InvalidInput(f"Vervaldatum {day.isoformat()} ligt buiten de jaren 1900-2200.")
+    moment = datetime.combine(day, time(0), tzinfo=AMSTERDAM)
+    if moment <= now:
+        raise InvalidInput(f"Vervaldatum {day.isoformat()} ligt niet in de toekomst.")
+    return moment
+
+
+def create_api_token(
+    *, uow: UnitOfWork, user_id: int, name: str, now: datetime, expires: date | None = None
+) -> str:
     """A new bearer token, shown once; only its hash is kept."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise InvalidInput("Een API-token heeft een naam van 1 tot 120 tekens nodig.")
+    until = expiry(expires, now=now)
     token = "imvo_" + secrets.token_urlsafe(32)
     with uow:
         uow.conn.execute(
@@ -157,38 +190,133 @@ def create_api_token(*, uow: UnitOfWork, user_id: int, name: str, now: datetime)
                 "token_hash": _digest(token),
                 "created_at": now.astimezone(UTC),
                 "revoked_at": None,
+                "expires_at": until.astimezone(UTC) if until else None,
             },
         )
         uow.commit()
     return token
 
 
-def user_for_token(conn: Connection, token: str) -> UserView | None:
+def add_api_token(
+    *, uow: UnitOfWork, user: str, name: str, now: datetime, expires: date | None = None
+) -> str:
+    """`create_api_token` for a user named by an operator (the CLI)."""
+    with uow:
+        uid = user_id(uow.conn, user)
+    return create_api_token(uow=uow, user_id=uid, name=name, now=now, expires=expires)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: int
+    user: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def state(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "ingetrokken"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "verlopen"
+        return "geldig"
+
+
+def list_api_tokens(conn: Connection, *, user: str) -> list[TokenRow]:
+    """Every API token of `user`, newest first (revoked and expired ones too)."""
+    a, u = t.api_token, t.user
+    uid = user_id(conn, user)
+    rows = conn.execute(
+        select(a.c.id, u.c.name.label("user"), a.c.name, a.c.created_at, a.c.expires_at)
+        .add_columns(a.c.revoked_at)
+        .join(u, u.c.id == a.c.user_id)
+        .where(a.c.user_id == uid)
+        .order_by(a.c.id.desc())
+    )
+    return [
+        TokenRow(
+            r.id,
+            r.user,
+            r.name,
+            aware(r.created_at),
+            aware(r.expires_at) if r.expires_at else None,
+            aware(r.revoked_at) if r.revoked_at else None,
+        )
+        for r in rows
+    ]
+
+
+def revoke_api_token(
+    *, uow: UnitOfWork, token_id: int, now: datetime, owner: int | None = None
+) -> bool:
+    """Revoke a token at once; False if it was already revoked. With `owner`, only that
+    user's own tokens (another user's token is "not found", not "not yours")."""
+    a = t.api_token
+    with uow:
+        found = uow.conn.execute(
+            select(a.c.id, a.c.user_id, a.c.revoked_at).where(a.c.id == token_id)
+        ).first()
+        if found is None or (owner is not None and found.user_id != owner):
+            raise NotFound("API-token", str(token_id))
+        if found.revoked_at is not None:
+            return False
+        uow.conn.execute(
+            update(a)
+            .where(a.c.id == token_id, a.c.revoked_at.is_(None))
+            .values(revoked_at=now.astimezone(UTC))
+        )
+        uow.commit()
+    return True
+
+
+def user_for_token(conn: Connection, token: str, *, now: datetime) -> UserView | None:
+    """The user of a bearer token that is not revoked, not expired, of a user not disabled."""
     a, u = t.api_token, t.user
     row = conn.execute(
         select(u.c.id, u.c.name, u.c.role, u.c.email)
         .join(a, a.c.user_id == u.c.id)
-        .where(a.c.token_hash == _digest(token), a.c.revoked_at.is_(None))
+        .where(
+            a.c.token_hash == _digest(token),
+            a.c.revoked_at.is_(None),
+            or_(a.c.expires_at.is_(None), a.c.expires_at > now.astimezone(UTC)),
+            u.c.disabled_at.is_(None),
+        )
     ).first()
     return UserView(row.id, row.name, row.role, row.email) if row else None
 
 
-def calendar_token(*, uow: UnitOfWork, user_id: int) -> str:
-    """The user's calendar-feed secret, made on first use."""
-    u = t.user
+def new_calendar_token(*, uow: UnitOfWork, user_id: int) -> str:
+    """A new secret for the user's calendar link, shown once; the old link stops working."""
+    token = secrets.token_urlsafe(32)
     with uow:
-        token = uow.conn.execute(select(u.c.calendar_token).where(u.c.id == user_id)).scalar()
-        if token is None:
-            token = secrets.token_urlsafe(24)
-            uow.conn.execute(update(u).where(u.c.id == user_id).values(calendar_token=token))
+        uow.conn.execute(
+            update(t.user).where(t.user.c.id == user_id).values(calendar_token_hash=_digest(token))
+        )
         uow.commit()
-    return str(token)
+    return token
+
+
+def rotate_calendar_link(*, uow: UnitOfWork, user: str) -> str:
+    """`new_calendar_token` for a user named by an operator (the CLI)."""
+    with uow:
+        uid = user_id(uow.conn, user)
+    return new_calendar_token(uow=uow, user_id=uid)
+
+
+def has_calendar_link(conn: Connection, user_id: int) -> bool:
+    found = conn.execute(
+        select(t.user.c.calendar_token_hash).where(t.user.c.id == user_id)
+    ).scalar()
+    return found is not None
 
 
 def user_for_calendar(conn: Connection, token: str) -> UserView | None:
     u = t.user
     row = conn.execute(
-        select(u.c.id, u.c.name, u.c.role, u.c.email).where(u.c.calendar_token == token)
+        select(u.c.id, u.c.name, u.c.role, u.c.email).where(
+            u.c.calendar_token_hash == _digest(token), u.c.disabled_at.is_(None)
+        )
     ).first()
     return UserView(row.id, row.name, row.role, row.email) if row else None
 

@@ -1,4 +1,10 @@
-"""Users and their subscriptions: who gets which sectors' alerts, on which channel."""
+"""Users and their subscriptions: who gets which sectors' alerts, on which channel.
+
+An admin can disable a user: from that moment no login, session, API token or calendar link
+of theirs works (services/auth.py checks `disabled_at` on each; disabling also raises the
+session number, so every session cookie ends at once). Enabling lets tokens and the calendar
+link work again; revoke or rotate them to withdraw them for good.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlparse
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.models import CHANNELS, USER_ROLES
@@ -122,11 +128,57 @@ class UserRow:
     name: str
     role: str
     email: str | None
+    disabled: bool = False
 
 
 def list_users(*, conn: Connection) -> list[UserRow]:
     u = t.user
     return [
-        UserRow(r.name, r.role, r.email)
-        for r in conn.execute(select(u.c.name, u.c.role, u.c.email).order_by(u.c.name))
+        UserRow(r.name, r.role, r.email, r.disabled_at is not None)
+        for r in conn.execute(
+            select(u.c.name, u.c.role, u.c.email, u.c.disabled_at).order_by(u.c.name)
+        )
     ]
+
+
+def disable_user(*, uow: UnitOfWork, name: str, now: datetime) -> bool:
+    """Disable `name` at once (sessions, tokens, calendar link); False if it already was.
+
+    The last enabled admin cannot be disabled: nobody could enable anyone again.
+    """
+    u = t.user
+    with uow:
+        uid = user_id(uow.conn, name)
+        row = uow.conn.execute(select(u.c.role, u.c.disabled_at).where(u.c.id == uid)).one()
+        if row.disabled_at is not None:
+            return False
+        if row.role == "admin":
+            admins = uow.conn.execute(
+                select(func.count()).where(u.c.role == "admin", u.c.disabled_at.is_(None))
+            ).scalar_one()
+            if admins <= 1:
+                raise InvalidInput(
+                    f"{name} is de laatste actieve beheerder; schakel eerst een andere in."
+                )
+        uow.conn.execute(
+            update(u)
+            .where(u.c.id == uid)
+            .values(disabled_at=now.astimezone(UTC), session_epoch=u.c.session_epoch + 1)
+        )
+        uow.commit()
+    return True
+
+
+def enable_user(*, uow: UnitOfWork, name: str) -> bool:
+    """Let `name` log in again; False if the account was not disabled."""
+    u = t.user
+    with uow:
+        uid = user_id(uow.conn, name)
+        changed = uow.conn.execute(
+            update(u)
+            .where(u.c.id == uid, u.c.disabled_at.is_not(None))
+            .values(disabled_at=None)
+            .returning(u.c.id)
+        ).first()
+        uow.commit()
+    return changed is not None

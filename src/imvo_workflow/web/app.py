@@ -29,7 +29,7 @@ from imvo_workflow.services import alert_queries, auth
 from imvo_workflow.web import api, pages
 from imvo_workflow.web.errors import DATABASE_ANSWER, http_status
 from imvo_workflow.web.paths import STATIC
-from imvo_workflow.web.security import imvo, secret_key
+from imvo_workflow.web.security import imvo, redact_calendar_secrets, secret_key
 
 log = logging.getLogger("imvo.web")
 
@@ -118,6 +118,8 @@ def _add_health(web: FastAPI) -> None:
 
 
 def _add_calendar(web: FastAPI) -> None:
+    redact_calendar_secrets()  # the feed's URL is its secret: keep it out of the access log
+
     @web.get("/agenda/{token}.ics", name="calendar_feed", include_in_schema=False)
     def calendar_feed(request: Request, token: str, app: App = Depends(imvo)) -> Response:
         with app.uow(readonly=True) as uow:

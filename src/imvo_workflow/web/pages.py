@@ -33,7 +33,14 @@ from imvo_workflow.services.moves import move
 from imvo_workflow.web.diagram import state_diagram
 from imvo_workflow.web.errors import http_status
 from imvo_workflow.web.paths import TEMPLATES
-from imvo_workflow.web.security import check_csrf, csrf_token, imvo, page_user, role
+from imvo_workflow.web.security import (
+    check_csrf,
+    client_address,
+    csrf_token,
+    imvo,
+    page_user,
+    role,
+)
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -86,9 +93,15 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     try:
-        user = auth.authenticate(uow=app.uow(), name=name, password=password, now=app.now())
+        user = auth.authenticate(
+            uow=app.uow(),
+            name=name,
+            password=password,
+            address=client_address(request),
+            now=app.now(),
+        )
     except DomainError as exc:
-        return page(
+        answer = page(
             request,
             "login.html",
             None,
@@ -97,6 +110,9 @@ def login(
             next=next,
             name=name,
         )
+        if isinstance(exc, auth.LoginThrottled):
+            answer.headers["Retry-After"] = str(exc.seconds)
+        return answer
     request.session.clear()
     request.session.update({"user_id": user.id, "epoch": user.session_epoch})
     return RedirectResponse(
@@ -296,18 +312,64 @@ def account(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
     return _account_page(request, app, user)
 
 
-def _account_page(request: Request, app: App, user: UserView, token: str = "") -> HTMLResponse:
-    secret = auth.calendar_token(uow=app.uow(), user_id=user.id)
-    url = str(request.url_for("calendar_feed", token=secret))
-    return page(request, "account.html", user, active="account", calendar_url=url, token=token)
+def _account_page(
+    request: Request, app: App, user: UserView, status: int = 200, **extra: Any
+) -> HTMLResponse:
+    with app.uow(readonly=True) as uow:
+        tokens = auth.list_api_tokens(uow.conn, user=user.name)
+        has_link = auth.has_calendar_link(uow.conn, user.id)
+    return page(
+        request,
+        "account.html",
+        user,
+        status=status,
+        active="account",
+        tokens=tokens,
+        has_calendar_link=has_link,
+        now=app.now(),
+        **extra,
+    )
+
+
+def _calendar_url(request: Request, app: App, secret: str) -> str:
+    if app.settings.base_url:
+        return f"{app.settings.base_url.rstrip('/')}/agenda/{secret}.ics"
+    return str(request.url_for("calendar_feed", token=secret))
 
 
 @router.post("/account/token", dependencies=[Depends(check_csrf)])
 def account_token(
-    request: Request, app: Imvo, user: Viewer, name: Annotated[str, Form()]
+    request: Request,
+    app: Imvo,
+    user: Viewer,
+    name: Annotated[str, Form()],
+    vervalt: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    made = auth.create_api_token(uow=app.uow(), user_id=user.id, name=name, now=app.now())
+    try:
+        made = auth.create_api_token(
+            uow=app.uow(),
+            user_id=user.id,
+            name=name,
+            now=app.now(),
+            expires=_date(vervalt, "Vervaldatum"),
+        )
+    except DomainError as exc:
+        return _account_page(request, app, user, status=http_status(exc), error=exc.message)
     return _account_page(request, app, user, token=made)
+
+
+@router.post("/account/token/{token_id}/intrekken", dependencies=[Depends(check_csrf)])
+def account_token_revoke(request: Request, app: Imvo, user: Viewer, token_id: int) -> HTMLResponse:
+    auth.revoke_api_token(uow=app.uow(), token_id=token_id, now=app.now(), owner=user.id)
+    return _account_page(request, app, user, notice="Het API-token is ingetrokken.")
+
+
+@router.post("/account/agenda", dependencies=[Depends(check_csrf)])
+def account_calendar(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
+    """A new calendar link, shown once; the old one stops working (only a hash is kept)."""
+    secret = auth.new_calendar_token(uow=app.uow(), user_id=user.id)
+    url = _calendar_url(request, app, secret)
+    return _account_page(request, app, user, calendar_url=url)
 
 
 @router.get("/gebruikers")
@@ -315,10 +377,14 @@ def users_page(request: Request, app: Imvo, user: Admin) -> HTMLResponse:
     return _users_page(request, app, user)
 
 
-def _users_page(request: Request, app: App, user: UserView, **extra: Any) -> HTMLResponse:
+def _users_page(
+    request: Request, app: App, user: UserView, status: int = 200, **extra: Any
+) -> HTMLResponse:
     with app.uow(readonly=True) as uow:
         rows = users.list_users(conn=uow.conn)
-    return page(request, "users.html", user, active="gebruikers", users=rows, **extra)
+    return page(
+        request, "users.html", user, status=status, active="gebruikers", users=rows, **extra
+    )
 
 
 @router.post("/gebruikers", dependencies=[Depends(check_csrf)])
@@ -343,3 +409,26 @@ def users_add(
     except DomainError as exc:
         return _users_page(request, app, user, error=exc.message)
     return _users_page(request, app, user, password=password, created=name)
+
+
+@router.post("/gebruikers/uitschakelen", dependencies=[Depends(check_csrf)])
+def users_disable(
+    request: Request, app: Imvo, user: Admin, name: Annotated[str, Form()]
+) -> HTMLResponse:
+    """Sessions, API tokens and calendar link of `name` stop working at once."""
+    try:
+        users.disable_user(uow=app.uow(), name=name, now=app.now())
+    except DomainError as exc:
+        return _users_page(request, app, user, status=http_status(exc), error=exc.message)
+    return _users_page(request, app, user, notice=f"{name} is uitgeschakeld.")
+
+
+@router.post("/gebruikers/inschakelen", dependencies=[Depends(check_csrf)])
+def users_enable(
+    request: Request, app: Imvo, user: Admin, name: Annotated[str, Form()]
+) -> HTMLResponse:
+    try:
+        users.enable_user(uow=app.uow(), name=name)
+    except DomainError as exc:
+        return _users_page(request, app, user, status=http_status(exc), error=exc.message)
+    return _users_page(request, app, user, notice=f"{name} is weer ingeschakeld.")

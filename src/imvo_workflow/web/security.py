@@ -5,11 +5,16 @@ session number (logging out raises it in the database, so a copied cookie dies w
 session it came from) and a CSRF token; every form post must carry that token (a hidden field, or the X-CSRF-Token header htmx
 sends). API: `Authorization: Bearer <token>`; no cookies, so no CSRF. Anonymous requests are
 refused everywhere but the login page, the health checks and the calendar feed (whose URL
-carries its own secret).
+carries its own secret; `RedactCalendarSecret` keeps it out of the access log).
+
+The client address (for login throttling) is the ASGI client's: behind a reverse proxy that
+is the proxy, unless uvicorn is told to trust its X-Forwarded-For (README, "Operations").
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -76,13 +81,18 @@ async def check_csrf(request: Request) -> None:
         raise Forbidden(CSRF_REFUSED)
 
 
+def client_address(request: Request) -> str:
+    """Who is calling, as far as the server can tell: the ASGI client's host."""
+    return request.client.host if request.client else "onbekend"
+
+
 def api_user(request: Request, app: App = Depends(imvo)) -> UserView:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated()
     with app.uow(readonly=True) as uow:
-        user = auth.user_for_token(uow.conn, token.strip())
+        user = auth.user_for_token(uow.conn, token.strip(), now=app.now())
     if user is None:
         raise NotAuthenticated()
     return user
@@ -96,3 +106,29 @@ def role(needed: str, source: Callable[..., UserView] = page_user) -> Callable[.
         return user
 
     return check
+
+
+#: The calendar feed's path holds the user's secret (calendar clients can only subscribe to a
+#: URL); access logs must not.
+CALENDAR_PATH = re.compile(r"/agenda/[^/?#\s]+\.ics")
+
+
+class RedactCalendarSecret(logging.Filter):
+    """Replace the secret in /agenda/<secret>.ics in uvicorn's access log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                CALENDAR_PATH.sub("/agenda/***.ics", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = CALENDAR_PATH.sub("/agenda/***.ics", record.msg)
+        return True
+
+
+def redact_calendar_secrets() -> None:
+    """Install the filter on uvicorn's access logger (once)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactCalendarSecret) for f in access.filters):
+        access.addFilter(RedactCalendarSecret())
