@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -220,6 +221,10 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+
+# "Anna" and "anna" are one person: the database refuses the second (migration 0009).
+Index("uq_user_name_lower", func.lower(User.__table__.c.name), unique=True)
 
 
 class ApiToken(Base):
