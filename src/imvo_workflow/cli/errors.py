@@ -33,7 +33,7 @@ def migration_state() -> tuple[str | None, str | None] | None:
             return migrate.current_revision(engine), migrate.head_revision()
         finally:
             engine.dispose()
-    except (DBAPIError, ArgumentError, ValueError):
+    except (DBAPIError, ArgumentError, ValueError, DomainError):
         return None
 
 

@@ -16,6 +16,7 @@ from imvo_workflow.domain.errors import InvalidInput, NotFound
 
 __all__ = [
     "MAX_ADDRESS",
+    "MAX_DAYS_AHEAD",
     "MAX_ID",
     "MAX_LABEL",
     "MAX_TEXT",
@@ -41,6 +42,8 @@ MAX_LABEL = 200
 MAX_ADDRESS = 500
 #: A user name (login name).
 MAX_USER_NAME = 64
+#: How far ahead a user may look (`imvo deadlines --within`): a century of days.
+MAX_DAYS_AHEAD = 36_500
 #: Ids are 64-bit signed integers in both databases; anything larger names nothing.
 MAX_ID = 2**63 - 1
 
