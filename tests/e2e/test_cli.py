@@ -478,8 +478,10 @@ def _files(folder: Path) -> set[str]:
         ),
         (["deadlines", "--within", "99999999999"], ["99999999999", "36500"]),
         (
-            ["targets", "set", "natuursteen", "ondertekend", "nog dit jaar", "--by", "X"]
-            + ["--reference", "9999-12-31"],
+            [
+                *("targets", "set", "natuursteen", "ondertekend", "nog dit jaar"),
+                *("--by", "X", "--reference", "9999-12-31"),
+            ],
             ["9999", "1900", "2200"],
         ),
         (
