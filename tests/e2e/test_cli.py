@@ -570,6 +570,10 @@ def test_a_database_in_a_new_folder_is_refused_and_the_folder_not_made(tmp_path:
         message = _flat(_sqlite(database)(*args, code=2).stderr)
         assert "bestaat niet" in message, message
     assert _files(tmp_path) == set()
+    # nor an empty file in a folder that exists
+    message = _flat(_sqlite(tmp_path / "imvo.db")("status", code=2).stderr)
+    assert "`imvo db upgrade`" in message
+    assert _files(tmp_path) == set()
 
 
 def test_only_db_upgrade_makes_a_database_and_its_folder(tmp_path: Path) -> None:

@@ -43,6 +43,16 @@ def _database(exc: DBAPIError) -> str:
 
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     problem = classify(exc)
+    if problem is DatabaseProblem.UNREACHABLE:
+        from imvo_workflow.db.session import missing_sqlite_file
+        from imvo_workflow.settings import Settings
+
+        missing = missing_sqlite_file(Settings().database_url)
+        if missing is not None:
+            return (
+                f"De database {missing} bestaat niet. Voer eerst `imvo db upgrade` uit "
+                "(of controleer IMVO_DATABASE_URL)."
+            )
     if problem in (DatabaseProblem.NOT_MIGRATED, DatabaseProblem.OTHER):
         # SQLite's "no such table" is its generic error: the migration state decides.
         state = migration_state()

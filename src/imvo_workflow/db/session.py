@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
@@ -28,8 +29,10 @@ def make_engine(url: str, *, create: bool = False, **kwargs: Any) -> Engine:
     """Build an engine for `url`.
 
     A SQLite file (and its folder) is only made when `create` is set, which only
-    `imvo db upgrade` does: any other command on a missing file is refused with a message,
-    leaving nothing behind. An unsupported kind of database is refused by name.
+    `imvo db upgrade` does: otherwise the file is opened read-write but never created, so
+    any other command (or web process) on a missing file fails as "not set up" (SQLite's
+    CANTOPEN; see `missing_sqlite_file`) and leaves nothing behind. An unsupported kind of
+    database is refused by name.
     """
     backend = make_url(url).get_backend_name()  # ArgumentError for a URL that is none
     if backend not in SUPPORTED:
@@ -40,6 +43,12 @@ def make_engine(url: str, *, create: bool = False, **kwargs: Any) -> Engine:
     if backend == "sqlite":
         return _sqlite_engine(url, create=create, **kwargs)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names, if it does not exist (nothing has set this database up)."""
+    path = sqlite_file(url)
+    return path if path is not None and not path.exists() else None
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -58,14 +67,16 @@ def _sqlite_engine(url: str, *, create: bool, **kwargs: Any) -> Engine:
             raise InvalidInput(
                 f"Kan de map {path.parent} voor de database niet maken: {exc.strerror}."
             ) from None
-    elif path is not None and not path.is_file():
-        if path.exists():
-            raise InvalidInput(f"De database {path} is geen bestand.")
-        raise InvalidInput(
-            f"De database {path} bestaat niet. Maak hem met `imvo db upgrade` "
-            "(of controleer IMVO_DATABASE_URL)."
-        )
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    if path is not None and not create:
+
+        @event.listens_for(engine, "do_connect")
+        def _never_create(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> None:
+            # mode=rw: open an existing file, never make an empty one as a side effect.
+            cargs[:] = [f"file:{quote(str(path))}?mode=rw"]
+            cparams.pop("database", None)
+            cparams["uri"] = True
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
