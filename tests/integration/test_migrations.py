@@ -203,6 +203,7 @@ def test_sqlite_backup_is_a_consistent_copy(
         settings=Settings(database_url=f"sqlite:///{path}", now="2016-11-01"), definition=definition
     )
     seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
+    (tmp_path / "backup").mkdir()  # a backup makes no folders (issue 11)
     migrate.backup_sqlite(f"sqlite:///{path}", tmp_path / "backup" / "copy.db")
     app.close()
     copy = App(

@@ -9,6 +9,7 @@ generic, by the database's migration state: never by the wording of the error.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,7 +44,7 @@ def _database(exc: DBAPIError) -> str:
 
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     problem = classify(exc)
-    if problem is DatabaseProblem.UNREACHABLE:
+    if problem is DatabaseProblem.UNREACHABLE and isinstance(exc.orig, sqlite3.Error):
         from imvo_workflow.db.session import missing_sqlite_file
         from imvo_workflow.settings import Settings
 
