@@ -10,6 +10,8 @@ exit code 2, a message on stderr, no traceback, and nothing written.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -424,6 +426,7 @@ def test_db_current_says_whether_the_database_is_up_to_date(imvo: Imvo, tmp_path
 
 def test_db_backup_writes_a_checked_copy_of_everything(imvo: Imvo, tmp_path: Path) -> None:
     target = tmp_path / "backups" / "imvo-2016.db"
+    target.parent.mkdir()  # a backup goes into a folder that exists (issue 11)
     done = imvo("db", "backup", str(target))
     assert f"back-up naar {target}" in _flat(done.stdout)
     assert "integriteit gecontroleerd" in done.stdout
@@ -454,3 +457,181 @@ def test_help(imvo: Imvo) -> None:
     text = imvo("--help").stdout
     for command in ("status", "show", "history", "move", "stages", "period", "seed", "db"):
         assert command in text
+
+
+# -- issue 11: bounded input and no traceback, whatever the arguments ----------------------
+
+BEYOND_64_BITS = str(2**64)
+
+
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["alerts", "ack", BEYOND_64_BITS, "--by", "X"], ["Onbekende melding", BEYOND_64_BITS]),
+        (
+            ["audit", "correct", "natuursteen", BEYOND_64_BITS, "--by", "X", "--reason", "Y"],
+            ["Onbekende geschiedenisrij"],
+        ),
+        (["deadlines", "--within", "99999999999"], ["99999999999", "36500"]),
+        (
+            [
+                *("targets", "set", "natuursteen", "ondertekend", "nog dit jaar"),
+                *("--by", "X", "--reference", "9999-12-31"),
+            ],
+            ["9999", "1900", "2200"],
+        ),
+        (
+            ["move", "chemie", "kwartiermaker", "--by", "X", "--reason", "x" * 2001],
+            ["te lang", "2001", "2000"],
+        ),
+        (
+            ["move", "chemie", "kwartiermaker", "--by", "X", "--reason", "ok\x1b[2J"],
+            ["stuurteken", "U+001B"],
+        ),
+        (["move", "chemie", "kwartiermaker", "--by", "X", "--on", "1899-12-31"], ["1899"]),
+        (["sign", "natuursteen", "SER", "--by", "X" * 201], ["te lang"]),
+        (["users", "add", "Admin\u0007"], ["stuurteken"]),
+        (["audit", "export", "--from", "0001-01-01"], ["1900"]),
+        (["report", "--as-of", "9999-12-31"], ["9999"]),
+        (["status", "--as-of", "9999-12-31"], ["9999"]),
+    ],
+    ids=[
+        "alert-id-past-64-bits",
+        "correction-seq-past-64-bits",
+        "deadlines-within-huge",
+        "year-from-the-reference",
+        "reason-too-long",
+        "reason-with-escape",
+        "date-before-1900",
+        "actor-too-long",
+        "user-name-with-bell",
+        "export-from-year-1",
+        "report-in-9999",
+        "status-in-9999",
+    ],
+)
+def test_out_of_bounds_arguments_are_refused_with_a_message(
+    imvo_rw: Imvo, args: list[str], expected: list[str]
+) -> None:
+    args = [a.encode().decode("unicode_escape") if "\\" in a else a for a in args]
+    stored = _contents(imvo_rw.path)
+    message = _flat(imvo_rw(*args, code=2).stderr)
+    for fragment in expected:
+        assert fragment in message, message
+    assert _contents(imvo_rw.path) == stored
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "-o"],
+        ["audit", "export", "-o"],
+        ["db", "backup"],
+    ],
+    ids=["report", "audit-export", "db-backup"],
+)
+@pytest.mark.parametrize("where", ["missing-folder", "a-folder", "under-a-file"])
+def test_an_output_path_that_cannot_be_written_is_refused_and_nothing_is_made(
+    imvo_rw: Imvo, tmp_path: Path, command: list[str], where: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a-file").write_text("", encoding="utf-8")
+    target = {
+        "missing-folder": out / "nieuw" / "bestand",
+        "a-folder": out,
+        "under-a-file": out / "a-file" / "bestand",
+    }[where]
+    before = _files(out)
+
+    message = _flat(imvo_rw(*command, str(target), code=2).stderr)
+
+    assert "Fout:" in message
+    assert _files(out) == before  # no folder, no empty file, no .partial
+    assert not list(imvo_rw.path.parent.glob("*.partial"))
+
+
+def test_refused_exports_leave_no_empty_file(imvo_rw: Imvo, tmp_path: Path) -> None:
+    target = tmp_path / "export.csv"
+    imvo_rw("audit", "export", "--sector", "bestaat-niet", "-o", str(target), code=2)
+    imvo_rw("report", "--format", "pdf", "-o", str(tmp_path / "r.md"), code=2)
+    assert _files(tmp_path) == {"imvo.db"} | {
+        p.name for p in tmp_path.iterdir() if p.name.startswith("imvo.db-")
+    }
+
+
+def test_a_database_in_a_new_folder_is_refused_and_the_folder_not_made(tmp_path: Path) -> None:
+    database = tmp_path / "nieuw" / "imvo.db"
+    for args in (["status"], ["deadlines"], ["db", "backup", str(tmp_path / "b.db")]):
+        message = _flat(_sqlite(database)(*args, code=2).stderr)
+        assert "bestaat niet" in message, message
+    assert _files(tmp_path) == set()
+    # nor an empty file in a folder that exists
+    message = _flat(_sqlite(tmp_path / "imvo.db")("status", code=2).stderr)
+    assert "`imvo db upgrade`" in message
+    assert _files(tmp_path) == set()
+
+
+def test_only_db_upgrade_makes_a_database_and_its_folder(tmp_path: Path) -> None:
+    database = tmp_path / "nieuw" / "imvo.db"
+    _sqlite(database)("db", "upgrade")
+    assert database.is_file()
+
+
+def test_a_database_path_that_cannot_be_made(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    imvo = _sqlite(tmp_path / "a-file" / "sub" / "imvo.db")
+    assert "Kan de map" in _flat(imvo("db", "upgrade", code=2).stderr)
+    assert "bestaat niet" in _flat(imvo("status", code=2).stderr)
+
+
+def test_a_corrupt_database_file(tmp_path: Path) -> None:
+    database = tmp_path / "imvo.db"
+    database.write_bytes(b"not a database, just bytes " * 200)
+    stored = database.read_bytes()
+    for args in (["status"], ["db", "upgrade"], ["db", "backup", str(tmp_path / "b.db")]):
+        message = _flat(_sqlite(database)(*args, code=2).stderr)
+        assert "not a database" in message, message
+    assert database.read_bytes() == stored
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imvo.db"]
+
+
+@pytest.mark.parametrize("url", ["mysql://user@localhost/imvo", "oracle://x@y/z"])
+def test_an_unsupported_database_is_named(url: str) -> None:
+    message = _flat(Imvo(url)("status", code=2).stderr)
+    assert "wordt niet ondersteund" in message
+    assert "IMVO_DATABASE_URL" in message
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "-1"])
+def test_serve_refuses_a_port_outside_1_to_65535(imvo: Imvo, port: str) -> None:
+    done = imvo("serve", "--port", port, code=2)
+    assert "--port" in done.stderr
+
+
+def test_the_audit_csv_neutralises_formulas_and_ends_lines_in_crlf(
+    imvo_rw: Imvo, tmp_path: Path
+) -> None:
+    formula = "=cmd|' /C calc'!A0"
+    imvo_rw("move", "chemie", "kwartiermaker", "--by", "@boss", "--reason", formula)
+    target = tmp_path / "export.csv"
+    imvo_rw("audit", "export", "--sector", "chemie", "-o", str(target))
+    stdout = subprocess.run(  # as bytes: text mode would turn CRLF into LF on reading
+        [sys.executable, "-m", "imvo_workflow", "audit", "export"],
+        cwd=ROOT,
+        env=imvo_rw.env(),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    for text in (target.read_bytes().decode(), stdout.decode()):
+        lines = text.split("\r\n")
+        assert lines[-1] == "" and all("\n" not in line for line in lines)
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        mine = [r for r in rows if r["covenant"] == "chemie"][-1]
+        assert mine["reason"] == "'" + formula
+        assert mine["actor"] == "'@boss"

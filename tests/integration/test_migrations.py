@@ -4,7 +4,7 @@ Release 0.3 (issues 2-4: engine, alerts, audit) ended at revision 0003; this rel
 login throttling, calendar and API tokens (0004), when target closings were entered (0005),
 one "all sectors" subscription per user, channel and address (0006), a session number per
 user (0007), one open target per covenant and stage (0008) and, issue 11, login throttling
-per name and address, token expiry, disabled users and hashed calendar links (0009_h11auth:
+per name and address, token expiry, disabled users and hashed calendar links (0009:
 existing calendar links keep working). The upgrade must keep every
 history chain valid and every covenant where it was, and leave one of each subscription and
 one open target per stage; downgrading and upgrading again must work too.
@@ -233,6 +233,7 @@ def test_sqlite_backup_is_a_consistent_copy(
         settings=Settings(database_url=f"sqlite:///{path}", now="2016-11-01"), definition=definition
     )
     seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
+    (tmp_path / "backup").mkdir()  # a backup makes no folders (issue 11)
     migrate.backup_sqlite(f"sqlite:///{path}", tmp_path / "backup" / "copy.db")
     app.close()
     copy = App(

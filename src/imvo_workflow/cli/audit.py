@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
+from imvo_workflow.outputs import output_file
 from imvo_workflow.services import audit
 from imvo_workflow.services.export import ExportFilter, export_history
 
@@ -85,7 +86,7 @@ def export(
     if output is None:
         export_history(uow=app.uow(readonly=True), out=sys.stdout, fmt=fmt, where=where)
         return
-    with output.open("w", encoding="utf-8", newline="") as handle:
+    with output_file(output) as handle:
         count = export_history(uow=app.uow(readonly=True), out=handle, fmt=fmt, where=where)
     out.print(f"[green]✓[/] {count} rijen naar {output}", highlight=False)
 

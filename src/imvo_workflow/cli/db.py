@@ -33,9 +33,15 @@ def upgrade(
 def current() -> None:
     """Toon de migratie van de database en de nieuwste migratie van de code."""
     from imvo_workflow.db import migrate
+    from imvo_workflow.db.session import sqlite_file
 
     app = app_from_env(database=False)  # an empty or old database is what this reports
-    now_at, head = migrate.current_revision(app.engine), migrate.head_revision()
+    missing = sqlite_file(app.settings.database_url)
+    if missing is not None and not missing.exists():  # reported, not made
+        now_at = None
+    else:
+        now_at = migrate.current_revision(app.engine)
+    head = migrate.head_revision()
     state = "[green]bijgewerkt[/]" if now_at == head else "[yellow]voer `imvo db upgrade` uit[/]"
     out.print(f"database: {now_at or 'leeg'}, code: {head} — {state}")
 
@@ -52,9 +58,11 @@ def backup(
         raise InvalidInput(
             "`imvo db backup` is voor SQLite; maak van PostgreSQL een back-up met pg_dump."
         )
+    import sqlite3
+
     try:
         pages = migrate.backup_sqlite(url, target)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, sqlite3.Error, InvalidInput) as exc:
         raise InvalidInput(f"Back-up mislukt: {exc}") from exc
     out.print(
         f"[green]✓[/] back-up naar {target} ({pages} pagina's, integriteit gecontroleerd)",

@@ -9,6 +9,7 @@ generic, by the database's migration state: never by the wording of the error.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,7 +34,7 @@ def migration_state() -> tuple[str | None, str | None] | None:
             return migrate.current_revision(engine), migrate.head_revision()
         finally:
             engine.dispose()
-    except (DBAPIError, ArgumentError, ValueError):
+    except (DBAPIError, ArgumentError, ValueError, DomainError):
         return None
 
 
@@ -43,6 +44,16 @@ def _database(exc: DBAPIError) -> str:
 
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     problem = classify(exc)
+    if problem is DatabaseProblem.UNREACHABLE and isinstance(exc.orig, sqlite3.Error):
+        from imvo_workflow.db.session import missing_sqlite_file
+        from imvo_workflow.settings import Settings
+
+        missing = missing_sqlite_file(Settings().database_url)
+        if missing is not None:
+            return (
+                f"De database {missing} bestaat niet. Voer eerst `imvo db upgrade` uit "
+                "(of controleer IMVO_DATABASE_URL)."
+            )
     if problem in (DatabaseProblem.NOT_MIGRATED, DatabaseProblem.OTHER):
         # SQLite's "no such table" is its generic error: the migration state decides.
         state = migration_state()

@@ -10,6 +10,7 @@ import typer
 
 from imvo_workflow.cli.common import app_from_env, iso_date, out
 from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.outputs import check_output_path, output_file
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import FORMATS as REPORT_FORMATS
 from imvo_workflow.reports.render import render
@@ -31,6 +32,8 @@ def report(
     """De voortgangsrapportage voor een datum, zoals het brondocument."""
     if fmt not in REPORT_FORMATS:
         raise InvalidInput(f"Onbekend formaat '{fmt}'; kies uit {', '.join(REPORT_FORMATS)}.")
+    if output is not None:
+        check_output_path(output)  # before the work, not after it
     day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
     if day and past:
         raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
@@ -49,5 +52,6 @@ def report(
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
+        with output_file(output) as handle:
+            handle.write(text)
         out.print(f"[green]✓[/] rapport per {day} naar {output}", highlight=False)

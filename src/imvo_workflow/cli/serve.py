@@ -14,7 +14,7 @@ from imvo_workflow.services import auth
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Adres om op te luisteren.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Poort.")] = 8000,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Poort (1-65535).")] = 8000,
     scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="Planner in dit proces.")
     ] = True,

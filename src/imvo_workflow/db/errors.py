@@ -23,6 +23,8 @@ import psycopg
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa
 
+from imvo_workflow.db.session import missing_sqlite_file
+
 #: What a caller catches to hand to `classify`: SQLAlchemy's errors and the drivers' own
 #: (raised where the code talks to a raw connection, e.g. COPY).
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sa.SQLAlchemyError, sqlite3.Error, psycopg.Error)
@@ -125,6 +127,8 @@ def diagnose(exc: BaseException, engine: Engine) -> DatabaseProblem:
     table is missing or not at the code's head. Asks the database, so only for callers that
     hold an engine and are already handling a failure (never on a hot path)."""
     problem = classify(exc)
+    if problem is DatabaseProblem.UNREACHABLE and missing_sqlite_file(str(engine.url)):
+        return DatabaseProblem.NOT_MIGRATED  # no file yet: `imvo db upgrade` makes it
     if problem is not DatabaseProblem.OTHER:
         return problem
     from imvo_workflow.db import migrate  # alembic: only loaded when a failure needs it

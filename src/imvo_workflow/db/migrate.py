@@ -16,6 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from imvo_workflow.outputs import check_output_path, partial_path
+
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -53,21 +55,24 @@ def backup_sqlite(url: str, target: Path) -> int:
         raise ValueError("alleen een SQLite-bestand kan zo worden geback-upt")
     if not Path(source_path).is_file():  # sqlite3 would make an empty one and back that up
         raise ValueError(f"de database {source_path} bestaat niet")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".partial")
-    source = sqlite3.connect(source_path)
+    check_output_path(target)  # refuses a missing folder or a folder (InvalidInput)
+    tmp = partial_path(target)
     try:
-        dest = sqlite3.connect(tmp)
+        source = sqlite3.connect(source_path)
         try:
-            source.backup(dest)
-            pages = int(dest.execute("PRAGMA page_count").fetchone()[0])
-            check = dest.execute("PRAGMA integrity_check").fetchone()[0]
+            dest = sqlite3.connect(tmp)
+            try:
+                source.backup(dest)
+                pages = int(dest.execute("PRAGMA page_count").fetchone()[0])
+                check = dest.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                dest.close()
         finally:
-            dest.close()
-    finally:
-        source.close()
-    if check != "ok":
-        tmp.unlink(missing_ok=True)
-        raise ValueError(f"de back-up is niet in orde: {check}")
-    tmp.replace(target)  # never a half-written backup under the real name
+            source.close()
+        if check != "ok":
+            raise ValueError(f"de back-up is niet in orde: {check}")
+        tmp.replace(target)  # never a half-written backup under the real name
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # nor a .partial left behind by a refused backup
+        raise
     return pages

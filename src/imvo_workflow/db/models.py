@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -219,6 +220,10 @@ class User(Base):
     disabled_at: Mapped[datetime | None]
 
     __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+
+# "Anna" and "anna" are one person: the database refuses the second (migration 0009).
+Index("uq_user_name_lower", func.lower(User.__table__.c.name), unique=True)
 
 
 class ApiToken(Base):

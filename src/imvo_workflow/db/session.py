@@ -15,22 +15,68 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+
+from imvo_workflow.domain.errors import InvalidInput
+
+#: The databases this product runs on (and installs drivers for).
+SUPPORTED = ("sqlite", "postgresql")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine for `url`; for a SQLite file, create its folder."""
-    if url.startswith("sqlite"):
-        return _sqlite_engine(url, **kwargs)
+def make_engine(url: str, *, create: bool = False, **kwargs: Any) -> Engine:
+    """Build an engine for `url`.
+
+    A SQLite file (and its folder) is only made when `create` is set, which only
+    `imvo db upgrade` does: otherwise the file is opened read-write but never created, so
+    any other command (or web process) on a missing file fails as "not set up" (SQLite's
+    CANTOPEN; see `missing_sqlite_file`) and leaves nothing behind. An unsupported kind of
+    database is refused by name.
+    """
+    backend = make_url(url).get_backend_name()  # ArgumentError for a URL that is none
+    if backend not in SUPPORTED:
+        raise InvalidInput(
+            f"IMVO_DATABASE_URL: database '{backend}' wordt niet ondersteund; gebruik "
+            "sqlite:///pad/naar/imvo.db of postgresql://gebruiker@host/database."
+        )
+    if backend == "sqlite":
+        return _sqlite_engine(url, create=create, **kwargs)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
-    path = url.split("///", 1)[1] if "///" in url else ""
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file `url` names, if it does not exist (nothing has set this database up)."""
+    path = sqlite_file(url)
+    return path if path is not None and not path.exists() else None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
+    path = path.split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def _sqlite_engine(url: str, *, create: bool, **kwargs: Any) -> Engine:
+    path = sqlite_file(url)
+    if path is not None and create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInput(
+                f"Kan de map {path.parent} voor de database niet maken: {exc.strerror}."
+            ) from None
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    if path is not None and not create:
+
+        @event.listens_for(engine, "do_connect")
+        def _never_create(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> None:
+            # mode=rw: open an existing file, never make an empty one as a side effect.
+            cargs[:] = [f"file:{quote(str(path))}?mode=rw"]
+            cparams.pop("database", None)
+            cparams["uri"] = True
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:

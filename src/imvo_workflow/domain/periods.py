@@ -3,7 +3,11 @@
 Covenant targets are recorded as free text, but alerts and reports need a period [start, end]
 whose end is the deadline. The accepted phrases are the ones in DESIGN.md ("Target periods")
 and deliberately no more: anything else is refused with UnparseablePeriod instead of guessed.
-Phrases without a year resolve against a reference date, the day the statement was made.
+Phrases without a year resolve against a reference date, the day the statement was made: to
+the earliest such period that has not ended on that day, in the reference's year or the year
+after, never later. So "29 februari" written on 2016-11-01 is refused ("29 februari 2017
+bestaat niet") rather than read as 2020-02-29, which nobody writing it then means. Reference
+dates and resolved periods lie in the years 1900-2200 (domain/bounds.py).
 """
 
 from __future__ import annotations
@@ -15,11 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from imvo_workflow.domain.bounds import MAX_YEAR, MIN_YEAR
 from imvo_workflow.domain.errors import UnparseablePeriod
 
 __all__ = ["MAX_YEAR", "MIN_YEAR", "Period", "resolve_period"]
-
-MIN_YEAR, MAX_YEAR = 1900, 2200
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +159,9 @@ def _classify(word: str) -> _Token:
 
 
 def _upcoming(build: Callable[[int], _Span], reference: date) -> _Span:
-    """The earliest such period that has not ended on the reference date."""
+    """The earliest such period that has not ended on the reference date, looking no further
+    than the year after it: "29 februari" written on 2016-11-01 is refused (29 februari 2017
+    does not exist), not read as 2020, which nobody writing it then means."""
     refusal = _Refusal(f"geen zulke periode na {_dutch(reference)}")
     for year in (reference.year - 1, reference.year, reference.year + 1):
         try:
@@ -237,10 +242,19 @@ def resolve_period(phrase: str, reference: date) -> Period:
     """Resolve a Dutch target phrase; `reference` is the day it was written down.
 
     Raises UnparseablePeriod, quoting the phrase, for anything outside the documented forms.
+    The reference date and the period's start must lie in the years MIN_YEAR..MAX_YEAR
+    (domain/bounds.py), also when the year comes from the reference ("nog dit jaar").
     """
     words = unicodedata.normalize("NFC", phrase).lower().replace("ó", "o").split()
     try:
+        _check_years(reference, "de peildatum")
         start, end = _resolve_words(words, reference)
+        _check_years(start, "de periode")  # its end may run on into the next year (winter)
     except _Refusal as refusal:
         raise UnparseablePeriod(phrase, refusal.why) from None
     return Period(phrase.strip(), start, end)
+
+
+def _check_years(day: date, what: str) -> None:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise _Refusal(f"{what} ({day.isoformat()}) ligt niet tussen {MIN_YEAR} en {MAX_YEAR}")

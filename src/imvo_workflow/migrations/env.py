@@ -28,7 +28,7 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     url = context.config.attributes.get("url") or Settings().database_url
-    engine = make_engine(url)
+    engine = make_engine(url, create=True)  # `imvo db upgrade` is what makes a database
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             # Batch migrations copy tables; with foreign keys enforced, dropping the old copy

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.reports.timeline import Lane, timeline_svg
 from imvo_workflow.services.asof import Step, effective_steps, end_of_day, history_rows, status_on
@@ -146,6 +147,7 @@ def build_report(
     *, uow: UnitOfWork, definition: WorkflowDefinition, as_of: date, known_at: bool = False
 ) -> ProgressReport:
     """The report as it would have read on `as_of` (or as the database knew it then)."""
+    check_date(as_of, "De peildatum")
     report = ProgressReport(as_of, known_at)
     with uow:
         statuses = {row.slug: row for row in status_on(conn=uow.conn, day=as_of, known_at=known_at)}

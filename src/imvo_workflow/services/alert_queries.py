@@ -9,6 +9,8 @@ from sqlalchemy import Connection, or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.alerts import AlertKind
+from imvo_workflow.domain.bounds import MAX_DAYS_AHEAD
+from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.domain.targets import target_name
 from imvo_workflow.services.queries import aware
 
@@ -82,6 +84,8 @@ def alerts(*, conn: Connection, include_acked: bool = False, limit: int = 200) -
 
 def deadlines(*, conn: Connection, today: date, within_days: int = 30) -> list[DeadlineView]:
     """Open targets that are overdue or due within `within_days`, soonest first."""
+    if not 0 <= within_days <= MAX_DAYS_AHEAD:
+        raise InvalidInput(f"Vooruitkijken kan 0 tot {MAX_DAYS_AHEAD} dagen, niet {within_days}.")
     tg, c, s = t.target, t.covenant, t.sector
     rows = conn.execute(
         select(

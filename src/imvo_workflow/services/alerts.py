@@ -27,6 +27,7 @@ from imvo_workflow.domain.alerts import (
     due_and_next,
     scan_window,
 )
+from imvo_workflow.domain.bounds import check_id, check_label
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import ReminderPolicy
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
@@ -273,6 +274,8 @@ def _set_watermark(conn: Connection, now: datetime) -> None:
 
 def acknowledge(*, uow: UnitOfWork, alert_id: int, actor: str, now: datetime) -> None:
     """Mark an alert handled; refuse a blank name and an alert someone already handled."""
+    check_id(alert_id, "melding")
+    check_label(actor, "Wie de melding afhandelt")
     if not actor.strip():
         raise RequirementMissing("Geef aan wie deze melding afhandelt.", "actor")
     with uow:

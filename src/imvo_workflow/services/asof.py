@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow, TargetView, aware
 
@@ -156,6 +157,7 @@ def targets_on(
 
 def status_on(*, conn: Connection, day: date, known_at: bool = False) -> list[StatusRow]:
     """Every covenant that existed on `day`, in the stage it was in then."""
+    check_date(day, "De peildatum")
     known_by = end_of_day(day) if known_at else None
     steps = effective_steps(history_rows(conn), known_by)
     targets = targets_on(conn, day, known_by)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, insert, select
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.alerts import AlertKind
+from imvo_workflow.domain.bounds import check_date, check_id, check_label, check_text
 from imvo_workflow.domain.chain import (
     CORRECTION_TRIGGER,
     GENESIS,
@@ -263,12 +264,19 @@ def correct(
     now: datetime,
 ) -> int:
     """Append a correction of row `seq` (its date and/or reason); returns the new row's seq."""
+    check_label(actor, "Wie corrigeert")
+    if not actor.strip():
+        raise RequirementMissing("Geef aan wie corrigeert.", "actor")
+    check_text(reason, "De reden")
+    if occurred_on is not None:
+        check_date(occurred_on, "De datum")
     if not reason.strip():
         raise RequirementMissing("Een correctie vraagt om een reden.", "reason")
     tr = t.transition
     with uow:
         head = history.read_head(uow.conn, covenant)
         covenant_id = head.covenant_id
+        check_id(seq, "geschiedenisrij", f"{head.slug} #{seq}")
         original = uow.conn.execute(
             select(tr).where(tr.c.covenant_id == covenant_id, tr.c.seq == seq)
         ).first()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
@@ -112,7 +113,7 @@ def authenticate(
                     u.c.password_hash,
                     u.c.session_epoch,
                     u.c.disabled_at,
-                ).where(u.c.name == name)
+                ).where(u.c.name == unicodedata.normalize("NFC", name))  # names are stored NFC
             ).first()
         )
     if wait:

@@ -6,7 +6,6 @@ written as an array one element at a time, never built in memory.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import json
 from collections.abc import Iterator
@@ -18,7 +17,9 @@ from sqlalchemy import Connection, or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.bounds import check_date, check_label
 from imvo_workflow.domain.errors import InvalidInput, UnknownSector
+from imvo_workflow.reports.csvfile import write_csv
 from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.queries import aware
 
@@ -50,8 +51,21 @@ class ExportFilter:
 
 def export_rows(conn: Connection, where: ExportFilter) -> Iterator[dict[str, Any]]:
     """The filtered history rows, streamed; an unknown sector is refused before any row."""
+    check_filter(where)
     _check_sector(conn, where.sector)
     return _stream(conn, where)
+
+
+def check_filter(where: ExportFilter) -> None:
+    """Bounded like every input: one-line filters, dates in the years 1900-2200."""
+    check_label(where.sector or "", "De sector")
+    check_label(where.actor or "", "De persoon")
+    if where.since is not None:
+        check_date(where.since, "Vanaf")
+    if where.until is not None:
+        check_date(where.until, "Tot en met")
+    if where.since and where.until and where.since > where.until:
+        raise InvalidInput("--from ligt na --to.")
 
 
 def _check_sector(conn: Connection, sector: str | None) -> None:
@@ -117,17 +131,12 @@ def export_history(
     """Write the (filtered) history to `out`; returns the number of rows."""
     if fmt not in FORMATS:
         raise InvalidInput(f"Onbekend formaat '{fmt}'; kies uit {', '.join(FORMATS)}.")
-    if where.since and where.until and where.since > where.until:
-        raise InvalidInput("--from ligt na --to.")
+    check_filter(where)
     count = 0
     with uow:
         rows = export_rows(uow.conn, where)
         if fmt == "csv":
-            writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            for row in rows:
-                writer.writerow(row)
-                count += 1
+            count = write_csv(out, COLUMNS, rows)
         else:
             out.write("[")
             for row in rows:

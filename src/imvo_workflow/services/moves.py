@@ -22,6 +22,7 @@ from sqlalchemy import Connection, bindparam, case, func, literal, or_, select, 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.bounds import check_date, check_label, check_text
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import ConcurrentUpdate, InvalidInput, RequirementMissing
@@ -125,6 +126,11 @@ def make_move(
     conn: Connection, definition: WorkflowDefinition, request: MoveRequest, *, now: datetime
 ) -> MoveResult:
     """The move inside the caller's transaction."""
+    check_label(request.actor, "Wie de stap zet")
+    check_text(request.reason, "De reden")
+    check_label(request.to, "De doelfase")
+    if request.occurred_on is not None:
+        check_date(request.occurred_on, "De datum")
     if not request.actor.strip():
         raise RequirementMissing("Geef aan wie deze stap zet.", "actor")
     today = now.astimezone(AMSTERDAM).date()

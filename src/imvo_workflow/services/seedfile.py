@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from imvo_workflow.domain.bounds import MAX_LABEL
 from imvo_workflow.domain.yamlfile import YamlDocument
 
 SEED_2016 = Path(__file__).resolve().parent.parent / "data" / "voortgang-2016.yaml"
@@ -25,8 +26,8 @@ class SeedSector(_Strict):
 
 
 class SeedOrganisation(_Strict):
-    name: str
-    full_name: str | None = None
+    name: str = Field(min_length=1, max_length=MAX_LABEL)
+    full_name: str | None = Field(default=None, max_length=MAX_LABEL)
     kind: Literal[
         "brancheorganisatie",
         "bedrijf",

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, select
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_ignoring_conflict
+from imvo_workflow.domain.bounds import check_date, check_label
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.services import lookup
@@ -33,6 +34,9 @@ def sign(
     now: datetime,
 ) -> bool:
     """Record that `organisation` signed; False if it had already signed."""
+    check_label(actor, "Wie het vastlegt")
+    check_label(organisation, "De organisatie")
+    check_date(signed_on, "De datum van ondertekening")
     if not actor.strip():
         raise RequirementMissing("Geef aan wie dit vastlegt.", "actor")
     if signed_on > now.astimezone(AMSTERDAM).date():

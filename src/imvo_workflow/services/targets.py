@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.bounds import check_date, check_label, check_text
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import (
     ConcurrentUpdate,
@@ -81,6 +82,13 @@ def record_target(
 ) -> TargetResult:
     """Record or change a target inside the caller's transaction (the seed loads many)."""
     stage, milestone, reference = spec.stage, spec.milestone, spec.reference
+    check_label(spec.phrase, "De termijn")
+    check_label(spec.actor, "Wie het doel vastlegt")
+    check_label(stage or "", "De fase")
+    check_label(milestone or "", "De mijlpaal")
+    check_text(spec.description, "De omschrijving")
+    check_text(spec.reason, "De reden")
+    check_date(reference, "De peildatum")
     if (stage is None) == (milestone is None):
         raise InvalidInput("Een doel is óf een fase óf een mijlpaal.")
     if not spec.actor.strip():

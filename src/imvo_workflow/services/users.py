@@ -15,11 +15,18 @@ from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.models import CHANNELS, USER_ROLES
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.db.upsert import insert_ignoring_conflict
+from imvo_workflow.domain.bounds import (
+    MAX_ADDRESS,
+    check_label,
+    check_user_name,
+    user_name_key,
+)
 from imvo_workflow.domain.errors import InvalidInput, NotFound
 from imvo_workflow.services.lookup import normalise
 
@@ -27,12 +34,14 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def check_email(address: str) -> str:
+    check_label(address, "Het e-mailadres", limit=MAX_ADDRESS)
     if not EMAIL.match(address):
         raise InvalidInput(f"'{address}' is geen e-mailadres.")
     return address
 
 
 def check_webhook(url: str) -> str:
+    check_label(url, "Het webhook-adres", limit=MAX_ADDRESS)
     parts = urlparse(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"'{url}' is geen webhook-adres; gebruik http(s)://host/pad.")
@@ -48,24 +57,34 @@ def add_user(
     password_hash: str | None = None,
     now: datetime,
 ) -> int:
+    """A new account; the name is stored NFC-normalised and is unique regardless of case
+    (uq_user_name_lower in the database; the check here is for the message)."""
     if role not in USER_ROLES:
         raise InvalidInput(f"Onbekende rol '{role}'; kies uit {', '.join(USER_ROLES)}.")
-    if not name.strip():
-        raise InvalidInput("Een gebruiker heeft een naam nodig.")
+    name = check_user_name(name)
+    email = check_email(email) if email else None
     with uow:
-        taken = uow.conn.execute(select(t.user.c.id).where(t.user.c.name == name)).scalar()
-        if taken is not None:
-            raise InvalidInput(f"Er is al een gebruiker '{name}'.")
-        user_id = uow.conn.execute(
-            insert(t.user).returning(t.user.c.id),
-            {
-                "name": name,
-                "email": check_email(email) if email else None,
-                "role": role,
-                "password_hash": password_hash,
-                "created_at": now.astimezone(UTC),
-            },
-        ).scalar_one()
+        key = user_name_key(name)
+        taken = [
+            other
+            for other in uow.conn.execute(select(t.user.c.name)).scalars()
+            if user_name_key(other) == key
+        ]
+        if taken:
+            raise InvalidInput(f"Er is al een gebruiker '{taken[0]}'.")
+        try:
+            user_id = uow.conn.execute(
+                insert(t.user).returning(t.user.c.id),
+                {
+                    "name": name,
+                    "email": email,
+                    "role": role,
+                    "password_hash": password_hash,
+                    "created_at": now.astimezone(UTC),
+                },
+            ).scalar_one()
+        except IntegrityError as exc:  # someone added the same name at the same moment
+            raise InvalidInput(f"Er is al een gebruiker '{name}'.") from exc
         uow.commit()
     return int(user_id)
 

@@ -7,7 +7,7 @@ client address alone. API tokens get an expiry, users a "disabled" moment. The c
 secret is stored as its SHA-256 only: existing secrets are hashed here, so the links people
 subscribed to keep working (a downgrade cannot restore them: those links stop working).
 
-Revision ID: 0009_h11auth
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-03 10:00:00
 """
@@ -19,7 +19,7 @@ import hashlib
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_h11auth"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
