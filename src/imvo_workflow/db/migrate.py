@@ -16,6 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from imvo_workflow.files import create_private
+
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
@@ -55,6 +57,8 @@ def backup_sqlite(url: str, target: Path) -> int:
         raise ValueError(f"de database {source_path} bestaat niet")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".partial")
+    tmp.unlink(missing_ok=True)  # a leftover of a killed backup: made anew, 0600 from the start
+    create_private(tmp)
     source = sqlite3.connect(source_path)
     try:
         dest = sqlite3.connect(tmp)

@@ -299,7 +299,7 @@ def account(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
 
 def _account_page(request: Request, app: App, user: UserView, token: str = "") -> HTMLResponse:
     secret = auth.calendar_token(uow=app.uow(), user_id=user.id)
-    url = str(request.url_for("calendar_feed", token=secret))
+    url = request.app.state.base_url + request.app.url_path_for("calendar_feed", token=secret)
     return page(request, "account.html", user, active="account", calendar_url=url, token=token)
 
 
