@@ -15,14 +15,20 @@ from typing import Any
 
 #: Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(
-    set(vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None))) | {"message", "asctime"}
+    set(vars(logging.LogRecord("", logging.INFO, "", 0, "", (), None)))
+    | {"message", "asctime", "color_message"}  # uvicorn's copy of the message with colours
 )
+
+
+#: The action of a library's lines, which carry none of their own.
+_LOGGER_ACTION = {"uvicorn.access": "http.request", "uvicorn.error": "http.server"}
 
 
 def fields(record: logging.LogRecord) -> dict[str, Any]:
     """The structured fields of `record`: its action first, then the ids and counts."""
     extra = {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
-    return {"action": extra.pop("action", record.name), **extra}
+    action = extra.pop("action", None) or _LOGGER_ACTION.get(record.name, record.name)
+    return {"action": action, **extra}
 
 
 class TextFormatter(logging.Formatter):
