@@ -10,6 +10,7 @@ a process that does many moves (a worker, a benchmark) pays the pool checkout on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -56,7 +57,8 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         # A new database file is made 0600 before sqlite3 would make it with the umask's
         # mode; SQLite gives its -wal and -shm files the database file's mode.
         if file is not None:
-            create_private(file)
+            with contextlib.suppress(OSError):  # not creatable: sqlite3 says so in its terms
+                create_private(file)
 
     @event.listens_for(engine, "connect")
     def _note_read_only(_dbapi_conn: Any, record: Any) -> None:
