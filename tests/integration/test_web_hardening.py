@@ -238,12 +238,15 @@ def test_with_a_base_url_links_use_it_and_other_hosts_are_refused(site: Site) ->
     assert probe.get("/readyz").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/convenanten/ñandú", "/convenanten/数据?naam=é"])
+@pytest.mark.parametrize(
+    "path", ["/convenanten/ñandú", "/convenanten/数据?naam=é", "/convenanten/a%3Fb%26c"]
+)
 def test_a_non_ascii_path_answers_for_htmx_and_browsers(site: Site, path: str) -> None:
     htmx = site.client().get(path, headers={"HX-Request": "true"}, follow_redirects=False)
     assert htmx.status_code == 200
     assert htmx.headers["hx-redirect"].isascii()
     assert htmx.headers["hx-redirect"].startswith("/login?next=/")
+    assert htmx.headers["hx-redirect"].count("?") == 1 and "&" not in htmx.headers["hx-redirect"]
     plain = site.client().get(path, follow_redirects=False)
     assert plain.status_code == 303 and plain.headers["location"].isascii()
     logged_in = site.login("viewer").get(path, headers={"HX-Request": "true"})

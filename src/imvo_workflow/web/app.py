@@ -31,7 +31,7 @@ from imvo_workflow.reports.ics import Deadline, calendar
 from imvo_workflow.services import alert_queries, auth
 from imvo_workflow.web import api, pages
 from imvo_workflow.web.errors import DATABASE_ANSWER, http_status
-from imvo_workflow.web.headers import SecurityHeaders, header_url
+from imvo_workflow.web.headers import SecurityHeaders, header_path
 from imvo_workflow.web.paths import STATIC
 from imvo_workflow.web.secret import secret_key
 from imvo_workflow.web.security import imvo
@@ -197,7 +197,7 @@ def _add_error_handlers(web: FastAPI) -> None:
     @web.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, NotAuthenticated) and not _wants_json(request):
-            target = header_url("/login?next=" + request.url.path)
+            target = "/login?next=" + header_path(request.url.path)
             if request.headers.get("HX-Request"):
                 return Response(status_code=200, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)

@@ -49,7 +49,8 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def header_url(path: str) -> str:
-    """`path` (and query) percent-encoded for a header (Location, HX-Redirect): headers are
-    latin-1, so a path with other characters would make the answer itself fail."""
-    return quote(path, safe="/?&=%:#+,;@")
+def header_path(path: str) -> str:
+    """`path` percent-encoded for a header (Location, HX-Redirect) or a query value: headers
+    are latin-1, so a path with other characters made the answer itself fail (a 500), and a
+    decoded `?` or `&` in it would end up as the query's own."""
+    return quote(path, safe="/")
