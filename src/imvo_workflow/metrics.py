@@ -9,20 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.models import CHANNELS, DELIVERY_STATUSES
+from imvo_workflow.domain.alerts import AlertKind
 
 REGISTRY = CollectorRegistry()
+# The process's memory, CPU, open files and the Python version, as every exporter has them.
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
 MOVES = Counter("imvo_moves", "Moves made by this process", ["source"], registry=REGISTRY)
 ALERTS_RAISED = Counter("imvo_alerts_raised", "Alerts this process raised", registry=REGISTRY)
 DELIVERIES = Counter(
     "imvo_deliveries", "Deliveries this process attempted", ["outcome"], registry=REGISTRY
 )
+# Every label value reports from the start (0), so a series never appears out of nowhere
+# and a rate() over it is defined: a missing series reads as "no data", not as "none".
+for _source in ("web", "api"):
+    MOVES.labels(_source)
+for _outcome in ("sent", "failed"):
+    DELIVERIES.labels(_outcome)
 SCAN_SECONDS = Histogram(
     "imvo_scan_duration_seconds",
     "Duration of one alert scan",
@@ -44,7 +62,9 @@ class DatabaseTotals(Collector):
                 select(t.alert.c.kind, func.count()).group_by(t.alert.c.kind)
             ).all()
             deliveries = uow.conn.execute(
-                select(t.delivery.c.status, func.count()).group_by(t.delivery.c.status)
+                select(t.delivery.c.status, t.delivery.c.channel, func.count()).group_by(
+                    t.delivery.c.status, t.delivery.c.channel
+                )
             ).all()
             failing = uow.conn.execute(
                 select(func.count()).where(
@@ -53,14 +73,19 @@ class DatabaseTotals(Collector):
             ).scalar_one()
         yield GaugeMetricFamily("imvo_history_rows", "History rows in the database", value=rows)
         by_kind = GaugeMetricFamily("imvo_alerts", "Alerts in the database", labels=["kind"])
-        for kind, count in alerts:
+        counted = dict.fromkeys(map(str, AlertKind), 0) | {k: n for k, n in alerts}
+        for kind, count in counted.items():
             by_kind.add_metric([kind], count)
         yield by_kind
         by_status = GaugeMetricFamily(
-            "imvo_deliveries_in_db", "Deliveries in the database", labels=["status"]
+            "imvo_deliveries_in_db",
+            "Deliveries in the database",
+            labels=["status", "channel"],
         )
-        for status, count in deliveries:
-            by_status.add_metric([status], count)
+        per = {(st, ch): 0 for st in DELIVERY_STATUSES for ch in CHANNELS}
+        per |= {(st, ch): n for st, ch, n in deliveries}
+        for (status, channel), count in per.items():
+            by_status.add_metric([status, channel], count)
         yield by_status
         yield GaugeMetricFamily(
             "imvo_deliveries_failing",

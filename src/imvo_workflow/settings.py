@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,7 +39,8 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout_seconds: float = 10.0
     webhook_timeout_seconds: float = 10.0
-    #: Public address of the web app, for links in alerts ("" leaves links out).
+    #: Public address of the web app: every link (pages, e-mails, calendar) is built from it,
+    #: and when set, requests for other hosts are refused. "" leaves links out of alerts.
     base_url: str = ""
 
     #: Web: the key that signs session cookies (all web processes must share it). Unset: a
@@ -48,6 +50,11 @@ class Settings(BaseSettings):
     access_log: bool = True
     #: Send the session cookie only over HTTPS (set in production behind TLS).
     secure_cookies: bool = False
+
+    #: /metrics answers only with `Authorization: Bearer <this>` when set.
+    metrics_token: str | None = None
+    #: Log lines as text (`time LEVEL logger message key=value ...`) or one JSON object each.
+    log_format: Literal["text", "json"] = "text"
 
     #: Audit checkpoints are also appended here, outside the database.
     checkpoint_file: Path = Path("var/checkpoints.jsonl")

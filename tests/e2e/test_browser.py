@@ -388,6 +388,23 @@ def test_board_filters_by_sector_group_and_overdue_in_place(login: Login) -> Non
     assert page.evaluate("window.stillTheSamePage") is True, "the filter reloaded the page"
 
 
+def test_the_pages_work_under_the_content_security_policy(login: Login) -> None:
+    """Issue 11: no inline script, nothing from elsewhere; the browser refuses nothing."""
+    page = login("coco")
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text))
+    for path in ("/", "/convenanten/chemie", "/meldingen", "/account", "/audit"):
+        answer = page.goto(path)
+        assert answer is not None and answer.ok, path
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    page.goto("/")
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_label("Sectorgroep").select_option("overige")  # htmx still swaps in place
+    expect(page).to_have_url(re.compile(r"[?&]groep=overige"))
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert not [m for m in refused if "Content Security Policy" in m], refused
+
+
 # --- 3. a viewer ----------------------------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
+#: What an operator puts in IMVO_SECRET_KEY (in the test: any strong value).
+COMPOSE_SECRET = "compose-test-" + "k" * 40
 SERVICES = {"postgres", "migrate", "web", "scheduler", "mail"}
 #: What each service runs, entrypoint included (the image's ENTRYPOINT is `imvo`).
 EXPECTED = {
@@ -35,8 +37,9 @@ def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.fail("docker-compose is not installed: apt-get install -y docker-compose")
-    # Interpolation defaults (${IMVO_SECRET_KEY:-…}) apply, not whatever this shell exports.
+    # Interpolation defaults apply, not whatever this shell exports; the secret has none.
     env = {k: v for k, v in os.environ.items() if not k.startswith("IMVO_")}
+    env["IMVO_SECRET_KEY"] = COMPOSE_SECRET
     return subprocess.run(
         [binary, "-f", str(COMPOSE), *args],
         cwd=ROOT,
@@ -46,6 +49,25 @@ def docker_compose(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def test_compose_requires_a_secret_key() -> None:
+    """No default: the old public one let anyone sign an admin session."""
+    binary = shutil.which("docker-compose")
+    assert binary is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMVO_")}
+    done = subprocess.run(
+        [binary, "-f", str(COMPOSE), "config", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "IMVO_SECRET_KEY" in done.stderr
+    assert "change-me-in-production" not in COMPOSE.read_text(encoding="utf-8")
 
 
 def image_entrypoint() -> list[str]:

@@ -96,7 +96,7 @@ class Api:
 
 @pytest.fixture
 def api(app: App) -> Iterator[Api]:
-    settings_ = app.settings.model_copy(update={"secret_key": "test-secret"})
+    settings_ = app.settings.model_copy(update={"secret_key": "test-secret-" + "s" * 40})
     built = App(settings=settings_, definition=app.definition)
     seed(uow=built.uow(), definition=built.definition, path=SEED_2016, now=built.now())
     scan(

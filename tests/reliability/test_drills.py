@@ -79,7 +79,7 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
     env |= {
         "IMVO_DATABASE_URL": database_url,
         "IMVO_STAGES_FILE": str(STAGES),
-        "IMVO_SECRET_KEY": "drill-test-secret",
+        "IMVO_SECRET_KEY": "drill-test-secret-" + "d" * 40,
         "IMVO_SCAN_INTERVAL_SECONDS": "1",
         "IMVO_DRAIN_INTERVAL_SECONDS": "0.5",
         "IMVO_WEBHOOK_TIMEOUT_SECONDS": "10",

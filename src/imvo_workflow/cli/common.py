@@ -34,13 +34,16 @@ def app_from_env(*, database: bool = True) -> boot.App:
     return app
 
 
-def configure_logging() -> None:
-    """Log lines for the long-running commands (serve, scheduler run), at INFO.
+def configure_logging(fmt: str = "text") -> None:
+    """Log lines for the long-running commands (serve, scheduler run), at INFO, with their
+    action and ids (logs.py), as text or JSON (IMVO_LOG_FORMAT).
 
     Libraries that narrate every step stay at WARNING: `transitions` writes two lines per
     move (the history table is the record of moves) and alembic one per migration check.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from imvo_workflow import logs
+
+    logs.configure(logging.INFO, fmt=fmt)
     for chatty in ("transitions", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 

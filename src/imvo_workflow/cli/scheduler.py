@@ -17,8 +17,9 @@ def run() -> None:
     """Draai de planner op de voorgrond; stopt netjes op SIGTERM of Ctrl-C."""
     from imvo_workflow.scheduler import AlertScheduler
 
-    configure_logging()
-    worker = AlertScheduler(app_from_env())
+    app = app_from_env()
+    configure_logging(app.settings.log_format)
+    worker = AlertScheduler(app)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())
     out.print("Planner draait; stoppen met Ctrl-C of SIGTERM.")

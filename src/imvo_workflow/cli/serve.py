@@ -22,12 +22,11 @@ def serve(
     """Start de webapp (en de planner) en toon hoe je inlogt."""
     import uvicorn
 
+    from imvo_workflow.db import migrate
     from imvo_workflow.web.app import create_app
 
-    configure_logging()
-    from imvo_workflow.db import migrate
-
     app = app_from_env(database=False)  # the migration first: its message names the fix
+    configure_logging(app.settings.log_format)
     current, head = (
         migrate.current_revision(app.engine),
         migrate.head_revision(),
@@ -38,8 +37,10 @@ def serve(
             "Voer eerst `imvo db upgrade` uit."
         )
     app.check_definition()
+    local = f"http://{host}:{port}"
+    web = create_app(app, run_scheduler=scheduler, host=host, local_base_url=local)
     password = auth.ensure_first_admin(uow=app.uow(), now=app.now())
-    out.print(f"[bold]imvo-workflow[/] draait op http://{host}:{port}/", highlight=False)
+    out.print(f"[bold]imvo-workflow[/] draait op {local}/", highlight=False)
     if password:
         out.print(
             f"Eerste beheerder aangemaakt: gebruiker [bold]admin[/], wachtwoord [bold]{password}[/] "
@@ -52,9 +53,11 @@ def serve(
     # it found; a no-op one here makes a clean stop exit 0, as `imvo scheduler run` does.
     signal.signal(signal.SIGTERM, lambda *_: None)
     uvicorn.run(
-        create_app(app, run_scheduler=scheduler),
+        web,
         host=host,
         port=port,
         log_level="info",
         access_log=app.settings.access_log,
+        log_config=None,  # ours (configure_logging): the same format, text or JSON
+        server_header=False,
     )

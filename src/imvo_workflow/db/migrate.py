@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from imvo_workflow.files import create_private
 from imvo_workflow.outputs import check_output_path, partial_path
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -57,6 +58,8 @@ def backup_sqlite(url: str, target: Path) -> int:
         raise ValueError(f"de database {source_path} bestaat niet")
     check_output_path(target)  # refuses a missing folder or a folder (InvalidInput)
     tmp = partial_path(target)
+    tmp.unlink(missing_ok=True)  # a leftover of a killed backup: made anew, 0600 from the start
+    create_private(tmp)
     try:
         source = sqlite3.connect(source_path)
         try:

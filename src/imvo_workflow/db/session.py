@@ -10,6 +10,9 @@ a process that does many moves (a worker, a benchmark) pays the pool checkout on
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,8 +21,10 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
 
 from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.files import create_private
 
 #: The databases this product runs on (and installs drivers for).
 SUPPORTED = ("sqlite", "postgresql")
@@ -89,11 +94,39 @@ def _sqlite_engine(url: str, *, create: bool, **kwargs: Any) -> Engine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    if path is not None and create:
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(*_: Any) -> None:
+            # A new database file is made 0600 before sqlite3 would make it with the umask's
+            # mode; SQLite gives its -wal and -shm files the database file's mode.
+            with contextlib.suppress(OSError):  # not creatable: sqlite3 says so in its terms
+                create_private(path)
+
+    @event.listens_for(engine, "connect")
+    def _note_read_only(_dbapi_conn: Any, record: Any) -> None:
+        # SQLite opens a file it cannot write read-only, silently, for the connection's life.
+        record.info["read_only_file"] = path is not None and not os.access(path, os.W_OK)
+
+    @event.listens_for(engine, "checkout")
+    def _drop_if_fixed(_dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        # Once the file can be written again, such a connection is replaced (the pool
+        # connects afresh on DisconnectionError), so writes work again without a restart.
+        if record.info.get("read_only_file") and path is not None and os.access(path, os.W_OK):
+            raise DisconnectionError("database file is writable again")
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         # Straight to the driver: this runs once per transaction, on the move's hot path.
-        driver = conn.connection.driver_connection
-        driver.execute("BEGIN" if conn.info.get("readonly") else "BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        # SQLAlchemy does not wrap what an event raises, so a failed BEGIN (a file made
+        # read-only, a full disk) is wrapped here as the DBAPIError every caller handles, and
+        # the connection is discarded: one opened read-only would stay so after a fix.
+        statement = "BEGIN" if conn.info.get("readonly") else "BEGIN IMMEDIATE"
+        try:
+            conn.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            conn.invalidate()
+            raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
     return engine
 
@@ -130,7 +163,12 @@ class UnitOfWork:
         if self._conn is None or self._conn.closed:
             self._conn = self.engine.connect()
         self._conn.info["readonly"] = self.readonly
-        self._conn.begin()
+        try:
+            self._conn.begin()
+        except BaseException:
+            self._conn.close()  # __exit__ does not run when __enter__ fails
+            self._conn = None
+            raise
         self._committed = False
         return self
 
@@ -144,6 +182,9 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._conn is not None and _broken(exc):
+            # Never back into the pool: a lost server, a file opened read-only, a full disk.
+            self._conn.invalidate()
         if self._conn is not None and self._conn.in_transaction():
             self._conn.rollback()
         if self._conn is not None and (exc_type is not None or not self.keep_connection):
@@ -168,3 +209,10 @@ class UnitOfWork:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def _broken(exc: BaseException | None) -> bool:
+    """A driver failure after which the connection cannot be trusted (not a refused value)."""
+    if isinstance(exc, DBAPIError):
+        return not isinstance(exc, (IntegrityError, DataError))
+    return isinstance(exc, sqlite3.Error)

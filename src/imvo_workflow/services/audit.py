@@ -30,6 +30,7 @@ from imvo_workflow.domain.chain import (
 )
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
+from imvo_workflow.files import append_private
 from imvo_workflow.services import history
 from imvo_workflow.services.alerts import alert_row, queue_deliveries, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
@@ -214,11 +215,8 @@ def checkpoint(*, uow: UnitOfWork, now: datetime, file: Path | None = None) -> C
         uow.commit()
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        with file.open("a", encoding="utf-8") as out:
-            out.write(
-                json.dumps({"created_at": moment.isoformat(), "heads": heads, "digest": digest})
-                + "\n"
-            )
+        line = json.dumps({"created_at": moment.isoformat(), "heads": heads, "digest": digest})
+        append_private(file, line + "\n")  # 0600 when new: the heads are not for everyone
     return Checkpoint(int(cp_id), moment, len(heads), rows, digest)
 
 

@@ -99,12 +99,14 @@ def authenticate(
     The password is checked outside any transaction (argon2 is slow on purpose).
     """
     u = t.user
-    with uow:
-        wait = throttle.seconds_to_wait(uow.conn, name=name, address=address, now=now)
+    # Reading needs no write lock: a login works while the database cannot be written.
+    with UnitOfWork(uow.engine, readonly=True) as reader:
+        wait = throttle.seconds_to_wait(reader.conn, name=name, address=address, now=now)
+        counted = throttle.is_counted(reader.conn, name=name, address=address)
         row = (
             None
             if wait
-            else uow.conn.execute(
+            else reader.conn.execute(
                 select(
                     u.c.id,
                     u.c.name,
@@ -125,9 +127,10 @@ def authenticate(
         raise LoginFailed()
     if row.disabled_at is not None:  # said only to whoever knows the password
         raise AccountDisabled(row.name)
-    with uow:
-        throttle.forget_name(uow.conn, name=name, address=address)
-        uow.commit()
+    if counted:
+        with uow:
+            throttle.forget_name(uow.conn, name=name, address=address)
+            uow.commit()
     return UserView(row.id, row.name, row.role, row.email, row.session_epoch)
 
 

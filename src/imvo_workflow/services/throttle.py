@@ -104,6 +104,13 @@ def record_failure(conn: Connection, *, name: str, address: str, now: datetime) 
             )
 
 
+def is_counted(conn: Connection, *, name: str, address: str) -> bool:
+    """Whether this name from this address has wrong passwords on record."""
+    lt = t.login_throttle
+    found = conn.execute(select(lt.c.key).where(lt.c.key == name_key(name, address))).first()
+    return found is not None
+
+
 def forget_name(conn: Connection, *, name: str, address: str) -> None:
     """A right password: this name from this address starts afresh (the address does not:
     an attacker's own account must not clear the address's count of guesses at others)."""

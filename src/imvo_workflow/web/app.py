@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import gc
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db.errors import DATABASE_ERRORS, DatabaseProblem, diagnose
@@ -28,8 +31,10 @@ from imvo_workflow.reports.ics import Deadline, calendar
 from imvo_workflow.services import alert_queries, auth
 from imvo_workflow.web import api, pages
 from imvo_workflow.web.errors import DATABASE_ANSWER, http_status
+from imvo_workflow.web.headers import SecurityHeaders, header_path
 from imvo_workflow.web.paths import STATIC
-from imvo_workflow.web.security import imvo, redact_calendar_secrets, secret_key
+from imvo_workflow.web.secret import secret_key
+from imvo_workflow.web.security import imvo, redact_calendar_secrets
 
 log = logging.getLogger("imvo.web")
 
@@ -38,7 +43,22 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(app: App, *, run_scheduler: bool = False) -> FastAPI:
+#: Where links point when IMVO_BASE_URL is not set and the server's address is not known.
+LOCAL_BASE_URL = "http://127.0.0.1:8000"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def create_app(
+    app: App,
+    *,
+    run_scheduler: bool = False,
+    host: str | None = None,
+    local_base_url: str = LOCAL_BASE_URL,
+) -> FastAPI:
+    """The web app for `app`, served on `host` (None: not known, so assumed reachable by
+    others, which refuses a weak IMVO_SECRET_KEY). Links are built from IMVO_BASE_URL, else
+    from `local_base_url` (`imvo serve` passes its own address), never from a request."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Everything built so far lives as long as the app: keep it out of every GC pass.
@@ -61,22 +81,28 @@ def create_app(app: App, *, run_scheduler: bool = False) -> FastAPI:
         version="1",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # swagger-ui would load its code from a CDN: see _add_docs
         redoc_url=None,
     )
     web.state.imvo = app
+    web.state.base_url = (app.settings.base_url or local_base_url).rstrip("/")
     web.add_middleware(
         SessionMiddleware,
-        secret_key=secret_key(app),
+        secret_key=secret_key(app.settings, host=host),
         session_cookie="imvo_session",
         same_site="lax",
         https_only=app.settings.secure_cookies,
         max_age=12 * 3600,
     )
+    if app.settings.base_url:  # a forged Host is refused (loopback stays, for the probes)
+        allowed = urlsplit(app.settings.base_url).hostname or ""
+        web.add_middleware(TrustedHostMiddleware, allowed_hosts=[allowed, *LOOPBACK_HOSTS])
+    web.add_middleware(SecurityHeaders, hsts=app.settings.secure_cookies)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     web.include_router(pages.router)
     web.include_router(api.router)
     _add_health(web)
+    _add_docs(web)
     _add_calendar(web)
     _add_error_handlers(web)
     return web
@@ -111,10 +137,35 @@ def _add_health(web: FastAPI) -> None:
         return JSONResponse({"status": "ready", "revision": current})
 
     @web.get("/metrics", include_in_schema=False)
-    def metrics(app: App = Depends(imvo)) -> Response:
+    def metrics(request: Request, app: App = Depends(imvo)) -> Response:
         from imvo_workflow.metrics import exposition
 
+        expected = app.settings.metrics_token
+        if expected:
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not secrets.compare_digest(
+                given.strip().encode(), expected.encode()
+            ):
+                return JSONResponse(
+                    {"detail": "Voor /metrics is het token uit IMVO_METRICS_TOKEN nodig."},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+
         return Response(exposition(app), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _add_docs(web: FastAPI) -> None:
+    @web.get("/api/v1/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """No swagger-ui: it loads its code from a CDN. The document itself is what a
+        client (or a local swagger-ui, Postman, openapi-generator) reads."""
+        return HTMLResponse(
+            '<!doctype html><html lang="nl"><head><meta charset="utf-8">'
+            "<title>imvo-workflow API</title></head><body><h1>imvo-workflow API</h1>"
+            '<p>Het OpenAPI-document: <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>. '
+            "Open het in een OpenAPI-viewer of laat er een client uit maken.</p></body></html>"
+        )
 
 
 def _add_calendar(web: FastAPI) -> None:
@@ -127,7 +178,7 @@ def _add_calendar(web: FastAPI) -> None:
             if user is None:  # a calendar client cannot log in: no redirect, just "no"
                 return Response("Onbekende agenda-link.", status_code=404, media_type="text/plain")
             rows = alert_queries.followed_deadlines(conn=uow.conn, user_id=user.id)
-        base = str(request.base_url).rstrip("/")
+        base = request.app.state.base_url  # never the request's Host header
         items = [
             Deadline(
                 f"target-{r.target_id}-{r.deadline.isoformat()}",
@@ -148,7 +199,7 @@ def _add_error_handlers(web: FastAPI) -> None:
     @web.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if isinstance(exc, NotAuthenticated) and not _wants_json(request):
-            target = "/login?next=" + request.url.path
+            target = "/login?next=" + header_path(request.url.path)
             if request.headers.get("HX-Request"):
                 return Response(status_code=200, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)

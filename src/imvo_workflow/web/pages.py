@@ -331,10 +331,10 @@ def _account_page(
     )
 
 
-def _calendar_url(request: Request, app: App, secret: str) -> str:
-    if app.settings.base_url:
-        return f"{app.settings.base_url.rstrip('/')}/agenda/{secret}.ics"
-    return str(request.url_for("calendar_feed", token=secret))
+def _calendar_url(request: Request, secret: str) -> str:
+    """From IMVO_BASE_URL (or the address `imvo serve` listens on), never the Host header."""
+    base: str = request.app.state.base_url
+    return base + str(request.app.url_path_for("calendar_feed", token=secret))
 
 
 @router.post("/account/token", dependencies=[Depends(check_csrf)])
@@ -368,7 +368,7 @@ def account_token_revoke(request: Request, app: Imvo, user: Viewer, token_id: in
 def account_calendar(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
     """A new calendar link, shown once; the old one stops working (only a hash is kept)."""
     secret = auth.new_calendar_token(uow=app.uow(), user_id=user.id)
-    url = _calendar_url(request, app, secret)
+    url = _calendar_url(request, secret)
     return _account_page(request, app, user, calendar_url=url)
 
 

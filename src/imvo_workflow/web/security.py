@@ -17,7 +17,6 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, Request
@@ -32,17 +31,6 @@ CSRF_HEADER = "X-CSRF-Token"
 
 #: Why a form post without this session's CSRF token is refused (a Forbidden: not this user's).
 CSRF_REFUSED = "Het formulier is verlopen of niet van deze site; laad de pagina opnieuw."
-
-
-def secret_key(app: App) -> str:
-    if app.settings.secret_key:
-        return app.settings.secret_key
-    path = Path("var/secret_key")
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
 
 
 async def imvo(request: Request) -> App:  # async: no I/O, so no trip to the thread pool
