@@ -830,7 +830,10 @@ def test_a_move_that_loses_a_race_is_409_or_with_if_match_412(
             )
         )
         thread.start()
-        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        waiting = (  # in this test's own database: the server is shared with other runs
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND cardinality(pg_blocking_pids(pid)) > 0"
+        )
         with other.connect() as probe:
             for _ in range(200):
                 if probe.exec_driver_sql(waiting).scalar_one() > 0:
