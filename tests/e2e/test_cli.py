@@ -18,12 +18,18 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+from imvo_workflow.db.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ROOT / "src" / "imvo_workflow" / "data" / "stages.yaml"
@@ -88,6 +94,22 @@ def _contents(path: Path) -> list[str]:
         return list(conn.iterdump())
 
 
+def _stored(imvo: Imvo) -> list[str]:
+    """Everything stored in the database `imvo` uses, SQLite or PostgreSQL."""
+    if imvo.database_url.startswith("sqlite"):
+        return _contents(imvo.path)
+    engine = create_engine(imvo.database_url)
+    try:
+        with engine.connect() as conn:
+            return [
+                f"{table.name}: {row}"
+                for table in Base.metadata.sorted_tables
+                for row in sorted(repr(tuple(r)) for r in conn.execute(select(table)))
+            ]
+    finally:
+        engine.dispose()
+
+
 def _flat(text: str) -> str:
     """Rich wraps long messages at the console width; compare them as one line."""
     return " ".join(text.split())
@@ -132,6 +154,30 @@ def imvo_rw(seeded: Seeded, tmp_path: Path) -> Imvo:
     path = tmp_path / "imvo.db"
     _copy_database(seeded.path, path)
     return _sqlite(path)
+
+
+@pytest.fixture(scope="module")
+def pg_imvo(postgres_url: str) -> Iterator[Imvo]:
+    """The smoke set's PostgreSQL database: its own, migrated and loaded by the CLI, shared by
+    the module (its tests write nothing, or write covenants no other test reads)."""
+    name = f"imvo_cli_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    imvo = Imvo(make_url(postgres_url).set(database=name).render_as_string(hide_password=False))
+    imvo("db", "upgrade")
+    imvo("seed")
+    yield imvo
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def imvo_on(request: pytest.FixtureRequest) -> Imvo:
+    """For the smoke set: a writable copy on SQLite, the module's database on PostgreSQL."""
+    found: Imvo = request.getfixturevalue("imvo_rw" if request.param == "sqlite" else "pg_imvo")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -211,8 +257,8 @@ def test_show_json(imvo: Imvo) -> None:
 # --- moving ---------------------------------------------------------------------------------
 
 
-def test_move_is_recorded_in_history_and_status(imvo_rw: Imvo) -> None:
-    moved = imvo_rw(
+def test_move_is_recorded_in_history_and_status(imvo_on: Imvo) -> None:
+    moved = imvo_on(
         "move",
         "natuursteen",
         "ondertekend",
@@ -223,10 +269,10 @@ def test_move_is_recorded_in_history_and_status(imvo_rw: Imvo) -> None:
     )
     assert "natuursteen: dialoog → ondertekend" in moved.stdout
 
-    last = list(_rows(imvo_rw("history", "natuursteen").stdout).values())[-1]
+    last = list(_rows(imvo_on("history", "natuursteen").stdout).values())[-1]
     assert last[3:6] == ["ondertekend", "A. de Vries", "getekend op 14 februari"]
 
-    rows = imvo_rw.json("history", "natuursteen")
+    rows = imvo_on.json("history", "natuursteen")
     assert [r["seq"] for r in rows] == [1, 2, 3]
     assert {
         "from_stage": "dialoog",
@@ -237,7 +283,7 @@ def test_move_is_recorded_in_history_and_status(imvo_rw: Imvo) -> None:
         "occurred_on": "2016-11-01",
     }.items() <= rows[-1].items()
 
-    by_slug = {row["slug"]: row for row in imvo_rw.json("status")}
+    by_slug = {row["slug"]: row for row in imvo_on.json("status")}
     assert by_slug["natuursteen"]["stage"] == "ondertekend"
     assert by_slug["natuursteen"]["since"] == "2016-11-01"
 
@@ -365,6 +411,30 @@ def test_refusal(imvo_rw: Imvo, args: list[str], expected: list[str]) -> None:
     for fragment in expected:
         assert fragment in message
     assert _contents(imvo_rw.path) == stored
+
+
+#: The refusals of the PostgreSQL smoke set: one per kind of check (lookup, graph, version).
+PG_REFUSALS = [
+    (["show", "natuursteenn"], ["'natuursteenn'", "natuursteen?"]),
+    (
+        ["move", "chemie", "ondertekend", "--by", "X", "--reason", "Y"],
+        ["'verkenning'", "'ondertekend'", "Toegestaan:", "kwartiermaker"],
+    ),
+    (
+        ["move", "chemie", "kwartiermaker", "--by", "X", "--expect-version", "99"],
+        ["chemie", "99"],
+    ),
+    (["move", "bouw", "verkenning", "--by", "X"], ["reden", "--reason"]),
+]
+
+
+def test_refusals_write_nothing_on_postgresql(pg_imvo: Imvo) -> None:
+    stored = _stored(pg_imvo)
+    for args, expected in PG_REFUSALS:
+        message = _flat(pg_imvo(*args, code=2).stderr)
+        for fragment in expected:
+            assert fragment in message, (args, message)
+    assert _stored(pg_imvo) == stored
 
 
 def test_reopening_without_a_reason_is_refused(
@@ -628,8 +698,8 @@ def test_the_audit_csv_neutralises_formulas_and_ends_lines_in_crlf(
         timeout=60,
         check=True,
     ).stdout
-    for text in (target.read_bytes().decode(), stdout.decode()):
-        lines = text.split("\r\n")
+    for written in (target.read_bytes().decode(), stdout.decode()):
+        lines = written.split("\r\n")
         assert lines[-1] == "" and all("\n" not in line for line in lines)
         rows = list(csv.DictReader(io.StringIO(text, newline="")))
         mine = [r for r in rows if r["covenant"] == "chemie"][-1]

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -424,6 +424,83 @@ def test_two_swapped_rows_are_named(seeded: App, with_hashes: bool) -> None:
         set_row(conn, cid, 3, **{c: getattr(second, c) for c in columns})
     assert history(seeded, "goud")[1].to_stage == "dialoog"
     assert problems(verify(seeded)) == [("goud", 2)]
+
+
+#: A covenant with one history row, so a row moved into it lands at its free seq 2.
+LONE = "duurzame-eiwitten"
+#: Every column of a history row but its id and its own hash, a value to write into goud's
+#: row 2 (intentieverklaring, between row 1 and row 3) and the rows verify must name then.
+TAMPERED: dict[str, tuple[Any, list[tuple[str, int]]]] = {
+    "covenant_id": (LONE, [("goud", 3), (LONE, 2)]),  # moved out: a gap here, a stray there
+    "seq": (99, [("goud", 3)]),  # renumbered away: row 2 is missing
+    "from_stage": ("afgezien", [("goud", 2)]),
+    "to_stage": ("afgezien", [("goud", 2)]),
+    "trigger": ("afzien", [("goud", 2)]),
+    "actor": ("Mallory", [("goud", 2)]),
+    "reason": ("herschreven", [("goud", 2)]),
+    "occurred_on": (date(2015, 12, 2), [("goud", 2)]),
+    "recorded_at": (timedelta(seconds=1), [("goud", 2)]),  # added to the stored moment
+    "definition_version": ("vervalst", [("goud", 2)]),
+    "prev_hash": ("f" * 64, [("goud", 2)]),
+    "corrects_seq": (1, [("goud", 2)]),
+}
+
+
+def test_the_tamper_table_covers_every_column_of_a_history_row() -> None:
+    assert set(TAMPERED) == {c.name for c in t.transition.columns} - {"id", "hash"}
+    assert set(CONTENT) < set(TAMPERED)
+
+
+def _tampered_value(seeded: App, column: str, row: Any) -> Any:
+    value = TAMPERED[column][0]
+    if column == "covenant_id":
+        return covenant_id(seeded, LONE)
+    if column == "recorded_at":
+        return row.recorded_at + value
+    assert value != getattr(row, column)
+    return value
+
+
+@pytest.mark.parametrize("column", list(TAMPERED))
+def test_every_column_of_a_history_row_is_protected(seeded: App, column: str) -> None:
+    row = history(seeded, "goud")[1]
+    assert row.seq == 2
+    cid = covenant_id(seeded, "goud")
+    with tampering(seeded, "transition") as conn:
+        set_row(conn, cid, 2, **{column: _tampered_value(seeded, column, row)})
+    assert problems(verify(seeded)) == TAMPERED[column][1]
+
+
+@pytest.mark.parametrize("column", [*CONTENT, "corrects_seq"])
+def test_a_rewritten_row_with_its_hash_recomputed_is_named_by_the_next_row(
+    seeded: App, column: str
+) -> None:
+    """An attacker who knows the hashing rewrites row 2 and gives it a fitting hash: row 2
+    then holds on its own, and the link from row 3 (its prev_hash) is what breaks."""
+    rows = history(seeded, "goud")
+    cid = covenant_id(seeded, "goud")
+    changed = {**rows[1]._mapping, column: _tampered_value(seeded, column, rows[1])}
+    forged = rehash(changed, seq=2, prev_hash=changed["prev_hash"])
+    assert forged["hash"] != rows[1].hash
+    with tampering(seeded, "transition") as conn:
+        set_row(conn, cid, 2, **forged)
+    result = verify(seeded)
+    assert problems(result) == [("goud", 3)]
+    assert "vorige rij" in result.problems[0].message
+
+
+def test_a_rewritten_last_row_with_its_hash_recomputed_is_named_by_the_covenant_head(
+    seeded: App,
+) -> None:
+    rows = history(seeded, "goud")
+    cid = covenant_id(seeded, "goud")
+    changed = {**rows[-1]._mapping, "actor": "Mallory"}
+    forged = rehash(changed, seq=rows[-1].seq, prev_hash=rows[-1].prev_hash)
+    with tampering(seeded, "transition") as conn:
+        set_row(conn, cid, rows[-1].seq, **forged)
+    result = verify(seeded)
+    assert problems(result) == [("goud", rows[-1].seq)]
+    assert "het convenant verwijst" in result.problems[0].message
 
 
 def test_a_checkpoint_reaches_the_auditors(seeded: App, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ import icalendar
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from starlette.exceptions import StarletteDeprecationWarning
 from starlette.routing import Route
 
@@ -804,7 +804,7 @@ def test_the_api_lists_reads_and_moves_with_etags(site: Site) -> None:
         json={"to": "afzien", "reason": "te laat gezien"},
         headers={"If-Match": f'"{old}"'},
     )
-    assert_api_refusal(stale, 409)
+    assert_api_refusal(stale, 412)
 
     forbidden = api.post(
         "/api/v1/covenants/natuursteen/move",
@@ -814,8 +814,8 @@ def test_the_api_lists_reads_and_moves_with_etags(site: Site) -> None:
     assert_api_refusal(forbidden, 422)
     allowed = forbidden.json()["allowed"]
     assert isinstance(allowed, list) and allowed
-    assert all(isinstance(name, str) for name in allowed)
-    assert any("dialoog" in name for name in allowed)
+    assert {"to": "dialoog", "trigger": "dialoog_starten"} in allowed
+    assert "dialoog (dialoog_starten)" in forbidden.json()["detail"]  # the Dutch message stays
 
     good = api.post(
         "/api/v1/covenants/natuursteen/move",
@@ -844,11 +844,149 @@ def test_the_api_explains_bad_input_as_json(site: Site) -> None:
             json={"to": "afzien", "reason": "x"},
             headers={"If-Match": "versie-twee"},
         ),
-        422,
+        400,
     )
     assert_api_refusal(api.post("/api/v1/covenants/natuursteen/move", json={}), 422)
     assert_api_refusal(api.get("/api/v1/report", params={"format": "pdf"}), 422)
     assert version_of(site.app, "natuursteen") == 2
+
+
+#: If-Match values and what a move answers, with the covenant at version {v} (RFC 9110 §13.1.1:
+#: strong comparison, so a weak tag never matches; `*` matches any current covenant).
+IF_MATCH = [
+    ("*", 200),
+    ('"{v}"', 200),
+    ('"{old}", "{v}"', 200),
+    (' , "{v}" ,', 200),
+    ('"{old}"', 412),
+    ('W/"{v}"', 412),
+    ('W/"{v}", "{old}"', 412),
+    ('"0{v}"', 412),
+    ('"abc"', 412),
+    ('"99999999999999999999999"', 412),
+    ("", 412),
+    ("{v}", 400),
+    ('"{v}', 400),
+    ('"{v}" extra', 400),
+    ("W/{v}", 400),
+]
+
+
+@pytest.mark.parametrize(("template", "status"), IF_MATCH, ids=[h for h, _ in IF_MATCH])
+def test_if_match_is_compared_as_rfc_9110_says(site: Site, template: str, status: int) -> None:
+    api = site.client(headers=site.bearer("coordinator"))
+    version = version_of(site.app, "natuursteen")
+    header = template.format(v=version, old=version - 1)
+    answer = api.post(
+        "/api/v1/covenants/natuursteen/move",
+        json={"to": "afzien", "reason": "geen draagvlak"},
+        headers={"If-Match": header},
+    )
+    if status == 200:
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["ETag"] == f'"{version + 1}"'
+        assert version_of(site.app, "natuursteen") == version + 1
+        return
+    assert_api_refusal(answer, status)
+    assert answer.json()["error"] == ("PreconditionFailed" if status == 412 else "MalformedRequest")
+    assert version_of(site.app, "natuursteen") == version
+
+
+def test_an_unknown_covenant_with_if_match_is_404(site: Site) -> None:
+    api = site.client(headers=site.bearer("coordinator"))
+    for header in ('"2"', '"1", "2"', "*"):
+        answer = api.post(
+            "/api/v1/covenants/natuursteem/move",
+            json={"to": "afzien", "reason": "x"},
+            headers={"If-Match": header},
+        )
+        assert_api_refusal(answer, 404)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("if_match", "status"), [(False, 409), (True, 412)])
+def test_a_move_that_loses_a_race_is_409_or_with_if_match_412(
+    site: Site, if_match: bool, status: int
+) -> None:
+    """Another writer moves natuursteen between this move's read and its write (a real race on
+    PostgreSQL: the other transaction holds the row until this move waits on it). Without
+    If-Match the version guard's refusal is 409; with it the stated condition is false: 412."""
+    import threading
+
+    from sqlalchemy import create_engine
+
+    version = version_of(site.app, "natuursteen")
+    api = site.client(headers=site.bearer("coordinator"))
+    other = create_engine(site.app.settings.database_url)
+    answers: list[httpx.Response] = []
+    with other.connect() as conn:
+        conn.execute(
+            update(t.covenant)
+            .where(t.covenant.c.slug == "natuursteen")
+            .values(version=t.covenant.c.version + 1)
+        )
+        headers = {"If-Match": f'"{version}"'} if if_match else {}
+        thread = threading.Thread(
+            target=lambda: answers.append(
+                api.post(
+                    "/api/v1/covenants/natuursteen/move",
+                    json={"to": "afzien", "reason": "geen draagvlak"},
+                    headers=headers,
+                )
+            )
+        )
+        thread.start()
+        waiting = (  # in this test's own database: the server is shared with other runs
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND cardinality(pg_blocking_pids(pid)) > 0"
+        )
+        with other.connect() as probe:
+            for _ in range(200):
+                if probe.exec_driver_sql(waiting).scalar_one() > 0:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("the API's move never waited on the other writer's row lock")
+        conn.commit()
+    thread.join(timeout=30)
+    other.dispose()
+    assert len(answers) == 1
+    assert_api_refusal(answers[0], status)
+    assert version_of(site.app, "natuursteen") == version + 1  # only the other writer's change
+
+
+def test_the_openapi_document_is_what_a_generated_client_needs(site: Site) -> None:
+    doc = site.client().get("/api/v1/openapi.json").json()
+    assert doc["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": doc["components"]["securitySchemes"]["HTTPBearer"]["description"],
+    }
+    operations = [
+        (path, method, op) for path, item in doc["paths"].items() for method, op in item.items()
+    ]
+    assert len(operations) >= 9
+    for path, method, op in operations:
+        assert op.get("security") == [{"HTTPBearer": []}], f"{method} {path}"
+        for code in ("400", "401", "404", "422", "503"):
+            assert code in op["responses"], f"{method} {path}: {code}"
+    for path, method in (
+        ("/api/v1/covenants/{slug}", "get"),
+        ("/api/v1/covenants/{slug}/move", "post"),
+    ):
+        ok = doc["paths"][path][method]["responses"]["200"]
+        assert "ETag" in ok["headers"], path
+        assert "412" in doc["paths"][path][method]["responses"] or method == "get"
+    report = doc["paths"]["/api/v1/report"]["get"]["responses"]["200"]["content"]
+    assert set(report) == {"text/markdown", "text/html"}
+    api = site.client(headers=site.bearer("viewer"))
+    for fmt, media in (("md", "text/markdown"), ("html", "text/html")):
+        answer = api.get("/api/v1/report", params={"format": fmt, "as_of": "2016-11-01"})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].split(";")[0] == media
+    allowed = doc["components"]["schemas"]["ErrorBody"]["properties"]["allowed"]["anyOf"][0]
+    move = doc["components"]["schemas"][allowed["items"]["$ref"].rsplit("/", 1)[1]]
+    assert set(move["properties"]) == {"to", "trigger"}
 
 
 def test_a_coordinator_sets_a_target_through_the_api(site: Site) -> None:
@@ -965,6 +1103,66 @@ def test_the_account_page_links_a_calendar_feed_of_open_deadlines(site: Site) ->
     assert found.group(1) not in again.text
     assert "Vervang agenda-link" in again.text
     assert site.client().get(found.group(1)).status_code == 200
+
+
+def calendar_path(site: Site) -> str:
+    page = site.login("viewer").get("/account")
+    found = re.search(r'<code id="calendar-url">[^<]*?(/agenda/[^<]+\.ics)</code>', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+def test_the_calendar_feed_answers_head_and_conditional_gets(site: Site) -> None:
+    path = calendar_path(site)
+    client = site.client()
+    feed = client.get(path)
+    assert feed.status_code == 200
+    etag, modified = feed.headers["ETag"], feed.headers["Last-Modified"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    assert modified.endswith(" GMT")
+    assert client.get(path).headers["ETag"] == etag  # the same data, the same bytes
+    head = client.head(path)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["ETag"] == etag and head.headers["Last-Modified"] == modified
+    assert head.headers["content-length"] == str(len(feed.content))
+    assert head.headers["content-type"].startswith("text/calendar")
+    for header in (etag, f"W/{etag}", f'"nope", {etag}', "*"):
+        again = client.get(path, headers={"If-None-Match": header})
+        assert again.status_code == 304, header
+        assert again.content == b"" and again.headers["ETag"] == etag
+        assert client.head(path, headers={"If-None-Match": header}).status_code == 304
+    for header in ('"nope"', "kapot"):
+        assert client.get(path, headers={"If-None-Match": header}).status_code == 200
+    assert client.head("/agenda/garbage.ics").status_code == 404
+
+
+def test_a_rescheduled_target_keeps_its_calendar_uid(site: Site) -> None:
+    path = calendar_path(site)
+    client = site.client()
+
+    def natuursteen_events(feed: httpx.Response) -> list[Any]:
+        cal = icalendar.Calendar.from_ical(feed.content)
+        return [e for e in cal.walk("VEVENT") if "Natuursteen" in str(e.get("summary"))]
+
+    before = client.get(path)
+    (event,) = natuursteen_events(before)
+    assert event.decoded("dtstart").isoformat() == "2017-03-31"
+    api = site.client(headers=site.bearer("coordinator"))
+    (target,) = api.get("/api/v1/covenants/natuursteen/targets").json()
+    answer = api.put(
+        "/api/v1/covenants/natuursteen/targets",
+        json={"stage": target["stage"], "phrase": "Q2 2017", "reason": "uitgesteld"},
+    )
+    assert answer.status_code == 200, answer.text
+    after = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200  # changed, so no 304
+    (moved,) = natuursteen_events(after)
+    assert moved.decoded("dtstart").isoformat() == "2017-06-30"
+    assert str(moved["uid"]) == str(event["uid"])
+    assert "2017" not in str(moved["uid"])
+    assert moved.decoded("dtstamp") >= event.decoded("dtstamp")  # the app clock is fixed here
+    assert after.headers["ETag"] != before.headers["ETag"]
 
 
 # -- 8. board and covenant pages -------------------------------------------------------------

@@ -32,7 +32,7 @@ from imvo_workflow.domain.definition_file import (
     _reachable,
     read_definition_file,
 )
-from imvo_workflow.domain.errors import ForbiddenTransition, InvalidDefinition
+from imvo_workflow.domain.errors import AllowedMove, ForbiddenTransition, InvalidDefinition
 from imvo_workflow.domain.requirements import MoveFacts, conditions_for
 
 ReminderPolicy = ReminderPolicyFile
@@ -167,8 +167,8 @@ class WorkflowDefinition:
                 offered.append(edge.edge)
         return offered
 
-    def _offer(self, stage: str) -> list[str]:
-        return [f"{t.dest} ({t.trigger})" for t in self.allowed(stage)]
+    def _offer(self, stage: str) -> list[AllowedMove]:
+        return [AllowedMove(t.dest, t.trigger) for t in self.allowed(stage)]
 
     def fire(self, stage: str, trigger: str, facts: MoveFacts | None = None) -> str:
         """Ask the Machine to step from `stage` with `trigger`; return the new stage.

@@ -7,6 +7,7 @@ message is written for the person who typed the command, not for the developer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 
 class DomainError(Exception):
@@ -66,16 +67,38 @@ class UnknownStage(NotFound):
         super().__init__("fase", name, suggestions)
 
 
+@dataclass(frozen=True, slots=True)
+class AllowedMove:
+    """A move the graph allows from a stage: what a client sends back to make it.
+
+    `to` is the destination stage and `trigger` the transition's name; either one, sent as a
+    move's `to`, makes this move.
+    """
+
+    to: str
+    trigger: str
+
+    def __str__(self) -> str:
+        return f"{self.to} ({self.trigger})"
+
+
 class ForbiddenTransition(DomainError):
     """The graph does not allow this move from the current stage; lists what it does allow."""
 
-    def __init__(self, covenant: str, stage: str, wanted: str, allowed: Sequence[str]) -> None:
-        options = ", ".join(allowed) if allowed else "geen (eindfase)"
+    def __init__(
+        self, covenant: str, stage: str, wanted: str, moves: Sequence[AllowedMove]
+    ) -> None:
+        self.moves = list(moves)
+        options = ", ".join(self.allowed) if self.moves else "geen (eindfase)"
         super().__init__(
             f"{covenant} staat in fase '{stage}'; '{wanted}' is vanaf daar niet toegestaan. "
             f"Toegestaan: {options}."
         )
-        self.allowed = list(allowed)
+
+    @property
+    def allowed(self) -> list[str]:
+        """The allowed moves as the message words them: "dialoog (dialoog_starten)"."""
+        return [str(move) for move in self.moves]
 
 
 class RequirementMissing(DomainError):
@@ -92,6 +115,15 @@ class RequirementMissing(DomainError):
 
 class ConcurrentUpdate(DomainError):
     """Someone else moved the covenant first (optimistic lock); nothing was written."""
+
+
+class PreconditionFailed(ConcurrentUpdate):
+    """The version the caller named (HTTP `If-Match`) is not the current one; nothing was
+    written. Unlike a plain ConcurrentUpdate the caller stated a condition, and it is false."""
+
+
+class MalformedRequest(DomainError):
+    """A request the caller built wrongly (a header that is not in its required form)."""
 
 
 class InvalidInput(DomainError):

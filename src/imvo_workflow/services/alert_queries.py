@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.alerts import AlertKind
@@ -125,6 +125,8 @@ class FollowedDeadline:
     what: str
     phrase: str
     deadline: date
+    #: When the target was last set or rescheduled (its calendar event's revision time).
+    revised_at: datetime
 
 
 def followed_deadlines(*, conn: Connection, user_id: int) -> list[FollowedDeadline]:
@@ -132,8 +134,23 @@ def followed_deadlines(*, conn: Connection, user_id: int) -> list[FollowedDeadli
     tg, c, s, sub = t.target, t.covenant, t.sector, t.subscription
     followed = select(sub.c.sector_id).where(sub.c.user_id == user_id)
     sectors = [row for row in conn.execute(followed).scalars()]
+    changed = (
+        select(func.max(t.target_change.c.changed_at))
+        .where(t.target_change.c.target_id == tg.c.id)
+        .scalar_subquery()
+    )
+    revised = func.coalesce(changed, tg.c.created_at, type_=tg.c.created_at.type)
     query = (
-        select(tg.c.id, c.c.slug, c.c.title, tg.c.stage, tg.c.milestone, tg.c.phrase, tg.c.deadline)
+        select(
+            tg.c.id,
+            c.c.slug,
+            c.c.title,
+            tg.c.stage,
+            tg.c.milestone,
+            tg.c.phrase,
+            tg.c.deadline,
+            revised.label("revised_at"),
+        )
         .join(c, c.c.id == tg.c.covenant_id)
         .join(s, s.c.id == c.c.sector_id)
         .where(tg.c.status == "open")
@@ -143,7 +160,13 @@ def followed_deadlines(*, conn: Connection, user_id: int) -> list[FollowedDeadli
         query = query.where(or_(s.c.id.in_(sectors), s.c.parent_id.in_(sectors)))
     return [
         FollowedDeadline(
-            r.id, r.slug, r.title, target_name(r.stage, r.milestone), r.phrase, r.deadline
+            r.id,
+            r.slug,
+            r.title,
+            target_name(r.stage, r.milestone),
+            r.phrase,
+            r.deadline,
+            aware(r.revised_at),
         )
         for r in conn.execute(query)
     ]

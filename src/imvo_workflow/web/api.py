@@ -1,9 +1,13 @@
 """The JSON API under /api/v1: the same service functions as the CLI and the pages.
 
-Authentication is a bearer token (`imvo` web: Mijn account → API-token). A move takes the
-covenant's version in `If-Match`: a stale version is 409, a move the graph forbids is 422
-with the allowed moves. Every error body is JSON with a `detail` message and, for a refusal
-the app itself decides, an `error` kind (`Forbidden`, `database_unreachable`, ...).
+Authentication is a bearer token (`imvo` web: Mijn account → API-token), declared in the
+OpenAPI document as the HTTPBearer scheme on every operation. A move takes the covenant's
+version in `If-Match` (RFC 9110, web/conditional.py): a stale version is 412, a weak tag never
+matches, `*` matches any; a move that lost a race without `If-Match` is 409; a move the graph
+forbids is 422 with the allowed moves as `{to, trigger}` values a client can send back.
+Every error body is JSON with a `detail` message and, for a refusal the app itself decides,
+an `error` kind (`Forbidden`, `database_unreachable`, ...). Operations are linked (OpenAPI
+links): a covenant's slug and ETag lead to its move, history and targets.
 """
 
 from __future__ import annotations
@@ -11,24 +15,37 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response, Security
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 
 from imvo_workflow.bootstrap import App
-from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.domain.errors import ConcurrentUpdate, PreconditionFailed
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import render
-from imvo_workflow.services import alert_queries, queries
+from imvo_workflow.services import alert_queries, history, queries
 from imvo_workflow.services.alert_queries import AlertView
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
 from imvo_workflow.services.moves import MoveResult, move
 from imvo_workflow.services.queries import CovenantDetail, HistoryEntry, StatusRow, TargetView
 from imvo_workflow.services.targets import TargetResult, set_target
+from imvo_workflow.web import conditional
 from imvo_workflow.web.security import api_user, imvo, role
 
-router = APIRouter(prefix="/api/v1", tags=["imvo"])
+#: Declares the scheme in the OpenAPI document; api_user (web/security.py) decides who it is.
+BEARER = HTTPBearer(
+    auto_error=False,
+    description="Een API-token: in de web-app onder Mijn account → API-token.",
+)
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["imvo"],
+    dependencies=[Security(BEARER)],
+    # operationId = the function's name ("move_covenant"): stable, and what links name.
+    generate_unique_id_function=lambda route: route.name,
+)
 Reader = Annotated[UserView, Depends(api_user)]
 Coordinator = Annotated[UserView, Depends(role("coordinator", api_user))]
 Imvo = Annotated[App, Depends(imvo)]
@@ -41,13 +58,40 @@ class ErrorBody(BaseModel):
         description="The kind of refusal, the same for every cause of one kind (e.g. Forbidden "
         "for any role that may not do this; database_unreachable for a 503).",
     )
-    allowed: list[str] | None = Field(
-        default=None, description="For a forbidden move: the moves allowed now."
+    allowed: list[AllowedMoveBody] | None = Field(
+        default=None,
+        description="For a forbidden move: the moves allowed now; send one's `to` or "
+        "`trigger` back as the move's `to`.",
     )
 
 
+class AllowedMoveBody(BaseModel):
+    to: str = Field(description="The destination stage.", examples=["dialoog"])
+    trigger: str = Field(description="The transition's name.", examples=["dialoog_starten"])
+
+
+ErrorBody.model_rebuild()
+
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 412, 422, 429, 503)
+}
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The covenant's version as a strong entity tag; send it back in "
+        "If-Match to move it.",
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+    }
+}
+#: OpenAPI links: what a client (or a stateful fuzzer) can do next with what it was given.
+_SLUG = {"slug": "$request.path.slug"}
+COVENANT_LINKS = {
+    "MoveIt": {
+        "operationId": "move_covenant",
+        "parameters": {**_SLUG, "header.If-Match": "$response.header.ETag"},
+    },
+    "ItsHistory": {"operationId": "get_history", "parameters": _SLUG},
+    "ItsTargets": {"operationId": "get_targets", "parameters": _SLUG},
+    "SetATarget": {"operationId": "put_target", "parameters": _SLUG},
 }
 
 
@@ -74,23 +118,45 @@ class Acknowledged(BaseModel):
     acknowledged: bool = True
 
 
-def _version(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    raw = if_match.strip().removeprefix("W/").strip('"')
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"If-Match '{if_match}' is geen versienummer.") from None
+def _expected_version(app: App, slug: str, wanted: frozenset[int]) -> int:
+    """The version a move must find, from the versions `If-Match` accepts; PreconditionFailed
+    when none of them is the current one (the service checks it again, in its transaction)."""
+    if len(wanted) == 1:
+        return next(iter(wanted))
+    if wanted:
+        with app.uow(readonly=True) as uow:
+            current = history.read_head(uow.conn, slug).version
+        if current in wanted:
+            return current
+    raise PreconditionFailed(
+        f'If-Match noemt niet de huidige versie van {slug} (een zwakke ETag W/"…" past '
+        "nooit). Vraag de huidige versie op (ETag) en probeer het opnieuw."
+    )
 
 
-@router.get("/covenants", responses=ERRORS)
+@router.get(
+    "/covenants",
+    responses={
+        **ERRORS,
+        200: {
+            "links": {
+                "FirstCovenant": {
+                    "operationId": "get_covenant",
+                    "parameters": {"slug": "$response.body#/0/slug"},
+                }
+            }
+        },
+    },
+)
 def list_covenants(app: Imvo, user: Reader) -> list[StatusRow]:
     with app.uow(readonly=True) as uow:
         return queries.status(conn=uow.conn, today=app.today())
 
 
-@router.get("/covenants/{slug}", responses=ERRORS)
+@router.get(
+    "/covenants/{slug}",
+    responses={**ERRORS, 200: {"headers": ETAG_HEADER, "links": COVENANT_LINKS}},
+)
 def get_covenant(app: Imvo, user: Reader, slug: str, response: Response) -> CovenantDetail:
     with app.uow(readonly=True) as uow:
         found = queries.detail(conn=uow.conn, covenant=slug, today=app.today())
@@ -98,7 +164,10 @@ def get_covenant(app: Imvo, user: Reader, slug: str, response: Response) -> Cove
     return found
 
 
-@router.post("/covenants/{slug}/move", responses=ERRORS)
+@router.post(
+    "/covenants/{slug}/move",
+    responses={**ERRORS, 200: {"headers": ETAG_HEADER, "links": COVENANT_LINKS}},
+)
 def move_covenant(
     app: Imvo,
     user: Coordinator,
@@ -106,21 +175,34 @@ def move_covenant(
     body: MoveRequest,
     response: Response,
     if_match: Annotated[
-        str | None, Header(description="The covenant's version, as its ETag gives it.")
+        str | None,
+        Header(
+            description='The covenant\'s version as its ETag gives it ("3"), or *. A stale '
+            "or weak tag is 412."
+        ),
     ] = None,
 ) -> MoveResult:
-    result = move(
-        uow=app.uow(),
-        definition=app.definition,
-        covenant=slug,
-        to=body.to,
-        actor=user.name,
-        reason=body.reason,
-        occurred_on=body.occurred_on,
-        expected_version=_version(if_match),
-        role=user.role,
-        now=app.now(),
-    )
+    wanted = conditional.wanted_versions(if_match)
+    expected = None if wanted is None else _expected_version(app, slug, wanted)
+    try:
+        result = move(
+            uow=app.uow(),
+            definition=app.definition,
+            covenant=slug,
+            to=body.to,
+            actor=user.name,
+            reason=body.reason,
+            occurred_on=body.occurred_on,
+            expected_version=expected,
+            role=user.role,
+            now=app.now(),
+        )
+    except ConcurrentUpdate as exc:
+        if expected is None:  # no condition stated: a lost race stays 409
+            raise
+        # Stale when read, or moved by someone else before this move's write: either way
+        # the version the caller stated is no longer the current one.
+        raise PreconditionFailed(exc.message) from exc
     MOVES.labels("api").inc()
     response.headers["ETag"] = f'"{result.version}"'
     return result
@@ -154,7 +236,20 @@ def put_target(app: Imvo, user: Coordinator, slug: str, body: TargetRequest) -> 
     )
 
 
-@router.get("/alerts", responses=ERRORS)
+@router.get(
+    "/alerts",
+    responses={
+        **ERRORS,
+        200: {
+            "links": {
+                "AcknowledgeFirst": {
+                    "operationId": "ack_alert",
+                    "parameters": {"alert_id": "$response.body#/0/id"},
+                }
+            }
+        },
+    },
+)
 def list_alerts(app: Imvo, user: Reader, include_acked: bool = False) -> list[AlertView]:
     with app.uow(readonly=True) as uow:
         return alert_queries.alerts(conn=uow.conn, include_acked=include_acked)
@@ -167,7 +262,18 @@ def ack_alert(app: Imvo, user: Coordinator, alert_id: int) -> Acknowledged:
 
 
 @router.get(
-    "/report", responses={**ERRORS, 200: {"content": {"text/markdown": {}, "text/html": {}}}}
+    "/report",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {
+            "description": "The progress report, as Markdown (format=md) or HTML (format=html).",
+            "content": {
+                "text/markdown": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        },
+    },
 )
 def get_report(
     app: Imvo,

@@ -27,9 +27,10 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db.errors import DATABASE_ERRORS, DatabaseProblem, diagnose
 from imvo_workflow.domain.errors import DomainError, ForbiddenTransition, NotAuthenticated
-from imvo_workflow.reports.ics import Deadline, calendar
+from imvo_workflow.reports.ics import Deadline, calendar, last_revised
 from imvo_workflow.services import alert_queries, auth
 from imvo_workflow.web import api, pages
+from imvo_workflow.web.conditional import conditional_get
 from imvo_workflow.web.errors import DATABASE_ANSWER, http_status
 from imvo_workflow.web.headers import SecurityHeaders, header_path
 from imvo_workflow.web.paths import STATIC
@@ -171,7 +172,12 @@ def _add_docs(web: FastAPI) -> None:
 def _add_calendar(web: FastAPI) -> None:
     redact_calendar_secrets()  # the feed's URL is its secret: keep it out of the access log
 
-    @web.get("/agenda/{token}.ics", name="calendar_feed", include_in_schema=False)
+    @web.api_route(
+        "/agenda/{token}.ics",
+        methods=["GET", "HEAD"],
+        name="calendar_feed",
+        include_in_schema=False,
+    )
     def calendar_feed(request: Request, token: str, app: App = Depends(imvo)) -> Response:
         with app.uow(readonly=True) as uow:
             user = auth.user_for_calendar(uow.conn, token)
@@ -181,18 +187,24 @@ def _add_calendar(web: FastAPI) -> None:
         base = request.app.state.base_url  # never the request's Host header
         items = [
             Deadline(
-                f"target-{r.target_id}-{r.deadline.isoformat()}",
+                r.target_id,
                 r.covenant,
                 r.title,
                 r.what,
                 r.phrase,
                 r.deadline,
+                r.revised_at,
                 f"{base}/convenanten/{r.covenant}",
             )
             for r in rows
         ]
-        body = calendar(items, name=f"IMVO-deadlines ({user.name})", now=app.now())
-        return Response(body, media_type="text/calendar; charset=utf-8")
+        body = calendar(items, name=f"IMVO-deadlines ({user.name})")
+        return conditional_get(
+            request,
+            body,
+            media_type="text/calendar; charset=utf-8",
+            last_modified=last_revised(items),
+        )
 
 
 def _add_error_handlers(web: FastAPI) -> None:
@@ -206,7 +218,7 @@ def _add_error_handlers(web: FastAPI) -> None:
         status = http_status(exc)
         body: dict[str, object] = {"detail": exc.message, "error": type(exc).__name__}
         if isinstance(exc, ForbiddenTransition):
-            body["allowed"] = exc.allowed
+            body["allowed"] = [{"to": m.to, "trigger": m.trigger} for m in exc.moves]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         if _wants_json(request):
             return JSONResponse(body, status_code=status, headers=headers)
