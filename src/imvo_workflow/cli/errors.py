@@ -88,6 +88,13 @@ def _settings(exc: ValidationError) -> str:
     )
 
 
+def _file(exc: OSError) -> str:
+    """A file the user named cannot be read or written (a folder, a missing folder, a name too
+    long, no permission): the operating system's own reason, and nothing was written."""
+    where = f" {exc.filename}" if exc.filename not in (None, "") else ""
+    return f"Bestand{where}: {exc.strerror or exc}. Er is niets geschreven."
+
+
 def _url(exc: ArgumentError) -> str:
     return f"IMVO_DATABASE_URL is geen bruikbare database-URL: {exc}"
 
@@ -98,6 +105,7 @@ REFUSALS: Mapping[type[BaseException], tuple[int, Callable[[Any], str]]] = {
     DomainError: (2, _domain),
     ValidationError: (2, _settings),
     ArgumentError: (2, _url),
+    OSError: (2, _file),
     DBAPIError: (2, _database),
 }
 

@@ -14,8 +14,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from sqlalchemy import Engine
 
+from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.files import create_private
 from imvo_workflow.outputs import check_output_path, partial_path
 
@@ -30,7 +32,20 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Upgrade to `revision`; one the migrations do not have is refused before the database
+    is touched (or made)."""
+    config = alembic_config(url)
+    known = revision.strip() == "head"
+    if not known and revision.strip():
+        try:
+            known = ScriptDirectory.from_config(config).get_revision(revision) is not None
+        except AlembicError:  # unknown, ambiguous, or relative ("-1") revisions
+            known = False
+    if not known:
+        raise InvalidInput(
+            f"Onbekende migratie '{revision}'; kies 'head' of een migratie uit `imvo db current`."
+        )
+    command.upgrade(config, revision)
 
 
 @cache

@@ -212,11 +212,13 @@ def checkpoint(*, uow: UnitOfWork, now: datetime, file: Path | None = None) -> C
             },
         ).scalar_one()
         _notify_auditors(uow.conn, cp_id, digest, len(heads), rows, moment)
+        if file is not None:
+            # Written before the commit: a file that cannot be written refuses the checkpoint
+            # whole. (A line whose checkpoint then failed to commit names heads that exist.)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            line = json.dumps({"created_at": moment.isoformat(), "heads": heads, "digest": digest})
+            append_private(file, line + "\n")  # 0600 when new: the heads are not for everyone
         uow.commit()
-    if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"created_at": moment.isoformat(), "heads": heads, "digest": digest})
-        append_private(file, line + "\n")  # 0600 when new: the heads are not for everyone
     return Checkpoint(int(cp_id), moment, len(heads), rows, digest)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.bounds import check_id
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from imvo_workflow.services import throttle
@@ -257,6 +258,7 @@ def revoke_api_token(
     """Revoke a token at once; False if it was already revoked. With `owner`, only that
     user's own tokens (another user's token is "not found", not "not yours")."""
     a = t.api_token
+    check_id(token_id, "API-token")
     with uow:
         found = uow.conn.execute(
             select(a.c.id, a.c.user_id, a.c.revoked_at).where(a.c.id == token_id)
