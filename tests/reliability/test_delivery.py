@@ -141,8 +141,9 @@ def test_due_alert_arrives_by_email_and_webhook_with_its_key(
     assert mail["X-IMVO-Idempotency-Key"] == key
     assert mail["Message-ID"].endswith("@imvo-workflow>")
     assert "Deadline verstreken" in mail["Subject"]
-    assert mail.get_content_type() == "text/plain"
-    text = mail.get_content()
+    # Issue 11: a text and an html part (was text/plain only).
+    assert mail.get_content_type() == "multipart/alternative"
+    text = mail.get_body(("plain",)).get_content()
     for part in (
         "De termijn van dit doel is verstreken",
         "Sector: Natuursteen",

@@ -6,6 +6,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from secrets import token_hex
 from urllib.parse import urlparse
 
 from sqlalchemy import Connection, insert, select
@@ -21,7 +22,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def check_email(address: str) -> str:
-    if not EMAIL.match(address):
+    # fullmatch: `$` alone lets a trailing line break through, into the To: header.
+    if not EMAIL.fullmatch(address):
         raise InvalidInput(f"'{address}' is geen e-mailadres.")
     return address
 
@@ -88,8 +90,13 @@ def subscribe(
     channel: str,
     sector: str | None = None,
     address: str = "",
+    secret: str | None = None,
 ) -> bool:
-    """Subscribe `user` to `sector`'s alerts (all sectors when None); False if it existed."""
+    """Subscribe `user` to `sector`'s alerts (all sectors when None); False if it existed.
+
+    A webhook subscription keeps `secret` (the caller shows it once; one is made when none
+    is given) to sign its deliveries; it is stored as is, as HMAC needs the secret itself.
+    """
     if channel not in CHANNELS:
         raise InvalidInput(f"Onbekend kanaal '{channel}'; kies uit {', '.join(CHANNELS)}.")
     with uow:
@@ -102,14 +109,20 @@ def subscribe(
         else:
             address = ""
         sid = sector_id(uow.conn, sector) if sector else None
-        row = {"user_id": uid, "sector_id": sid, "channel": channel, "address": address}
+        row: dict[str, object] = {
+            "user_id": uid,
+            "sector_id": sid,
+            "channel": channel,
+            "address": address,
+        }
         # The database decides, also for two at once: uq_subscription for one sector, the
         # partial index uq_subscription_all_sectors for all sectors (NULLs never clash).
         everywhere = sid is None
+        signing = {"secret": secret or token_hex(32)} if channel == "webhook" else {}
         added = insert_ignoring_conflict(
             uow.conn,
             t.subscription,
-            row,
+            row | signing,
             ["user_id", "channel", "address"] if everywhere else list(row),
             where=t.subscription.c.sector_id.is_(None) if everywhere else None,
         )
