@@ -30,7 +30,7 @@ from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.alerts import TargetState, due_events, superseded
 from imvo_workflow.domain.clock import AMSTERDAM
-from imvo_workflow.services import users
+from imvo_workflow.services import alert_queries, users
 from imvo_workflow.services.alerts import ScanResult, policy_from, scan
 from imvo_workflow.services.moves import move
 from imvo_workflow.services.targets import TargetResult, set_target
@@ -179,6 +179,55 @@ def test_a_scheduler_down_across_several_fire_times_catches_up_once_per_event(
     assert [(kind, days) for kind, days, _ in alerts(app)] == ALL_FOUR
     assert run_scan(app, at("2017-02-02")).raised == 0
     assert count(app, t.alert) == count(app, t.delivery) == 4
+
+
+def _alert_deliveries(app: App) -> list[tuple[str, int, str | None, str]]:
+    a, d = t.alert, t.delivery
+    with app.uow(readonly=True) as uow:
+        rows = uow.conn.execute(
+            select(a.c.kind, a.c.days, a.c.superseded_by, d.c.status)
+            .join(d, d.c.alert_id == a.c.id)
+            .order_by(a.c.fire_at)
+        ).all()
+    return [(r.kind, r.days, r.superseded_by, r.status) for r in rows]
+
+
+def test_catching_up_sends_only_the_most_advanced_alert_and_skips_the_rest(
+    app: App, signing: int
+) -> None:
+    """Issue 11: a first start against old data sent "te laat" and then both reminders."""
+    assert run_scan(app, at("2017-02-01")).raised == 4
+    [target_id] = [r.id for r in _targets(app)]
+    latest = f"t{target_id}/escalation/30/2016-12-20"
+    assert _alert_deliveries(app) == [
+        ("reminder", 30, latest, "skipped"),
+        ("reminder", 7, latest, "skipped"),
+        ("due", 0, latest, "skipped"),
+        ("escalation", 30, None, "pending"),
+    ]
+    with app.uow(readonly=True) as uow:
+        inbox = alert_queries.alerts(conn=uow.conn)
+        history = alert_queries.alerts(conn=uow.conn, include_acked=True)
+    assert [(v.kind.value, v.superseded_by) for v in inbox] == [("escalation", None)]
+    assert sorted((v.kind.value, v.days, v.superseded_by) for v in history) == [
+        ("due", 0, latest),
+        ("escalation", 30, None),
+        ("reminder", 7, latest),
+        ("reminder", 30, latest),
+    ]
+
+
+def test_scans_on_time_skip_nothing(app: App, signing: int) -> None:
+    for moment in ("2016-11-18", "2016-12-13", "2016-12-21", "2017-01-19"):
+        assert run_scan(app, at(moment)).raised == 1
+    assert {(superseded_by, status) for *_, superseded_by, status in _alert_deliveries(app)} == {
+        (None, "pending")
+    }
+
+
+def _targets(app: App) -> list[Any]:
+    with app.uow(readonly=True) as uow:
+        return list(uow.conn.execute(select(t.target.c.id)).all())
 
 
 def test_the_scan_tells_the_next_fire_time_for_the_alarm_job(app: App, signing: int) -> None:
