@@ -305,10 +305,12 @@ def test_killed_sender_loses_nothing(
     assert raise_alerts(app) == 6
     keys = alert_keys(app)
 
-    webhook_server.delay = 3.0
+    webhook_server.delay = 1.0
     with scheduler_process(database_url, app.settings.stages_file, log) as first:
         if not webhook_server.first_call.wait(timeout=30):
             pytest.fail(f"the scheduler sent nothing:\n{log.read_text()}")
+        # Killed during its third send: two deliveries of its batch were done by then.
+        wait_until(lambda: len(webhook_server.calls) >= 3, 30, "a third webhook call")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     left = Counter(r.status for r in delivery_rows(app))
