@@ -32,8 +32,10 @@ from sqlalchemy import (
     FromClause,
     Integer,
     Select,
+    Update,
     and_,
     bindparam,
+    func,
     insert,
     or_,
     select,
@@ -42,6 +44,7 @@ from sqlalchemy import (
 )
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.alerts import AlertKind
 from imvo_workflow.domain.clock import AMSTERDAM
@@ -192,18 +195,23 @@ def claim(
     return claimed
 
 
+_SUB = t.subscription
+#: Every webhook subscription's secret: a handful of rows, read whole (no per-claim IN list).
+_SECRETS = DriverStatement(
+    select(_SUB.c.address, _SUB.c.secret).where(
+        _SUB.c.channel == "webhook", _SUB.c.secret.is_not(None)
+    )
+)
+
+
 def _secrets(conn: Connection, addresses: set[str]) -> dict[str, tuple[str, ...]]:
     """The signing secrets of the webhook subscriptions to each address."""
     if not addresses:
         return {}
-    sub = t.subscription
     found: dict[str, set[str]] = {}
-    for address, secret in conn.execute(
-        select(sub.c.address, sub.c.secret).where(
-            sub.c.channel == "webhook", sub.c.address.in_(addresses), sub.c.secret.is_not(None)
-        )
-    ):
-        found.setdefault(address, set()).add(secret)
+    for address, secret in _SECRETS.execute(conn, {}).all():
+        if address in addresses:
+            found.setdefault(address, set()).add(secret)
     return {address: tuple(sorted(secrets)) for address, secrets in found.items()}
 
 
@@ -253,28 +261,27 @@ def finish(
     """Record the outcome of one send, in its own transaction: sent, retry later, or failed.
 
     Only the claim that owns a row records its outcome: a claim whose lease lapsed and was
-    taken over (attempts moved on) must not undo the newer claim's result. An outcome only
-    has to survive a killed process, not a crashed database server (the idempotency key
-    covers one more delivery): PostgreSQL need not wait for the WAL flush (SQLite in WAL
-    mode with synchronous=NORMAL does not flush per commit either).
+    taken over (attempts moved on) must not undo the newer claim's result. A send's outcome
+    only has to survive a killed process, not a crashed database server (the idempotency key
+    covers one more delivery): on PostgreSQL its commit does not wait for the WAL flush
+    (SQLite in WAL mode with synchronous=NORMAL does not flush per commit either).
     """
     d = t.delivery
     moment = now.astimezone(UTC)
-    owner = (
-        (d.c.id == claimed.delivery_id)
-        & (d.c.status == "sending")
-        & (d.c.attempts == claimed.attempts)
-    )
     with uow:
-        if uow.dialect == "postgresql":
-            uow.conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        if error is None:
-            uow.conn.execute(
-                update(d)
-                .where(owner)
-                .values(status="sent", sent_at=moment, lease_until=None, last_error=None)
+        if error is None:  # the hot path: one statement, built once, straight on the driver
+            _SENT.execute(
+                uow.conn,
+                {"b_id": claimed.delivery_id, "b_attempts": claimed.attempts, "b_at": moment},
             )
-        elif permanent or claimed.attempts >= backoff.max_attempts:
+            uow.commit()
+            return
+        owner = (
+            (d.c.id == claimed.delivery_id)
+            & (d.c.status == "sending")
+            & (d.c.attempts == claimed.attempts)
+        )
+        if permanent or claimed.attempts >= backoff.max_attempts:
             done = uow.conn.execute(
                 update(d)
                 .where(owner)
@@ -294,6 +301,25 @@ def finish(
                 )
             )
         uow.commit()
+
+
+def _sent(dialect: str) -> Update:
+    """Record a send; on PostgreSQL its commit need not wait for the WAL flush (see `finish`).
+
+    `set_config(…, true)` is SET LOCAL as an expression: in the statement itself it saves a
+    round trip per outcome, a good share of what a loopback delivery costs.
+    """
+    owned = [_D.c.id == bindparam("b_id"), _D.c.attempts == bindparam("b_attempts")]
+    if dialect == "postgresql":
+        owned.append(func.set_config("synchronous_commit", "off", True) == "off")
+    return (
+        update(_D)
+        .where(_D.c.status == "sending", *owned)
+        .values(status="sent", sent_at=bindparam("b_at"), lease_until=None, last_error=None)
+    )
+
+
+_SENT = DriverStatement(_sent("sqlite"), for_dialect=_sent)
 
 
 def release(*, uow: UnitOfWork, claimed: Sequence[Claimed]) -> None:
