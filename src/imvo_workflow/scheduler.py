@@ -11,6 +11,9 @@ busy or down runs once rather than being dropped or repeated:
   `drain_interval_seconds`;
 - `digest`: daily at the policy's hour, Europe/Amsterdam;
 - `checkpoint`: daily at 02:00, a digest over every history chain (also to a file).
+Time: scans, digests and messages follow the application clock (`IMVO_NOW` pins it); the
+outbox (leases, retry times, what is due) follows the real clock, so under a pinned clock a
+killed scheduler's leases still lapse and retries still come.
 Several schedulers may run on one PostgreSQL: the alert key and the delivery claims keep
 their work from doubling. For the same reason two delivery rounds in one process (the drain
 job and a scan's own round) never send a delivery twice: each row is leased to one of them.
