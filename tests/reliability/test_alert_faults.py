@@ -39,7 +39,7 @@ from imvo_workflow.notify.channels import USER_AGENT, signature
 from imvo_workflow.scheduler import AlertScheduler
 from imvo_workflow.services import alert_queries, outbox
 from imvo_workflow.services.outbox import Backoff, DrainResult, drain
-from imvo_workflow.services.users import add_user, check_email, subscribe
+from imvo_workflow.services.users import add_user, check_email, check_webhook, subscribe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -249,6 +249,10 @@ def test_free_text_for_headers_is_made_single_line_where_it_is_entered(
         check_email("anna@example.org\nBcc: x@example.org")
     with pytest.raises(InvalidInput):
         check_email("anna@example.org\n")
+    for url in ("http://hook.test/x\nX-Evil: 1", "http://hook.test/a b", "http://hook.test/\t"):
+        with pytest.raises(InvalidInput):
+            check_webhook(url)
+    assert check_webhook("https://hook.test/x?a=1") == "https://hook.test/x?a=1"
 
 
 # -- e-mail as mail servers and readers expect it ----------------------------------------

@@ -29,8 +29,9 @@ def check_email(address: str) -> str:
 
 
 def check_webhook(url: str) -> str:
-    parts = urlparse(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = urlparse(url)  # (which drops line breaks and tabs silently: look at `url` itself)
+    unsafe = any(ch.isspace() or not ch.isprintable() for ch in url)
+    if unsafe or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"'{url}' is geen webhook-adres; gebruik http(s)://host/pad.")
     return url
 
