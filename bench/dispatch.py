@@ -15,7 +15,7 @@ work, so the engine loses up to a switch interval (5 ms) per alert that the idle
 does not; that measures the GIL, not the outbox, hence the child process by default.
 
 Setup per database (scratch, migrations only): --deliveries open targets whose deadline was
-yesterday, one user with a webhook subscription for all sectors, then one engine `scan()`
+yesterday, one user with a (signing) webhook subscription for all sectors, then one engine `scan()`
 raises one alert and queues one webhook delivery per target. Before each engine round every
 delivery goes back to pending (outside the clock). After a warm-up of each side, engine and
 floor rounds alternate and the best round of each counts, because the machine is noisy.
@@ -129,7 +129,13 @@ def setup(url: str, count: int, hook: str) -> Engine:
         ).scalar_one()
         db.execute(
             insert(t.subscription),
-            {"user_id": user, "sector_id": None, "channel": "webhook", "address": hook},
+            {
+                "user_id": user,
+                "sector_id": None,
+                "channel": "webhook",
+                "address": hook,
+                "secret": "bench-secret",  # signed, as every new subscription is
+            },
         )
     policy = policy_from(load_definition(STAGES).reminders)
     uow = UnitOfWork(engine)

@@ -11,6 +11,9 @@ busy or down runs once rather than being dropped or repeated:
   `drain_interval_seconds`;
 - `digest`: daily at the policy's hour, Europe/Amsterdam;
 - `checkpoint`: daily at 02:00, a digest over every history chain (also to a file).
+Time: scans, digests and messages follow the application clock (`IMVO_NOW` pins it); the
+outbox (leases, retry times, what is due) follows the real clock, so under a pinned clock a
+killed scheduler's leases still lapse and retries still come.
 Several schedulers may run on one PostgreSQL: the alert key and the delivery claims keep
 their work from doubling. For the same reason two delivery rounds in one process (the drain
 job and a scan's own round) never send a delivery twice: each row is leased to one of them.
@@ -38,6 +41,12 @@ from imvo_workflow.services.digest import raise_digests
 from imvo_workflow.services.outbox import Backoff, DrainResult, drain
 
 log = logging.getLogger("imvo.scheduler")
+
+
+def real_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -56,7 +65,13 @@ class AlertScheduler:
         self.app = app
         self.policy = policy_from(app.definition.reminders)
         self.senders = senders(app.settings)
-        self.backoff = Backoff(app.settings.retry_base_seconds, app.settings.retry_cap_seconds)
+        settings = app.settings
+        self.backoff = Backoff(
+            settings.retry_base_seconds,
+            settings.retry_cap_seconds,
+            max_attempts=settings.retry_max_attempts,
+            jitter=settings.retry_jitter,
+        )
         self.scheduler = BackgroundScheduler(
             job_defaults=JOB_DEFAULTS, timezone=self.policy.timezone
         )
@@ -87,7 +102,9 @@ class AlertScheduler:
         result = drain(
             uow=self.app.uow(),
             senders=self.senders,
-            clock=self.app.now,
+            # Leases and retries on the real clock: under IMVO_NOW they still lapse and come.
+            clock=real_clock,
+            today=self.app.today,
             backoff=self.backoff,
             base_url=self.app.settings.base_url,
             should_stop=self._stopped.is_set,

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from imvo_workflow.domain.clock import AMSTERDAM
@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     #: First retry delay of a failed delivery; doubles per attempt up to the cap.
     retry_base_seconds: float = 30.0
     retry_cap_seconds: float = 3600.0
+    #: After this many attempts a delivery is "failed" (admins get an inbox alert).
+    retry_max_attempts: int = Field(default=10, ge=1)
+    #: Each retry delay is spread by up to this fraction either way (0.2 = ±20 %).
+    retry_jitter: float = Field(default=0.2, ge=0.0, le=1.0)
 
     @field_validator("database_url")
     @classmethod

@@ -28,9 +28,9 @@ from sqlalchemy.exc import IntegrityError
 from helpers import closing_uow, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
-from imvo_workflow.domain.alerts import TargetState, due_events
+from imvo_workflow.domain.alerts import TargetState, due_events, superseded
 from imvo_workflow.domain.clock import AMSTERDAM
-from imvo_workflow.services import users
+from imvo_workflow.services import alert_queries, users
 from imvo_workflow.services.alerts import ScanResult, policy_from, scan
 from imvo_workflow.services.moves import move
 from imvo_workflow.services.targets import TargetResult, set_target
@@ -179,6 +179,55 @@ def test_a_scheduler_down_across_several_fire_times_catches_up_once_per_event(
     assert [(kind, days) for kind, days, _ in alerts(app)] == ALL_FOUR
     assert run_scan(app, at("2017-02-02")).raised == 0
     assert count(app, t.alert) == count(app, t.delivery) == 4
+
+
+def _alert_deliveries(app: App) -> list[tuple[str, int, str | None, str]]:
+    a, d = t.alert, t.delivery
+    with app.uow(readonly=True) as uow:
+        rows = uow.conn.execute(
+            select(a.c.kind, a.c.days, a.c.superseded_by, d.c.status)
+            .join(d, d.c.alert_id == a.c.id)
+            .order_by(a.c.fire_at)
+        ).all()
+    return [(r.kind, r.days, r.superseded_by, r.status) for r in rows]
+
+
+def test_catching_up_sends_only_the_most_advanced_alert_and_skips_the_rest(
+    app: App, signing: int
+) -> None:
+    """Issue 11: a first start against old data sent "te laat" and then both reminders."""
+    assert run_scan(app, at("2017-02-01")).raised == 4
+    [target_id] = [r.id for r in _targets(app)]
+    latest = f"t{target_id}/escalation/30/2016-12-20"
+    assert _alert_deliveries(app) == [
+        ("reminder", 30, latest, "skipped"),
+        ("reminder", 7, latest, "skipped"),
+        ("due", 0, latest, "skipped"),
+        ("escalation", 30, None, "pending"),
+    ]
+    with app.uow(readonly=True) as uow:
+        inbox = alert_queries.alerts(conn=uow.conn)
+        history = alert_queries.alerts(conn=uow.conn, include_acked=True)
+    assert [(v.kind.value, v.superseded_by) for v in inbox] == [("escalation", None)]
+    assert sorted((v.kind.value, v.days, v.superseded_by) for v in history) == [
+        ("due", 0, latest),
+        ("escalation", 30, None),
+        ("reminder", 7, latest),
+        ("reminder", 30, latest),
+    ]
+
+
+def test_scans_on_time_skip_nothing(app: App, signing: int) -> None:
+    for moment in ("2016-11-18", "2016-12-13", "2016-12-21", "2017-01-19"):
+        assert run_scan(app, at(moment)).raised == 1
+    assert {(superseded_by, status) for *_, superseded_by, status in _alert_deliveries(app)} == {
+        (None, "pending")
+    }
+
+
+def _targets(app: App) -> list[Any]:
+    with app.uow(readonly=True) as uow:
+        return list(uow.conn.execute(select(t.target.c.id)).all())
 
 
 def test_the_scan_tells_the_next_fire_time_for_the_alarm_job(app: App, signing: int) -> None:
@@ -352,13 +401,14 @@ def test_three_scheduler_processes_raise_and_send_each_alert_once(
             TargetState(r.id, r.deadline, r.reference_date, r.closed_on)
             for r in uow.conn.execute(select(t.target))
         ]
-    expected = {
-        ev.key
-        for ev in due_events(
-            states, policy_from(app.definition.reminders), datetime.fromisoformat(TICK_NOW)
-        )
-    }
+    due = due_events(
+        states, policy_from(app.definition.reminders), datetime.fromisoformat(TICK_NOW)
+    )
+    expected = {ev.key for ev in due}
     assert len(expected) == COVENANTS * 7
+    # A first scan catches up: per target only the most advanced event is sent (issue 11).
+    skipped = set(superseded(due))
+    assert len(skipped) == COVENANTS * 5
 
     command = [sys.executable, "-m", "imvo_workflow", "scheduler", "tick", "--json"]
     # Hold every insert into `alert` until all three have scanned and wait to insert: their
@@ -398,6 +448,7 @@ def test_three_scheduler_processes_raise_and_send_each_alert_once(
 
     with app.uow(readonly=True) as uow:
         keys = Counter(uow.conn.execute(select(t.alert.c.key)).scalars())
+        key_of = dict(uow.conn.execute(select(t.alert.c.id, t.alert.c.key)).all())
         deliveries = uow.conn.execute(
             select(
                 t.delivery.c.alert_id,
@@ -414,8 +465,12 @@ def test_three_scheduler_processes_raise_and_send_each_alert_once(
     routes = Counter((d.alert_id, d.channel, d.recipient) for d in deliveries)
     assert len(deliveries) == len(routes) == 2 * len(expected)
     assert set(routes.values()) == {1}
-    # every inbox/log delivery claimed once and sent once, by one process or another
-    assert {(d.status, d.attempts) for d in deliveries} == {("sent", 1)}
-    assert all(d.sent_at is not None for d in deliveries)
-    assert sum(out["drain"]["sent"] for out in outputs) == len(deliveries)
+    sent = [d for d in deliveries if key_of[d.alert_id] not in skipped]
+    assert {(d.status, d.attempts, d.sent_at) for d in deliveries if d not in sent} == {
+        ("skipped", 0, None)
+    }
+    # every other inbox/log delivery claimed once and sent once, by one process or another
+    assert {(d.status, d.attempts) for d in sent} == {("sent", 1)}
+    assert all(d.sent_at is not None for d in sent)
+    assert sum(out["drain"]["sent"] for out in outputs) == len(sent) == 2 * 2 * COVENANTS
     assert sum(out["drain"]["failed"] for out in outputs) == 0

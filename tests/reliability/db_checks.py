@@ -22,6 +22,16 @@ def alert_keys(app: App, covenant: str | None = None) -> list[str]:
         return list(uow.conn.execute(query).scalars())
 
 
+def superseded_keys(app: App) -> set[str]:
+    """Keys of alerts a catch-up superseded: recorded, their deliveries skipped (issue 11)."""
+    with app.uow(readonly=True) as uow:
+        return set(
+            uow.conn.execute(
+                select(t.alert.c.key).where(t.alert.c.superseded_by.is_not(None))
+            ).scalars()
+        )
+
+
 def delivery_statuses(app: App) -> Counter[str]:
     d = t.delivery
     with app.uow(readonly=True) as uow:

@@ -5,7 +5,8 @@ makes fixtures of them, the tests name their types.
 
 Both record what reached them and can be stopped and started again on the same port, so a
 test can say "the receiver is down" and later "it is back" without the sender noticing
-anything but refused connections. The webhook can also answer 503 or answer slowly.
+anything but refused connections. The webhook can also answer 503, answer slowly, or redirect
+(any 3xx, with a Location); it records a GET too, so a test sees a POST turned into a GET.
 """
 
 from __future__ import annotations
@@ -91,6 +92,10 @@ class WebhookReceiver:
         #: What the next requests are answered with, and how long each answer takes.
         self.status = 200
         self.delay = 0.0
+        #: Sent as Location with a 3xx answer.
+        self.location = ""
+        #: The method of every request, in order (a followed redirect shows up as a GET).
+        self.methods: list[str] = []
         self.first_call = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -118,15 +123,22 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.do_POST()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
                 status, delay = receiver.status, receiver.delay
+                with receiver._lock:
+                    receiver.methods.append(self.command)
                 receiver._record(status, self.headers, body)
                 if delay:
                     time.sleep(delay)
                 try:
                     self.send_response(status)
+                    if 300 <= status < 400 and receiver.location:
+                        self.send_header("Location", receiver.location)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                 except (BrokenPipeError, ConnectionResetError):

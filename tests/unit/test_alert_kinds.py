@@ -16,10 +16,12 @@ def test_every_kind_has_a_dutch_label_and_keeps_its_stored_value() -> None:
         "escalation": "Escalatie",
         "digest": "Dagoverzicht",
         "checkpoint": "Checkpoint",
+        "delivery_failed": "Bezorging mislukt",  # issue 11: to admins, per failed delivery
     }
     assert [kind for kind in AlertKind if not kind.of_target] == [
         AlertKind.DIGEST,
         AlertKind.CHECKPOINT,
+        AlertKind.DELIVERY_FAILED,
     ]
 
 

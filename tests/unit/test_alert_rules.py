@@ -27,6 +27,8 @@ from imvo_workflow.domain.alerts import (
     next_fire_time,
     previous_working_day,
     scan_window,
+    single_line,
+    superseded,
 )
 from imvo_workflow.domain.clock import AMSTERDAM
 
@@ -288,3 +290,60 @@ def test_a_target_met_before_its_deadline_keeps_only_its_earlier_reminders() -> 
 def test_scan_window_of_the_default_policy() -> None:
     assert scan_window(DEFAULT, date(2016, 11, 1)) == (date(2016, 10, 1), date(2016, 12, 15))
     assert scan_window(NO_SHIFT, date(2016, 11, 1)) == (date(2016, 10, 1), date(2016, 12, 2))
+
+
+# -- catch-up: only the most advanced event of a target is news (issue 11) ------------------
+
+
+@PROPERTY
+@given(targets=target_lists(), policy=policies, now=moments)
+def test_superseded_leaves_exactly_the_latest_event_of_each_target(
+    targets: list[TargetState], policy: AlertPolicy, now: datetime
+) -> None:
+    due = due_events(targets, policy, now)
+    skipped = superseded(due)
+    kept = [ev for ev in due if ev.key not in skipped]
+    # one event per target that has any, and it is the last to fire of that target's
+    assert sorted(ev.target_id for ev in kept) == sorted({ev.target_id for ev in due})
+    for ev in kept:
+        assert all(other.fire_at <= ev.fire_at for other in due if other.target_id == ev.target_id)
+    # each superseded event names its own target's kept event, which fires no earlier
+    kept_key = {ev.target_id: ev.key for ev in kept}
+    for ev in due:
+        if ev.key in skipped:
+            assert skipped[ev.key] == kept_key[ev.target_id]
+    # the order the events come in does not matter
+    assert superseded(list(reversed(due))) == skipped
+
+
+@PROPERTY
+@given(targets=target_lists(), policy=policies, now=moments)
+def test_a_scan_that_finds_one_event_per_target_supersedes_nothing(
+    targets: list[TargetState], policy: AlertPolicy, now: datetime
+) -> None:
+    due = due_events(targets, policy, now)
+    latest = {ev.target_id: ev for ev in sorted(due, key=lambda ev: ev.fire_at)}
+    assert superseded(latest.values()) == {}
+
+
+def test_catching_up_past_the_deadline_sends_te_laat_not_the_reminders() -> None:
+    """The first start on 1 November 2016: deadline 10 October, stated in August."""
+    target = TargetState(7, date(2016, 10, 10), date(2016, 8, 1))
+    due = due_events([target], DEFAULT, at("2016-11-01"))
+    assert [(ev.kind, ev.days) for ev in due] == [
+        (AlertKind.REMINDER, 30),
+        (AlertKind.REMINDER, 7),
+        (AlertKind.DUE, 0),
+    ]
+    assert superseded(due) == {
+        "t7/reminder/30/2016-10-10": "t7/due/0/2016-10-10",
+        "t7/reminder/7/2016-10-10": "t7/due/0/2016-10-10",
+    }
+    # 40 days later the escalation overtakes "te laat" too
+    later = due_events([target], DEFAULT, at("2016-11-20"))
+    assert set(superseded(later).values()) == {"t7/escalation/30/2016-10-10"}
+
+
+def test_single_line_makes_every_line_break_one_space() -> None:
+    assert single_line(" Plan\r\nvan\u2028aanpak\x85en\vmeer \t") == "Plan van aanpak en meer"
+    assert single_line("gewoon") == "gewoon"

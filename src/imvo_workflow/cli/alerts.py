@@ -1,4 +1,4 @@
-"""`imvo alerts list|ack`: the inbox of alerts, and marking one as handled."""
+"""`imvo alerts list|ack|retry`: the inbox, marking an alert handled, sending a failed one again."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, out
 from imvo_workflow.cli.render import render_alerts
-from imvo_workflow.services import alert_queries
+from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.services import alert_queries, outbox
 from imvo_workflow.services.alerts import acknowledge
 
 group = typer.Typer(help="Meldingen: de inbox.", no_args_is_help=True)
@@ -37,3 +38,21 @@ def ack(
     app = app_from_env()
     acknowledge(uow=app.uow(), alert_id=alert_id, actor=by, now=app.now())
     out.print(f"[green]✓[/] melding {alert_id} afgehandeld door {by}")
+
+
+@group.command("retry")
+def retry(
+    delivery_id: Annotated[
+        int | None,
+        typer.Argument(help="Het nummer van de mislukte bezorging (staat in de melding)."),
+    ] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Alle mislukte bezorgingen.")
+    ] = False,
+) -> None:
+    """Verstuur een mislukte bezorging opnieuw (of alle, met --all-failed)."""
+    if (delivery_id is None) == (not all_failed):
+        raise InvalidInput("Geef het nummer van een bezorging, of --all-failed (niet allebei).")
+    app = app_from_env()
+    count = outbox.retry(uow=app.uow(), delivery_id=delivery_id, now=app.now())
+    out.print(f"[green]✓[/] {count} bezorging(en) opnieuw in de wachtrij", highlight=False)

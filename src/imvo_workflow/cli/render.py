@@ -196,6 +196,12 @@ def render_deadlines(console: Console, rows: list[DeadlineView], within: int, to
     console.print(table)
 
 
+def _delivery_state(row: AlertView) -> str:
+    if row.superseded_by:
+        return "overgeslagen"
+    return f"{row.delivered}/{row.deliveries}" + (f" ({row.failed} mislukt)" if row.failed else "")
+
+
 def render_alerts(console: Console, rows: list[AlertView]) -> None:
     table = Table(title="Meldingen")
     _fixed(table, "ID", 2)
@@ -213,7 +219,7 @@ def render_alerts(console: Console, rows: list[AlertView]) -> None:
             r.covenant or "",
             r.what,
             str(r.deadline or ""),
-            f"{r.delivered}/{r.deliveries}",
+            _delivery_state(r),
             acked,
         )
     console.print(table)

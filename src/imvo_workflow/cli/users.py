@@ -56,15 +56,28 @@ def subscribe(
     ] = None,
     address: Annotated[str, typer.Option("--address", help="E-mailadres of webhook-URL.")] = "",
 ) -> None:
-    """Abonneer een gebruiker op de meldingen van een sector."""
+    """Abonneer een gebruiker op de meldingen van een sector.
+
+    Een webhook krijgt een geheim waarmee de ontvanger de handtekening controleert; het wordt
+    één keer getoond.
+    """
     app = app_from_env()
+    secret = secrets.token_hex(32) if channel == "webhook" else None
     added = users.subscribe(
-        uow=app.uow(), user=name, channel=channel, sector=sector, address=address
+        uow=app.uow(), user=name, channel=channel, sector=sector, address=address, secret=secret
     )
     out.print(
         f"[green]✓[/] {name}: {channel} voor {sector or 'alle sectoren'}"
-        + ("" if added else " (bestond al)")
+        + ("" if added else " (bestond al)"),
+        highlight=False,
     )
+    if added and secret:
+        out.print(
+            f"geheim voor de handtekening (X-Imvo-Signature): [bold]{secret}[/] "
+            "(wordt maar één keer getoond)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @group.command("list")

@@ -267,6 +267,9 @@ class Subscription(Base):
     channel: Mapped[str] = mapped_column(String(20))
     #: e-mail address or webhook URL; empty for inbox and log.
     address: Mapped[str] = mapped_column(String(500), default="")
+    #: Webhook: the HMAC-SHA256 signing secret, shown once when subscribing. Kept as is (not
+    #: hashed): the sender needs the secret itself to sign each delivery.
+    secret: Mapped[str | None] = mapped_column(String(100))
 
     __table_args__ = (
         CheckConstraint(_in("channel", CHANNELS), name="channel"),
@@ -303,9 +306,12 @@ class Alert(Base):
     lines: Mapped[list[str]] = mapped_column(JSON, default=list)
     acked_at: Mapped[datetime | None]
     acked_by: Mapped[str | None] = mapped_column(String(200))
+    #: Set when a catch-up found a more advanced alert of the same target: this one was
+    #: recorded but never sent (its deliveries are `skipped`).
+    superseded_by: Mapped[str | None] = mapped_column(String(200))
 
 
-DELIVERY_STATUSES = ("pending", "sending", "sent")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 
 class Delivery(Base):

@@ -8,6 +8,10 @@ catch-up after downtime or several schedulers all end with one alert per event.
 
 An event of a target that was met or cancelled fires only if its day came before the target
 was closed; as `now` advances the set of due events only grows.
+
+A scan that catches up (after downtime, or the first one against old data) can find several
+events of one target due at once: "te laat" and both reminders before it. Only the most
+advanced one is news; `superseded` names the others, which the scan records as skipped.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class AlertKind(StrEnum):
     ESCALATION = "escalation"
     DIGEST = "digest"
     CHECKPOINT = "checkpoint"
+    DELIVERY_FAILED = "delivery_failed"
 
     @property
     def label(self) -> str:
@@ -44,7 +49,7 @@ class AlertKind(StrEnum):
     @property
     def of_target(self) -> bool:
         """Raised for one target's deadline (not an overview with lines of its own)."""
-        return self not in (AlertKind.DIGEST, AlertKind.CHECKPOINT)
+        return self not in (AlertKind.DIGEST, AlertKind.CHECKPOINT, AlertKind.DELIVERY_FAILED)
 
 
 _LABELS = {
@@ -53,7 +58,17 @@ _LABELS = {
     AlertKind.ESCALATION: "Escalatie",
     AlertKind.DIGEST: "Dagoverzicht",
     AlertKind.CHECKPOINT: "Checkpoint",
+    AlertKind.DELIVERY_FAILED: "Bezorging mislukt",
 }
+
+
+def single_line(text: str) -> str:
+    """Free text that can end up in a header (a subject, an address) on one line.
+
+    Every run of whitespace, line breaks included (also U+2028, NEL, vertical tab), becomes
+    one space, and the ends are trimmed: an e-mail header cannot carry a line break.
+    """
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,3 +227,32 @@ def scan_window(policy: AlertPolicy, today: date) -> tuple[date, date]:
     back = max(policy.escalate_after_days, default=0) + 1
     ahead = max(policy.lead_days, default=0) + margin
     return today - timedelta(days=back), today + timedelta(days=ahead)
+
+
+def _advance(event: AlertEvent) -> tuple[datetime, int, int]:
+    """How far along its target's schedule an event is: later fires, then kind, then days."""
+    rank = _RANK[event.kind]
+    return event.fire_at, rank, -event.days if event.kind is AlertKind.REMINDER else event.days
+
+
+_RANK = {AlertKind.REMINDER: 0, AlertKind.DUE: 1, AlertKind.ESCALATION: 2}
+
+
+def superseded(events: Iterable[AlertEvent]) -> dict[str, str]:
+    """Of events raised together, each one that a more advanced event of its target overtook.
+
+    Maps the superseded event's key to the key of its target's most advanced event. A scan
+    that runs on time finds one new event per target and supersedes nothing; one that catches
+    up sends only the latest news ("te laat", not the reminder that it will be late).
+    """
+    raised = list(events)
+    latest: dict[int, AlertEvent] = {}
+    for event in raised:
+        best = latest.get(event.target_id)
+        if best is None or _advance(event) > _advance(best):
+            latest[event.target_id] = event
+    return {
+        event.key: latest[event.target_id].key
+        for event in raised
+        if event.key != latest[event.target_id].key
+    }

@@ -1,6 +1,7 @@
 """What an alert says, in plain Dutch, for every channel.
 
-One AlertMessage per delivery; e-mail renders it as text, the webhook as JSON. The alert's
+One AlertMessage per delivery; e-mail renders it as text and as html (the same lines,
+escaped), the webhook as JSON. The alert's
 key travels along as the idempotency key, so a receiver can drop a repeated delivery.
 """
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from html import escape
 from typing import Any
 
 from imvo_workflow.domain.alerts import AlertKind
@@ -74,6 +76,21 @@ class AlertMessage:
         if self.link:
             lines.append(f"Bekijk het convenant: {self.link}")
         return "\n".join(lines) + "\n"
+
+    def html(self) -> str:
+        """The text part as html: every line escaped, the link made clickable."""
+        link = escape(self.link, quote=True)
+        lines = [
+            f'<a href="{link}">{escape(line)}</a>'
+            if self.link and line.endswith(self.link)
+            else escape(line)
+            for line in self.text().rstrip("\n").split("\n")
+        ]
+        return (
+            '<!DOCTYPE html>\n<html lang="nl"><head><meta charset="utf-8">'
+            f"<title>{escape(self.subject())}</title></head>\n"
+            "<body><p>" + "<br>\n".join(lines) + "</p></body></html>\n"
+        )
 
     def payload(self) -> dict[str, Any]:
         return {

@@ -29,6 +29,11 @@ class AlertView:
     acked_by: str | None
     deliveries: int
     delivered: int
+    #: A catch-up found a more advanced alert of the same target (its key): recorded, never
+    #: sent. Such alerts are history, like handled ones.
+    superseded_by: str | None = None
+    #: Deliveries that used up their attempts or can never be sent.
+    failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,7 @@ class DeadlineView:
 
 
 def alerts(*, conn: Connection, include_acked: bool = False, limit: int = 200) -> list[AlertView]:
+    """The inbox, newest first; with `include_acked`, the history too (handled, superseded)."""
     a, c, tg, d = t.alert, t.covenant, t.target, t.delivery
     query = (
         select(a, c.c.slug, tg.c.stage.label("target_stage"), tg.c.milestone, tg.c.phrase)
@@ -53,15 +59,15 @@ def alerts(*, conn: Connection, include_acked: bool = False, limit: int = 200) -
         .limit(limit)
     )
     if not include_acked:
-        query = query.where(a.c.acked_at.is_(None))
+        query = query.where(a.c.acked_at.is_(None), a.c.superseded_by.is_(None))
     rows = conn.execute(query).all()
-    counts: dict[int, tuple[int, int]] = {}
+    counts: dict[int, tuple[int, int, int]] = {}
     if rows:
         for alert_id, status in conn.execute(
             select(d.c.alert_id, d.c.status).where(d.c.alert_id.in_([r.id for r in rows]))
         ):
-            total, sent = counts.get(alert_id, (0, 0))
-            counts[alert_id] = (total + 1, sent + (status == "sent"))
+            total, sent, failed = counts.get(alert_id, (0, 0, 0))
+            counts[alert_id] = (total + 1, sent + (status == "sent"), failed + (status == "failed"))
     return [
         AlertView(
             id=r.id,
@@ -75,8 +81,10 @@ def alerts(*, conn: Connection, include_acked: bool = False, limit: int = 200) -
             fire_at=aware(r.fire_at),
             acked_at=aware(r.acked_at) if r.acked_at else None,
             acked_by=r.acked_by,
-            deliveries=counts.get(r.id, (0, 0))[0],
-            delivered=counts.get(r.id, (0, 0))[1],
+            deliveries=counts.get(r.id, (0, 0, 0))[0],
+            delivered=counts.get(r.id, (0, 0, 0))[1],
+            superseded_by=r.superseded_by,
+            failed=counts.get(r.id, (0, 0, 0))[2],
         )
         for r in rows
     ]

@@ -5,11 +5,15 @@ The scan reads the targets whose deadlines can have an event between the last sc
 and nothing older), asks the pure rules in domain/alerts.py which events are due, and inserts
 them keyed by event: a second scan, a restart or three schedulers at once insert each event
 once. Each new alert gets one delivery row per subscribed channel and recipient.
+
+A scan that catches up finds several events of one target due at once; the rules name the
+ones a more advanced event superseded. Those are recorded (the alert row, with the key that
+superseded it, visible in the inbox history) and their deliveries are `skipped`: never sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -26,6 +30,7 @@ from imvo_workflow.domain.alerts import (
     TargetState,
     due_and_next,
     scan_window,
+    superseded,
 )
 from imvo_workflow.domain.bounds import check_id, check_label
 from imvo_workflow.domain.clock import AMSTERDAM
@@ -112,6 +117,7 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         due, upcoming = due_and_next(states, policy, now)
         # In key order: concurrent scans then take row locks in the same order (no deadlock).
         events = sorted(due, key=lambda ev: ev.key)
+        overtaken = superseded(events)
         raised_at = now.astimezone(UTC)
         raised = _INSERT_ALERT.execute_many(
             uow.conn,
@@ -125,12 +131,13 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
                     deadline=ev.deadline,
                     fire_at=ev.fire_at,
                     raised_at=raised_at,
+                    superseded_by=overtaken.get(ev.key),
                 )
                 for ev in events
             ],
         )
         by_key = {ev.key: covenant_of[ev.target_id] for ev in events}
-        deliveries = _deliveries_for(uow.conn, raised, by_key, now)
+        deliveries = _deliveries_for(uow.conn, raised, by_key, set(overtaken), now)
         _set_watermark(uow.conn, now)
         uow.commit()
     return ScanResult(len(states), len(events), raised, deliveries, upcoming)
@@ -148,6 +155,7 @@ def alert_row(
     days: int = 0,
     deadline: date | None = None,
     lines: Sequence[str] = (),
+    superseded_by: str | None = None,
 ) -> dict[str, object]:
     """The alert table's row for one alert of any kind: scans, digests and checkpoints alike.
 
@@ -164,6 +172,7 @@ def alert_row(
         "fire_at": fire_at.astimezone(UTC),
         "raised_at": raised_at.astimezone(UTC),
         "lines": list(lines),
+        "superseded_by": superseded_by,
     }
 
 
@@ -187,9 +196,15 @@ _INSERT_ALERT = DriverStatement(_insert_alert("sqlite"), for_dialect=_insert_ale
 
 
 def _deliveries_for(
-    conn: Connection, raised: int, covenant_by_key: dict[str, int], now: datetime
+    conn: Connection,
+    raised: int,
+    covenant_by_key: dict[str, int],
+    skipped_keys: set[str],
+    now: datetime,
 ) -> int:
     """One delivery per alert, channel and recipient subscribed to the alert's sector.
+
+    A superseded alert's deliveries are recorded as `skipped`: the outbox never claims them.
 
     Subscriptions are few and read first: with none, a scan costs no per-alert look-up.
     """
@@ -223,25 +238,33 @@ def _deliveries_for(
         )
     }
     wanted = set()
+    skipped = {alert_id for alert_id, key in keys.items() if key in skipped_keys}
     for alert_id, key in keys.items():
         own, parent = sectors[covenant_by_key[key]]
         for sector_id, channel, address, name, email in subscriptions:
             if sector_id is None or sector_id in (own, parent):
                 wanted.add((alert_id, channel, recipient(channel, address, name, email)))
-    return len(queue_deliveries(conn, sorted(wanted), now))
+    return len(queue_deliveries(conn, sorted(wanted), now, skipped=skipped))
 
 
 def queue_deliveries(
-    conn: Connection, routes: list[tuple[int, str, str]], now: datetime
+    conn: Connection,
+    routes: list[tuple[int, str, str]],
+    now: datetime,
+    *,
+    skipped: Collection[int] = (),
 ) -> list[int]:
-    """Insert one pending delivery per (alert, channel, recipient) that has none yet."""
+    """Insert one pending delivery per (alert, channel, recipient) that has none yet.
+
+    Deliveries of the alerts in `skipped` (superseded ones) are recorded as `skipped`.
+    """
     due = now.astimezone(UTC)
     rows = [
         {
             "alert_id": alert_id,
             "channel": channel,
             "recipient": to,
-            "status": "pending",
+            "status": "skipped" if alert_id in skipped else "pending",
             "attempts": 0,
             "next_attempt_at": due,
             "lease_until": None,

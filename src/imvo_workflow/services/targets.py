@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.domain.alerts import single_line
 from imvo_workflow.domain.bounds import check_date, check_label, check_text
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import (
@@ -81,7 +82,8 @@ def record_target(
     conn: Connection, definition: WorkflowDefinition, spec: TargetSpec, *, now: datetime
 ) -> TargetResult:
     """Record or change a target inside the caller's transaction (the seed loads many)."""
-    stage, milestone, reference = spec.stage, spec.milestone, spec.reference
+    stage, reference = spec.stage, spec.reference
+    milestone = None if spec.milestone is None else single_line(spec.milestone)  # in a subject
     check_label(spec.phrase, "De termijn")
     check_label(spec.actor, "Wie het doel vastlegt")
     check_label(stage or "", "De fase")

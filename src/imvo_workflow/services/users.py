@@ -12,6 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from secrets import token_hex
 from urllib.parse import urlparse
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -35,15 +36,17 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def check_email(address: str) -> str:
     check_label(address, "Het e-mailadres", limit=MAX_ADDRESS)
-    if not EMAIL.match(address):
+    # fullmatch: `$` alone lets a trailing line break through, into the To: header.
+    if not EMAIL.fullmatch(address):
         raise InvalidInput(f"'{address}' is geen e-mailadres.")
     return address
 
 
 def check_webhook(url: str) -> str:
     check_label(url, "Het webhook-adres", limit=MAX_ADDRESS)
-    parts = urlparse(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = urlparse(url)  # (which drops line breaks and tabs silently: look at `url` itself)
+    unsafe = any(ch.isspace() or not ch.isprintable() for ch in url)
+    if unsafe or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"'{url}' is geen webhook-adres; gebruik http(s)://host/pad.")
     return url
 
@@ -113,8 +116,13 @@ def subscribe(
     channel: str,
     sector: str | None = None,
     address: str = "",
+    secret: str | None = None,
 ) -> bool:
-    """Subscribe `user` to `sector`'s alerts (all sectors when None); False if it existed."""
+    """Subscribe `user` to `sector`'s alerts (all sectors when None); False if it existed.
+
+    A webhook subscription keeps `secret` (the caller shows it once; one is made when none
+    is given) to sign its deliveries; it is stored as is, as HMAC needs the secret itself.
+    """
     if channel not in CHANNELS:
         raise InvalidInput(f"Onbekend kanaal '{channel}'; kies uit {', '.join(CHANNELS)}.")
     with uow:
@@ -127,14 +135,20 @@ def subscribe(
         else:
             address = ""
         sid = sector_id(uow.conn, sector) if sector else None
-        row = {"user_id": uid, "sector_id": sid, "channel": channel, "address": address}
+        row: dict[str, object] = {
+            "user_id": uid,
+            "sector_id": sid,
+            "channel": channel,
+            "address": address,
+        }
         # The database decides, also for two at once: uq_subscription for one sector, the
         # partial index uq_subscription_all_sectors for all sectors (NULLs never clash).
         everywhere = sid is None
+        signing = {"secret": secret or token_hex(32)} if channel == "webhook" else {}
         added = insert_ignoring_conflict(
             uow.conn,
             t.subscription,
-            row,
+            row | signing,
             ["user_id", "channel", "address"] if everywhere else list(row),
             where=t.subscription.c.sector_id.is_(None) if everywhere else None,
         )
