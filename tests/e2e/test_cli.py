@@ -701,7 +701,7 @@ def test_the_audit_csv_neutralises_formulas_and_ends_lines_in_crlf(
     for written in (target.read_bytes().decode(), stdout.decode()):
         lines = written.split("\r\n")
         assert lines[-1] == "" and all("\n" not in line for line in lines)
-        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        rows = list(csv.DictReader(io.StringIO(written, newline="")))
         mine = [r for r in rows if r["covenant"] == "chemie"][-1]
         assert mine["reason"] == "'" + formula
         assert mine["actor"] == "'@boss"

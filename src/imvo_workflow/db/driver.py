@@ -119,9 +119,12 @@ class DriverResult:
     def all(self) -> list[tuple[Any, ...]]:
         """Every row, converted; each distinct stored value is read once (a scan's thousands
         of rows share a few deadlines, and parsing each one again cost more than the query)."""
-        rows = self.cursor.fetchall()
+        return self.convert_all(self.cursor.fetchall())
+
+    def convert_all(self, rows: list[Any]) -> list[tuple[Any, ...]]:
+        """`rows` as read from the driver, converted (see `all`)."""
         if not self._converters:
-            return rows  # type: ignore[no-any-return]
+            return rows
         seen: dict[Any, Any] = {}
 
         def read(convert: Callable[[Any], Any], value: Any) -> Any:
@@ -205,6 +208,34 @@ class DriverStatement:
             return int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(sql, rows[0], exc, conn.dialect.loaded_dbapi.Error) from exc
+
+    def execute_many_returning(
+        self, conn: Connection, rows: list[dict[str, Any]]
+    ) -> list[tuple[Any, ...]]:
+        """Run once per row and return what the statement's RETURNING gave, converted: the
+        rows an INSERT … ON CONFLICT DO NOTHING really inserted, so a caller never has to find
+        them again (by a timestamp, say). psycopg returns each statement's rows from one
+        executemany; sqlite3's executemany returns none, so there each row is one execute
+        (in C, in the same transaction)."""
+        if not rows:
+            return []
+        sql, order, defaults, converters = self._compile(conn)
+        driver = conn.connection.driver_connection
+        found: list[Any] = []
+        try:
+            if order is not None:
+                for values in _sqlite_rows(order, defaults, rows):
+                    found.extend(driver.execute(sql, values).fetchall())  # type: ignore[union-attr]
+            else:
+                cursor = driver.cursor()  # type: ignore[union-attr]
+                cursor.executemany(sql, [{**defaults, **row} for row in rows], returning=True)
+                while True:
+                    found.extend(cursor.fetchall())
+                    if not cursor.nextset():
+                        break
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(sql, rows[0], exc, conn.dialect.loaded_dbapi.Error) from exc
+        return DriverResult(None, converters).convert_all(found)
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> DriverResult:
         """Run with `params` in the connection's current transaction."""

@@ -119,7 +119,7 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
         events = sorted(due, key=lambda ev: ev.key)
         overtaken = superseded(events)
         raised_at = now.astimezone(UTC)
-        raised = _INSERT_ALERT.execute_many(
+        inserted = _INSERT_ALERT.execute_many_returning(
             uow.conn,
             [
                 alert_row(
@@ -136,8 +136,9 @@ def scan(*, uow: UnitOfWork, policy: AlertPolicy, now: datetime) -> ScanResult:
                 for ev in events
             ],
         )
+        raised = len(inserted)
         by_key = {ev.key: covenant_of[ev.target_id] for ev in events}
-        deliveries = _deliveries_for(uow.conn, raised, by_key, set(overtaken), now)
+        deliveries = _deliveries_for(uow.conn, dict(inserted), by_key, set(overtaken), now)
         _set_watermark(uow.conn, now)
         uow.commit()
     return ScanResult(len(states), len(events), raised, deliveries, upcoming)
@@ -189,6 +190,7 @@ def _insert_alert(dialect: str) -> Insert:
         insert(t.alert)
         .values({name: bindparam(name) for name in columns} | {"lines": literal_column("'[]'")})
         .on_conflict_do_nothing(index_elements=["key"])
+        .returning(t.alert.c.id, t.alert.c.key)  # the alerts this scan really raised
     )
 
 
@@ -197,7 +199,7 @@ _INSERT_ALERT = DriverStatement(_insert_alert("sqlite"), for_dialect=_insert_ale
 
 def _deliveries_for(
     conn: Connection,
-    raised: int,
+    keys: dict[int, str],
     covenant_by_key: dict[str, int],
     skipped_keys: set[str],
     now: datetime,
@@ -208,7 +210,7 @@ def _deliveries_for(
 
     Subscriptions are few and read first: with none, a scan costs no per-alert look-up.
     """
-    if not raised:
+    if not keys:
         return 0
     sub, u, c, s = t.subscription, t.user, t.covenant, t.sector
     subscriptions = conn.execute(
@@ -218,16 +220,6 @@ def _deliveries_for(
     ).all()
     if not subscriptions:
         return 0
-    # The alerts this scan raised carry its moment. (A scan at the very same moment in another
-    # process may be among them: queueing their deliveries again is a no-op.)
-    keys = dict(
-        conn.execute(
-            select(t.alert.c.id, t.alert.c.key).where(
-                t.alert.c.raised_at == now.astimezone(UTC), t.alert.c.target_id.is_not(None)
-            )
-        ).all()
-    )
-
     covenant_ids = {covenant_by_key[key] for key in keys.values()}
     sectors = {
         row.id: (row.sector_id, row.parent_id)
