@@ -21,7 +21,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
-from imvo_workflow.domain.bounds import check_id
+from imvo_workflow.domain.bounds import check_id, check_label
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
 from imvo_workflow.services import throttle
@@ -181,8 +181,8 @@ def create_api_token(
     *, uow: UnitOfWork, user_id: int, name: str, now: datetime, expires: date | None = None
 ) -> str:
     """A new bearer token, shown once; only its hash is kept."""
-    name = name.strip()
-    if not name or len(name) > 120:
+    name = check_label(name.strip(), "De naam van het API-token", limit=120)
+    if not name:
         raise InvalidInput("Een API-token heeft een naam van 1 tot 120 tekens nodig.")
     until = expiry(expires, now=now)
     token = "imvo_" + secrets.token_urlsafe(32)

@@ -20,6 +20,7 @@ from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 
 from imvo_workflow.bootstrap import App
+from imvo_workflow.domain.bounds import MAX_LABEL, MAX_TEXT
 from imvo_workflow.domain.errors import ConcurrentUpdate, PreconditionFailed
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
@@ -99,18 +100,18 @@ class MoveRequest(BaseModel):
     to: str = Field(
         description="Destination stage or transition name.", min_length=1, max_length=60
     )
-    reason: str = Field(default="", max_length=4000)
+    reason: str = Field(default="", max_length=MAX_TEXT)
     occurred_on: date | None = Field(default=None, description="When it happened (default: today).")
 
 
 class TargetRequest(BaseModel):
     stage: str | None = Field(default=None, max_length=40)
-    milestone: str | None = Field(default=None, max_length=300)
-    phrase: str = Field(min_length=1, max_length=200, examples=["eerste helft 2017"])
+    milestone: str | None = Field(default=None, max_length=MAX_LABEL)
+    phrase: str = Field(min_length=1, max_length=MAX_LABEL, examples=["eerste helft 2017"])
     reference: date | None = Field(
         default=None, description="The day the target was stated (default: today)."
     )
-    reason: str = Field(default="", max_length=4000)
+    reason: str = Field(default="", max_length=MAX_TEXT)
 
 
 class Acknowledged(BaseModel):
