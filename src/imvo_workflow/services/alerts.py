@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, literal_column, or_, select, update
+from sqlalchemy import Connection, Insert, bindparam, insert, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from imvo_workflow.db import tables as t
@@ -175,6 +176,14 @@ def alert_row(
         "lines": list(lines),
         "superseded_by": superseded_by,
     }
+
+
+def raise_alert(conn: Connection, **fields: Any) -> int:
+    """Insert one alert made by `alert_row(**fields)` (an overview: a checkpoint, a failed
+    delivery); returns its id."""
+    return int(
+        conn.execute(insert(t.alert).returning(t.alert.c.id), alert_row(**fields)).scalar_one()
+    )
 
 
 def _insert_alert(dialect: str) -> Insert:

@@ -32,7 +32,7 @@ from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.files import append_private
 from imvo_workflow.services import history
-from imvo_workflow.services.alerts import alert_row, queue_deliveries, recipient
+from imvo_workflow.services.alerts import queue_deliveries, raise_alert, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
 
 
@@ -237,19 +237,17 @@ def _notify_auditors(
     }
     if not routes:
         return
-    alert_id = conn.execute(
-        insert(t.alert).returning(t.alert.c.id),
-        alert_row(
-            key=f"checkpoint/{cp_id}",
-            kind=AlertKind.CHECKPOINT,
-            fire_at=now,
-            raised_at=now,
-            lines=[
-                f"Checkpoint {cp_id}: {covenants} convenanten, {rows} rijen",
-                f"digest {digest}",
-            ],
-        ),
-    ).scalar_one()
+    alert_id = raise_alert(
+        conn,
+        key=f"checkpoint/{cp_id}",
+        kind=AlertKind.CHECKPOINT,
+        fire_at=now,
+        raised_at=now,
+        lines=[
+            f"Checkpoint {cp_id}: {covenants} convenanten, {rows} rijen",
+            f"digest {digest}",
+        ],
+    )
     queue_deliveries(conn, [(alert_id, ch, to) for ch, to in sorted(routes)], now)
 
 

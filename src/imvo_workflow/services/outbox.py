@@ -42,7 +42,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     or_,
     select,
     tuple_,
@@ -58,7 +57,7 @@ from imvo_workflow.domain.errors import InvalidInput, NotFound
 from imvo_workflow.domain.targets import target_name
 from imvo_workflow.notify.channels import Sender, Undeliverable
 from imvo_workflow.notify.message import AlertMessage
-from imvo_workflow.services.alerts import alert_row, queue_deliveries
+from imvo_workflow.services.alerts import queue_deliveries, raise_alert
 
 log = logging.getLogger("imvo.outbox")
 LEASE = timedelta(minutes=2)
@@ -378,17 +377,15 @@ def _tell_admins(conn: Connection, claimed: Claimed, error: str, moment: datetim
         f"Reden: {error[:500]}",
         f"Opnieuw versturen: imvo alerts retry {claimed.delivery_id}",
     ]
-    alert_id = conn.execute(
-        insert(t.alert).returning(t.alert.c.id),
-        alert_row(
-            key=f"delivery-failed/{claimed.delivery_id}/{moment:%Y%m%dT%H%M%S.%f}",
-            kind=AlertKind.DELIVERY_FAILED,
-            covenant_id=None,
-            fire_at=moment,
-            raised_at=moment,
-            lines=lines,
-        ),
-    ).scalar_one()
+    alert_id = raise_alert(
+        conn,
+        key=f"delivery-failed/{claimed.delivery_id}/{moment:%Y%m%dT%H%M%S.%f}",
+        kind=AlertKind.DELIVERY_FAILED,
+        covenant_id=None,
+        fire_at=moment,
+        raised_at=moment,
+        lines=lines,
+    )
     admins = conn.execute(select(t.user.c.name).where(t.user.c.role == "admin")).scalars()
     queue_deliveries(conn, [(alert_id, "inbox", name) for name in admins], moment)
     log.warning(
