@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, cast
 
@@ -145,6 +146,25 @@ class DriverResult:
         return out
 
 
+#: Rows per multi-row INSERT on SQLite: well under its 32,766 parameters for any table here.
+_BATCH = 500
+
+
+@lru_cache(maxsize=64)
+def _many_values(sql: str, rows: int) -> str:
+    """`INSERT … VALUES (?, …) tail` as one statement for `rows` rows: the VALUES tuple
+    repeated (its end found by counting parentheses; literals in it hold none)."""
+    head, rest = sql.split(" VALUES ", 1)
+    depth, end = 0, 0
+    while True:
+        depth += {"(": 1, ")": -1}.get(rest[end], 0)
+        end += 1
+        if depth == 0:
+            break
+    values, tail = rest[:end], rest[end:]
+    return f"{head} VALUES {', '.join([values] * rows)}{tail}"
+
+
 def _converters(compiled: SQLCompiler, dialect: str) -> Converters:
     if dialect != "sqlite":  # psycopg returns dates and datetimes as Python objects
         return ()
@@ -215,8 +235,8 @@ class DriverStatement:
         """Run once per row and return what the statement's RETURNING gave, converted: the
         rows an INSERT … ON CONFLICT DO NOTHING really inserted, so a caller never has to find
         them again (by a timestamp, say). psycopg returns each statement's rows from one
-        executemany; sqlite3's executemany returns none, so there each row is one execute
-        (in C, in the same transaction)."""
+        executemany; sqlite3's executemany returns none, so there the rows go in batches of
+        one multi-row INSERT each (what SQLAlchemy calls "insertmanyvalues")."""
         if not rows:
             return []
         sql, order, defaults, converters = self._compile(conn)
@@ -224,8 +244,12 @@ class DriverStatement:
         found: list[Any] = []
         try:
             if order is not None:
-                for values in _sqlite_rows(order, defaults, rows):
-                    found.extend(driver.execute(sql, values).fetchall())  # type: ignore[union-attr]
+                values = _sqlite_rows(order, defaults, rows)
+                for start in range(0, len(values), _BATCH):
+                    batch = values[start : start + _BATCH]
+                    flat = [value for row in batch for value in row]
+                    statement = _many_values(sql, len(batch))
+                    found.extend(driver.execute(statement, flat).fetchall())  # type: ignore[union-attr]
             else:
                 cursor = driver.cursor()  # type: ignore[union-attr]
                 cursor.executemany(sql, [{**defaults, **row} for row in rows], returning=True)
