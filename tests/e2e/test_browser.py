@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -101,11 +102,12 @@ def _env(database: Path) -> dict[str, str]:
     }
 
 
-def _imvo(database: Path, *args: str) -> str:
+def _imvo(database: Path, *args: str, now: str | None = None) -> str:
+    env = _env(database) | ({"IMVO_NOW": now} if now else {})
     done = subprocess.run(
         [*IMVO, *args],
         cwd=database.parent,
-        env=_env(database),
+        env=env,
         capture_output=True,
         encoding="utf-8",
         timeout=60,
@@ -188,7 +190,11 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     database = tmp_path_factory.mktemp("browser-seed") / "imvo.db"
     _imvo(database, "db", "upgrade")
     _imvo(database, "seed")
-    accounts = {"coco": "coordinator", "vera": "viewer"}
+    # One scan at noon of the report date (due alerts fire in the day, after the pinned
+    # midnight), so the inbox has alerts and buttons to show; one handled, for ?alle=1.
+    _imvo(database, "scheduler", "tick", now="2016-11-01T12:00")
+    _imvo(database, "alerts", "ack", "1", "--by", "coco")
+    accounts = {"adam": "admin", "coco": "coordinator", "vera": "viewer"}
     # Side by side: each call is mostly the interpreter importing the CLI; SQLite serialises
     # the two short writes.
     with ThreadPoolExecutor() as pool:
@@ -560,3 +566,74 @@ def test_report_of_1_november_2016_lists_every_sector_and_prints(
     expect(page.get_by_role("heading", name="Risicosectoren")).to_be_visible()
     expect(page.get_by_role("heading", name="Overige sectoren")).to_be_visible()
     expect(natuursteen).to_be_visible()
+
+
+# --- 7. accessibility ------------------------------------------------------------------------
+
+#: WCAG 2.1 level A and AA, which Dutch government software must meet (issue 12 point 11).
+WCAG_21_AA = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+
+
+def test_every_page_passes_axe_for_every_role_that_sees_it(
+    browser: Browser, login: Login, servers: Servers
+) -> None:
+    """axe-core (shipped inside axe-playwright-python, so offline) finds no WCAG 2.1 AA fault.
+
+    Every page, as each role that sees something different on it, on the untouched server
+    (Natuursteen is still in Dialoog there, so the coordinator's page has its move form).
+    """
+    axe = Axe()
+    found: dict[str, str] = {}
+
+    def check(page: Page, what: str, path: str | None = None, status: int = 200) -> None:
+        if path is not None:
+            answer = page.goto(path)
+            assert answer is not None and answer.status == status, (what, path)
+        page.wait_for_load_state("load")
+        results = axe.run(page, options=WCAG_21_AA)
+        if results.violations_count:
+            found[what] = results.generate_report()
+
+    anonymous = browser.new_context(base_url=servers.report, locale="nl-NL")
+    try:
+        page = anonymous.new_page()
+        check(page, "login page", "/login")
+        page.get_by_label("Gebruikersnaam").fill("niemand")
+        page.get_by_label("Wachtwoord").fill("fout")
+        page.get_by_role("button", name="Inloggen").click()
+        expect(page.locator(".message.error")).to_be_visible()
+        check(page, "login page with its refusal")
+        check(page, "404 page, logged out", "/bestaat-niet", status=404)
+    finally:
+        anonymous.close()
+
+    for name in ("vera", "coco", "adam"):
+        page = login(name, base_url=servers.report)
+        check(page, f"board as {name}")
+        check(page, f"covenant page as {name}", "/convenanten/natuursteen")
+        check(page, f"inbox as {name}", "/meldingen")
+        expect(page.locator("#alerts tr[data-alert]").first).to_be_visible()  # the tick's alerts
+        check(page, f"inbox with handled alerts as {name}", "/meldingen?alle=1")
+        expect(page.locator("#alerts")).to_contain_text("afgehandeld door coco")
+        check(page, f"audit page as {name}", "/audit")
+        check(page, f"report form as {name}", "/rapport")
+        check(page, f"report as {name}", "/rapport/bekijk?datum=2016-11-01")
+        check(page, f"account page as {name}", "/account")
+        check(page, f"404 page as {name}", "/bestaat-niet", status=404)
+        check(page, f"unknown covenant as {name}", "/convenanten/bestaat-niet", status=404)
+
+    coco = login("coco", base_url=servers.report)
+    coco.goto("/convenanten/natuursteen")
+    expect(coco.locator('form[action$="/stap"]')).to_be_visible()
+    coco.get_by_label("Naar fase").select_option("afzien")
+    assert _submit_move(coco).status == 422  # no reason: refused, nothing moves
+    expect(coco.locator(".message.error")).to_be_visible()
+    check(coco, "covenant page with a refused move")
+
+    adam = login("adam", base_url=servers.report)
+    check(adam, "users page as adam", "/gebruikers")
+
+    assert not found, "\n\n".join(f"== {what} ==\n{report}" for what, report in found.items())

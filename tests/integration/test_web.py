@@ -1208,6 +1208,23 @@ def test_an_unknown_covenant_page_is_404_with_a_suggestion(site: Site) -> None:
     assert "natuursteen" in answer.text
 
 
+def test_an_unknown_address_in_a_browser_is_the_error_page_not_bare_json(site: Site) -> None:
+    """axe found the 404 a browser showed had no title and no language (WCAG 2.4.2, 3.1.1)."""
+    client = site.client()
+    page = client.get("/bestaat-niet", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<html lang="nl">' in page.text
+    assert "<title>Fout" in page.text
+    assert "Deze pagina bestaat niet." in page.text
+    other = client.get("/bestaat-niet")
+    assert other.status_code == 404
+    assert other.json() == {"detail": "Not Found"}
+    api = client.get("/api/v1/bestaat-niet", headers={"Accept": "text/html"})
+    assert api.status_code == 404
+    assert api.json() == {"detail": "Not Found"}
+
+
 def test_a_coordinator_moves_from_the_page_and_a_stale_form_is_refused(site: Site) -> None:
     client = site.login("coordinator")
     token = form_token(client, "/convenanten/natuursteen")

@@ -44,6 +44,13 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+#: What a person reads when the router itself refuses (no such page, wrong method).
+HTTP_MESSAGE = {
+    404: "Deze pagina bestaat niet.",
+    405: "Deze pagina kan zo niet worden opgevraagd.",
+}
+
+
 #: Where links point when IMVO_BASE_URL is not set and the server's address is not known.
 LOCAL_BASE_URL = "http://127.0.0.1:8000"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
@@ -238,6 +245,15 @@ def _add_error_handlers(web: FastAPI) -> None:
 
     @web.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        # A browser that asked for a page gets a page (with a title and a language, as WCAG
+        # asks); every other client keeps the JSON answer.
+        if not _wants_json(request) and "text/html" in request.headers.get("accept", ""):
+            message = HTTP_MESSAGE.get(exc.status_code, str(exc.detail))
+            answer = pages.page(
+                request, "error.html", None, status=exc.status_code, error=message, title="Fout"
+            )
+            answer.headers.update(exc.headers or {})
+            return answer
         return JSONResponse(
             {"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )
