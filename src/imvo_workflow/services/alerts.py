@@ -171,11 +171,17 @@ def alert_row(
         "user_id": user_id,
         "days": days,
         "deadline": deadline,
-        "fire_at": fire_at.astimezone(UTC),
-        "raised_at": raised_at.astimezone(UTC),
+        "fire_at": _utc(fire_at),
+        "raised_at": _utc(raised_at),
         "lines": list(lines),
         "superseded_by": superseded_by,
     }
+
+
+def _utc(moment: datetime) -> datetime:
+    """In UTC (SQLAlchemy's SQLite type drops the zone); a scan's shared moment already is,
+    and converting a thousand of them again cost more than their insert."""
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def raise_alert(conn: Connection, **fields: Any) -> int:
