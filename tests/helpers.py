@@ -7,6 +7,7 @@ service function that runs its own transaction, and a covenant in a sector of it
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -80,3 +81,10 @@ def slug_of(app: App, covenant_id: int) -> str:
                 select(t.covenant.c.slug).where(t.covenant.c.id == covenant_id)
             ).scalar_one()
         )
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (the server binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

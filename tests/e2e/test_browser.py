@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +36,8 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGES = ROOT / "src" / "imvo_workflow" / "data" / "stages.yaml"
@@ -124,13 +125,6 @@ def _password(output: str) -> str:
     return found.group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _healthy(base_url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as answer:
@@ -157,7 +151,7 @@ class Served:
     def start(cls, seeded: Seeded, workdir: Path) -> Served:
         database = workdir / "imvo.db"
         shutil.copy(seeded.database, database)
-        port = _free_port()
+        port = free_port()
         log = workdir / "serve.log"
         with log.open("wb") as out:
             process = subprocess.Popen(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from helpers import free_port
 
 IMVO = (sys.executable, "-m", "imvo_workflow")
 
@@ -86,13 +87,6 @@ def test_an_admin_disables_and_enables_a_user(database: Path) -> None:
     assert "laatste actieve beheerder" in last
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _get(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=2) as answer:
@@ -105,7 +99,7 @@ def test_the_calendar_secret_never_reaches_the_access_log(database: Path) -> Non
     first = re.search(r"/agenda/(\S+)\.ics", imvo(database, "users", "calendar-link", "anna"))
     second = re.search(r"/agenda/(\S+)\.ics", imvo(database, "users", "calendar-link", "anna"))
     assert first and second and first.group(1) != second.group(1)
-    port = _free_port()
+    port = free_port()
     log = database.parent / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen(

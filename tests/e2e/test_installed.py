@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
 import time
 import urllib.error
 import urllib.request
-import uuid
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+from helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "imvo_workflow"
@@ -112,30 +109,6 @@ def test_the_wheel_carries_the_definition_and_every_migration(installed: Install
     assert shipped <= names, sorted(shipped - names)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema: `imvo db upgrade` has to build it from the wheel's scripts."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'imvo.db'}"
-        return
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"imvo_installed_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _status(url: str) -> int | None:
     try:
         with urllib.request.urlopen(url, timeout=1) as answer:
@@ -147,7 +120,7 @@ def _status(url: str) -> int | None:
 
 
 def test_installed_imvo_runs_from_an_empty_directory(
-    installed: Installed, empty_database: str, tmp_path: Path
+    installed: Installed, empty_database_url: str, tmp_path: Path
 ) -> None:
     cwd = tmp_path / "elsewhere"
     cwd.mkdir()
@@ -159,7 +132,7 @@ def test_installed_imvo_runs_from_an_empty_directory(
         if not k.startswith(("IMVO_", "COVERAGE_", "PYTHON", "VIRTUAL_ENV", "FORCE_COLOR"))
     }
     env |= {
-        "IMVO_DATABASE_URL": empty_database,
+        "IMVO_DATABASE_URL": empty_database_url,
         "IMVO_NOW": "2016-11-01",
         "COLUMNS": "200",
         "PYTHONIOENCODING": "utf-8",
@@ -182,7 +155,7 @@ def test_installed_imvo_runs_from_an_empty_directory(
     checked = " ".join(imvo("stages", "check").split())
     assert f"{installed.venv}" in checked and "6 fasen, 14 overgangen" in checked, checked
 
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "serve.log").open("w", encoding="utf-8")
     serve = subprocess.Popen(
         [installed.bin / "imvo", "serve", "--port", str(port), "--no-scheduler"],

@@ -14,14 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
@@ -36,43 +32,30 @@ from imvo_workflow.settings import Settings
 PREVIOUS_RELEASE = "0003"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no schema at all (the others start migrated)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"imvo_upgrade_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
-    empty_url: str, definition: WorkflowDefinition
+    empty_database_url: str, definition: WorkflowDefinition
 ) -> None:
     # The 2016 data is loaded by this code, then the database is taken back to the previous
     # release's schema (the data stays), and upgraded again as an operator would.
-    migrate.upgrade(empty_url)
-    app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)
+    migrate.upgrade(empty_database_url)
+    app = App(
+        settings=Settings(database_url=empty_database_url, now="2016-11-01"), definition=definition
+    )
     seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
     with app.uow(readonly=True) as uow:
         before = queries.status(conn=uow.conn, today=app.today())
     app.close()
     from alembic import command
 
-    command.downgrade(migrate.alembic_config(empty_url), PREVIOUS_RELEASE)
-    engine = create_engine(Settings(database_url=empty_url).database_url)
+    command.downgrade(migrate.alembic_config(empty_database_url), PREVIOUS_RELEASE)
+    engine = create_engine(Settings(database_url=empty_database_url).database_url)
     assert migrate.current_revision(engine) == PREVIOUS_RELEASE
     engine.dispose()
 
-    migrate.upgrade(empty_url)
-    app = App(settings=Settings(database_url=empty_url, now="2016-11-01"), definition=definition)
+    migrate.upgrade(empty_database_url)
+    app = App(
+        settings=Settings(database_url=empty_database_url, now="2016-11-01"), definition=definition
+    )
     assert migrate.current_revision(app.engine) == migrate.head_revision()
     result = audit.verify(uow=app.uow(readonly=True))
     assert result.ok, result.problems
@@ -82,11 +65,11 @@ def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
     app.close()
 
 
-def test_upgrade_keeps_one_of_each_all_sectors_subscription(empty_url: str) -> None:
+def test_upgrade_keeps_one_of_each_all_sectors_subscription(empty_database_url: str) -> None:
     from alembic import command
 
-    command.upgrade(migrate.alembic_config(empty_url), "0005")
-    engine = create_engine(Settings(database_url=empty_url).database_url)
+    command.upgrade(migrate.alembic_config(empty_database_url), "0005")
+    engine = create_engine(Settings(database_url=empty_database_url).database_url)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -108,7 +91,7 @@ def test_upgrade_keeps_one_of_each_all_sectors_subscription(empty_url: str) -> N
                 ),
                 {"sector": sector, "channel": channel},
             )
-    migrate.upgrade(empty_url)
+    migrate.upgrade(empty_database_url)
     with engine.connect() as conn:
         left = conn.execute(
             text("SELECT id, sector_id, channel FROM subscription ORDER BY id")
@@ -117,12 +100,12 @@ def test_upgrade_keeps_one_of_each_all_sectors_subscription(empty_url: str) -> N
     assert [tuple(row) for row in left] == [(1, None, "inbox"), (3, 1, "inbox"), (4, None, "log")]
 
 
-def test_upgrade_keeps_the_newest_open_target_of_each_stage(empty_url: str) -> None:
+def test_upgrade_keeps_the_newest_open_target_of_each_stage(empty_database_url: str) -> None:
     # Before 0008 two coordinators at once could each insert an open target for one stage.
     from alembic import command
 
-    command.upgrade(migrate.alembic_config(empty_url), "0007")
-    engine = create_engine(Settings(database_url=empty_url).database_url)
+    command.upgrade(migrate.alembic_config(empty_database_url), "0007")
+    engine = create_engine(Settings(database_url=empty_database_url).database_url)
     entered = [datetime(2016, 10, day, 22, 30, tzinfo=UTC) for day in range(1, 8)]
     with engine.begin() as conn:
         conn.execute(insert(t.sector), {"slug": "textiel", "name": "Textiel", "group": "overige"})
@@ -164,7 +147,7 @@ def test_upgrade_keeps_the_newest_open_target_of_each_stage(empty_url: str) -> N
                     "created_at": at,
                 },
             )
-    migrate.upgrade(empty_url)
+    migrate.upgrade(empty_database_url)
     with engine.connect() as conn:
         rows = conn.execute(
             select(t.target.c.status, t.target.c.closed_on, t.target.c.closed_at).order_by(
@@ -185,15 +168,15 @@ def test_upgrade_keeps_the_newest_open_target_of_each_stage(empty_url: str) -> N
     ]
 
 
-def test_upgrade_hashes_calendar_links_and_they_keep_working(empty_url: str) -> None:
+def test_upgrade_hashes_calendar_links_and_they_keep_working(empty_database_url: str) -> None:
     """Issue 11: the calendar secret was stored in clear; the upgrade keeps only its SHA-256,
     so a link a user subscribed to still opens their feed."""
     from alembic import command
 
     from imvo_workflow.services import auth
 
-    command.upgrade(migrate.alembic_config(empty_url), "0008")
-    engine = create_engine(Settings(database_url=empty_url).database_url)
+    command.upgrade(migrate.alembic_config(empty_database_url), "0008")
+    engine = create_engine(Settings(database_url=empty_database_url).database_url)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -202,7 +185,7 @@ def test_upgrade_hashes_calendar_links_and_they_keep_working(empty_url: str) -> 
                 " ('Bert', 'viewer', CURRENT_TIMESTAMP, 0, NULL)"
             )
         )
-    migrate.upgrade(empty_url)
+    migrate.upgrade(empty_database_url)
     with engine.connect() as conn:
         stored = dict(conn.execute(select(t.user.c.name, t.user.c.calendar_token_hash)).all())
         found = auth.user_for_calendar(conn, "oud-geheim-van-anna")
@@ -212,14 +195,14 @@ def test_upgrade_hashes_calendar_links_and_they_keep_working(empty_url: str) -> 
     assert found is not None and found.name == "Anna"
 
 
-def test_downgrade_and_upgrade_again(empty_url: str) -> None:
-    migrate.upgrade(empty_url)
-    config = migrate.alembic_config(empty_url)
+def test_downgrade_and_upgrade_again(empty_database_url: str) -> None:
+    migrate.upgrade(empty_database_url)
+    config = migrate.alembic_config(empty_database_url)
     from alembic import command
 
     command.downgrade(config, "base")
-    migrate.upgrade(empty_url)
-    engine = create_engine(Settings(database_url=empty_url).database_url)
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(Settings(database_url=empty_database_url).database_url)
     assert migrate.current_revision(engine) == migrate.head_revision()
     engine.dispose()
 

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from receivers import SmtpReceiver, WebhookReceiver, free_port
+from receivers import SmtpReceiver, WebhookReceiver
 
+from helpers import free_port
 from imvo_workflow.bootstrap import App
 
 

@@ -12,7 +12,6 @@ anything but refused connections. The webhook can also answer 503, answer slowly
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from email import message_from_bytes
@@ -25,13 +24,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the receiver binds it again a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 class SmtpReceiver:

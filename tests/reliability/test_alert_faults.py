@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from receivers import LOOPBACK, SmtpReceiver, WebhookReceiver, free_port
+from receivers import LOOPBACK, SmtpReceiver, WebhookReceiver
 from sqlalchemy import insert, select, update
 from test_delivery import (
     MakeApp,
@@ -31,7 +31,7 @@ from test_delivery import (
     utc,
 )
 
-from helpers import open_in_new_sector
+from helpers import free_port, open_in_new_sector
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.errors import InvalidInput, NotFound

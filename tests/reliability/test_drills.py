@@ -38,10 +38,10 @@ import httpx
 import pytest
 from db_checks import alert_keys, delivery_statuses, history_counts
 from processes import Fleet, fleet, wait_until
-from receivers import WebhookReceiver, free_port
+from receivers import WebhookReceiver
 from sqlalchemy import text, update
 
-from helpers import dutch, open_in_new_sector, slug_of
+from helpers import dutch, free_port, open_in_new_sector, slug_of
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
 from imvo_workflow.db import tables as t

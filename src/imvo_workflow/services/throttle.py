@@ -14,13 +14,13 @@ back lost all but one of eight at once on PostgreSQL).
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.domain.bounds import user_name_key
 from imvo_workflow.services.queries import aware
 
 #: Wrong passwords for one name from one address before each further one doubles the wait.
@@ -38,7 +38,7 @@ def _key(*parts: str) -> str:
 
 def name_key(name: str, address: str) -> str:
     """The counter of one name from one address ("Anna" and "anna" are one name)."""
-    return _key("name", unicodedata.normalize("NFC", name).casefold(), address)
+    return _key("name", user_name_key(name), address)
 
 
 def address_key(address: str) -> str:
