@@ -28,7 +28,7 @@ from imvo_workflow.domain.errors import (
 )
 from imvo_workflow.domain.periods import resolve_period
 from imvo_workflow.domain.targets import target_name
-from imvo_workflow.services.lookup import normalise, refuse_unknown
+from imvo_workflow.services import history
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +101,8 @@ def record_target(
             f'De deadline van "{period.phrase}" ({period.end.isoformat()}) ligt vóór de '
             f"peildatum {reference.isoformat()}."
         )
-    covenant_id, slug, current = conn.execute(
-        select(t.covenant.c.id, t.covenant.c.slug, t.covenant.c.stage).where(
-            t.covenant.c.slug == normalise(spec.covenant)
-        )
-    ).one_or_none() or refuse_unknown(conn, spec.covenant)
+    head = history.read_head(conn, spec.covenant)
+    covenant_id, slug, current = head.covenant_id, head.slug, head.stage
     if stage is not None:
         _check_stage_ahead(definition, slug, current, stage)
     tg = t.target
