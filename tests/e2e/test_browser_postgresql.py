@@ -24,7 +24,6 @@ from test_browser import (  # noqa: F401 - fixtures and tests pytest collects fr
     Served,
     Servers,
     _env,
-    _free_port,
     _password,
     artifacts,
     browser,
@@ -34,6 +33,8 @@ from test_browser import (  # noqa: F401 - fixtures and tests pytest collects fr
     test_forbidden_and_stale_moves_are_explained_on_the_page,
     test_viewer_sees_no_move_form_and_her_post_is_refused,
 )
+
+from helpers import free_port
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def servers(
     database: str, seeded: Seeded, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Servers]:
     workdir = tmp_path_factory.mktemp("browser-pg-serve")
-    port = _free_port()
+    port = free_port()
     log = workdir / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
