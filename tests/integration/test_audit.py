@@ -443,6 +443,7 @@ TAMPERED: dict[str, tuple[Any, list[tuple[str, int]]]] = {
     "definition_version": ("vervalst", [("goud", 2)]),
     "prev_hash": ("f" * 64, [("goud", 2)]),
     "corrects_seq": (1, [("goud", 2)]),
+    "detail": ('{"organisation":"Mallory"}', [("goud", 2)]),  # a move given a record's detail
 }
 
 

@@ -231,6 +231,7 @@ def test_summary_accounts_for_every_covenant(report: ProgressReport, app: App) -
         "intentieverklaring": 0,
         "ondertekend": 0,
         "afgezien": 2,
+        "opgegaan": 0,
     }
     assert sum(counts.values()) == 21
     goud_in_intent = next(s for s in report.stages if s.stage == "intentieverklaring")
@@ -246,7 +247,9 @@ def test_timeline_draws_every_lane_in_the_stage_colours(report: ProgressReport, 
     labels = [el.text for el in svg.iter(f"{SVG}text") if el.get("text-anchor") == "end"]
     assert labels == LANES
     assert {"2015", "2016"} <= set(texts)
-    assert [stage.label.nl for stage in app.definition.stages.values()] == texts[-6:]  # legend
+    assert [stage.label.nl for stage in app.definition.stages.values()] == texts[
+        -len(app.definition.stages) :
+    ]  # legend
     fills = {el.get("fill") for el in svg.iter(f"{SVG}rect")}
     assert {stage.color for stage in app.definition.stages.values()} <= fills
     colours = {name: stage.color for name, stage in app.definition.stages.items()}

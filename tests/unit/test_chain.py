@@ -41,6 +41,8 @@ PAYLOAD = (
 #: sha256 of PAYLOAD; computed once by hand, never to be recomputed by the code under test.
 KNOWN = "f52d88cbc75300f1e26beb0fdae19729628d2c5569f92910fd273a02111bc402"
 #: The same entry as a correction of row 1 (corrects_seq is appended, only when set).
+#: ENTRY with a record detail (a party joined), computed once from the payload written out below.
+KNOWN_RECORD = "04a1bff41b8b037ef5379da859d6e351bbc5500e1c992c2c9385ce1c1b051fee"
 KNOWN_CORRECTION = "039e9200273fb8f10f572140aa252c41ad5c715371370bb7d6335eb0d7f0f63a"
 
 
@@ -52,6 +54,15 @@ def test_the_hash_of_a_known_entry() -> None:
 def test_the_hash_of_a_known_correction() -> None:
     assert hashlib.sha256((PAYLOAD[:-1] + ",1]").encode()).hexdigest() == KNOWN_CORRECTION
     assert entry_hash(dataclasses.replace(ENTRY, corrects_seq=1)) == KNOWN_CORRECTION
+
+
+def test_a_record_entry_appends_a_null_correction_then_its_detail() -> None:
+    """A record entry's detail (canonical JSON) follows the correction's place, null or not, so
+    the payload's positions never shift between kinds of entry."""
+    detail = '{"organisation":"FNV","role":"partij"}'
+    payload = PAYLOAD[:-1] + ',null,"{\\"organisation\\":\\"FNV\\",\\"role\\":\\"partij\\"}"]'
+    assert hashlib.sha256(payload.encode()).hexdigest() == KNOWN_RECORD
+    assert entry_hash(dataclasses.replace(ENTRY, detail=detail)) == KNOWN_RECORD
 
 
 #: A different value for every field of an entry.
@@ -68,6 +79,7 @@ CHANGED: dict[str, Any] = {
     "definition_version": "3f2a9c1f",
     "prev_hash": "f" * 64,
     "corrects_seq": 2,
+    "detail": '{"organisation":"FNV"}',
 }
 
 

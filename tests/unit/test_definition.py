@@ -60,7 +60,7 @@ def _refusal(path: Path) -> InvalidDefinition:
 # --- 1. data/stages.yaml --------------------------------------------------------------------
 
 
-def test_stages_yaml_has_the_six_stages_with_dutch_and_english_labels(
+def test_stages_yaml_has_the_seven_stages_with_dutch_and_english_labels(
     definition: WorkflowDefinition,
 ) -> None:
     labels = {name: (s.label.nl, s.label.en) for name, s in definition.stages.items()}
@@ -71,6 +71,7 @@ def test_stages_yaml_has_the_six_stages_with_dutch_and_english_labels(
         "intentieverklaring": ("Intentieverklaring", "Declaration of intent"),
         "ondertekend": ("Ondertekend", "Signed"),
         "afgezien": ("Afgezien", "Abandoned"),
+        "opgegaan": ("Opgegaan in ander convenant", "Continued in another covenant"),
     }
     assert list(definition.stages) == [
         "verkenning",
@@ -79,17 +80,18 @@ def test_stages_yaml_has_the_six_stages_with_dutch_and_english_labels(
         "intentieverklaring",
         "ondertekend",
         "afgezien",
+        "opgegaan",
     ]
-    assert definition.version == "1"
+    assert definition.version == "2"
     assert definition.source_path == STAGES
 
 
-def test_verkenning_is_initial_and_only_ondertekend_is_terminal(
+def test_verkenning_is_initial_and_ondertekend_and_opgegaan_are_terminal(
     definition: WorkflowDefinition,
 ) -> None:
     assert definition.initial == "verkenning"
     assert [n for n, s in definition.stages.items() if s.initial] == ["verkenning"]
-    assert [n for n, s in definition.stages.items() if s.terminal] == ["ondertekend"]
+    assert [n for n, s in definition.stages.items() if s.terminal] == ["ondertekend", "opgegaan"]
     assert definition.allowed("ondertekend") == []
     # afgezien is not an end: it can be reopened.
     assert not definition.stages["afgezien"].terminal
@@ -681,6 +683,7 @@ def test_fire_returns_the_destination_of_every_transition(definition: WorkflowDe
                 "dialoog (dialoog_starten)",
                 "intentieverklaring (intentieverklaring_tekenen)",
                 "afgezien (afzien)",
+                "opgegaan (opgaan_in)",
             ],
         ),
         ("afgezien", "bestaat_niet", ["verkenning (heropenen)"]),

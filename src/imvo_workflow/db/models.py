@@ -35,16 +35,22 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+#: The kinds a coordinator picks from (the first seven); "bedrijf" and "facilitator" are kept
+#: for organisations the 2016 seed already holds.
 ORGANISATION_KINDS = (
+    "ministerie",
     "brancheorganisatie",
-    "bedrijf",
-    "vakbond",
     "ngo",
-    "overheid",
+    "vakbond",
     "kennisinstelling",
+    "overheid",
+    "overig",
+    "bedrijf",
     "facilitator",
 )
-PARTICIPATION_ROLES = ("trekker", "facilitator", "partij")
+PARTICIPATION_ROLES = ("trekker", "partij", "facilitator", "kwartiermaker", "betrokken")
+#: One current (not yet ended) participation per covenant, organisation and role.
+CURRENT_PARTICIPATION = "until IS NULL"
 TARGET_STATUSES = ("open", "met", "cancelled")
 OPEN_STAGE_TARGET = "status = 'open' AND stage IS NOT NULL"
 
@@ -89,6 +95,8 @@ class Covenant(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     sector_id: Mapped[int] = mapped_column(ForeignKey("sector.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("covenant.id"))
+    #: Set when the process continued in another covenant (stage `opgegaan`).
+    continued_in_id: Mapped[int | None] = mapped_column(ForeignKey("covenant.id"))
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -104,16 +112,83 @@ class Covenant(Base):
 
 
 class Participation(Base):
+    """An organisation's part in a covenant, from `since` until `until` (open: still a party).
+
+    `since` is empty for the parties the 2016 seed names: they took part from the start.
+    """
+
     __tablename__ = "participation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"))
+    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     role: Mapped[str] = mapped_column(String(20))
+    since: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    left_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        UniqueConstraint("covenant_id", "organisation_id", "role", name="uq_participation"),
         CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
+        CheckConstraint("until IS NULL OR since IS NULL OR since <= until", name="period_order"),
+        Index(
+            "uq_participation_current",
+            "covenant_id",
+            "organisation_id",
+            "role",
+            unique=True,
+            sqlite_where=text(CURRENT_PARTICIPATION),
+            postgresql_where=text(CURRENT_PARTICIPATION),
+        ),
+    )
+
+
+class OrganisationName(Base):
+    """Every name an organisation had: a rename closes the old one (kept for the history)."""
+
+    __tablename__ = "organisation_name"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: When this name was replaced (None: the current name).
+    replaced_at: Mapped[datetime | None]
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime]
+
+
+class Note(Base):
+    """A dated progress note on a covenant; the newest note written on or before D is D's story."""
+
+    __tablename__ = "note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"), index=True)
+    #: The history entry that wrote it.
+    seq: Mapped[int] = mapped_column(Integer)
+    written_on: Mapped[date] = mapped_column(Date)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+
+
+class Term(Base):
+    """A signed covenant's term; a renewal opens the next one, linked to the previous."""
+
+    __tablename__ = "term"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    covenant_id: Mapped[int] = mapped_column(ForeignKey("covenant.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("term.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("covenant_id", "number", name="uq_term_covenant_number"),
+        CheckConstraint("starts_on < ends_on", name="period_order"),
     )
 
 
@@ -137,6 +212,8 @@ class TransitionRecord(Base):
     hash: Mapped[str] = mapped_column(String(64))
     #: A correction is a new row naming the seq of the row it corrects (its date, reason).
     corrects_seq: Mapped[int | None] = mapped_column(Integer)
+    #: What a record entry (a party, a signature, a note, ...) changed: canonical JSON, hashed.
+    detail: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("covenant_id", "seq", name="uq_transition_covenant_seq"),)
 
@@ -159,6 +236,8 @@ class Target(Base):
     closed_on: Mapped[date | None] = mapped_column(Date)
     #: When the closing was entered (closed_on is when it happened): for "known at" views.
     closed_at: Mapped[datetime | None]
+    #: Why a milestone was dropped (or any closing a coordinator explained).
+    close_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
 
     __table_args__ = (

@@ -36,6 +36,8 @@ class ChainEntry:
     definition_version: str
     prev_hash: str
     corrects_seq: int | None = None
+    #: A record entry's change (a party, a signature, a note, ...) as canonical JSON.
+    detail: str | None = None
 
 
 def canonical_time(moment: datetime) -> str:
@@ -60,8 +62,12 @@ def entry_hash(entry: ChainEntry) -> str:
         entry.definition_version,
         entry.prev_hash,
     ]
-    if entry.corrects_seq is not None:  # absent from ordinary rows, so their hashes never change
+    # Both are absent from the rows written before they existed, so those hashes never change.
+    # A detail always comes after the (possibly null) corrects_seq: one position per field.
+    if entry.corrects_seq is not None or entry.detail is not None:
         payload.append(entry.corrects_seq)
+    if entry.detail is not None:
+        payload.append(entry.detail)
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

@@ -2,7 +2,8 @@
 
 A history is valid when every row starts where the previous one ended and every move (after
 the creation row) is one the definition allows. Correction rows amend an earlier row and do
-not move the covenant, so replay passes over them. Pure: works on any sequence of steps.
+not move the covenant, and neither do record entries (domain/record.py): replay passes over
+them. Pure: works on any sequence of steps.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Protocol
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import DomainError, ForbiddenTransition
+from imvo_workflow.domain.record import is_record
 
 
 class Step(Protocol):
@@ -35,8 +37,8 @@ def replay(steps: Iterable[Step], definition: WorkflowDefinition) -> str | None:
     """The stage a history leads to; raises BrokenHistory at the first impossible row."""
     stage: str | None = None
     for step in steps:
-        if step.corrects_seq is not None:
-            continue  # a correction amends an earlier row's date or reason, not the stage
+        if step.corrects_seq is not None or is_record(step.trigger):
+            continue  # a correction or a change of the record around the stage: not a move
         if step.from_stage != stage:
             raise BrokenHistory(
                 f"rij {step.seq}: begint in '{step.from_stage}', maar de vorige rij eindigde in '{stage}'"

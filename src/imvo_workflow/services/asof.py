@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.domain.record import is_record
 from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow, TargetView, aware
 
 
@@ -42,12 +43,16 @@ def end_of_day(day: date) -> datetime:
 
 
 def effective_steps(rows: Iterable[Any], known_by: datetime | None = None) -> dict[int, list[Step]]:
-    """History rows per covenant, corrections applied, ordered by seq (pure)."""
+    """The moves per covenant, corrections applied, ordered by seq (pure).
+
+    Record entries (parties, notes, ...) are not moves and are left out; a correction of one
+    finds no move to amend and is left out with it.
+    """
     moves: dict[int, dict[int, Step]] = defaultdict(dict)
     for r in rows:
         recorded = aware(r.recorded_at)
-        if known_by is not None and recorded >= known_by:
-            continue
+        if (known_by is not None and recorded >= known_by) or is_record(r.trigger):
+            continue  # not known yet, or a change of the record rather than a move
         if r.corrects_seq is None:
             moves[r.covenant_id][r.seq] = Step(
                 r.covenant_id,
@@ -86,6 +91,7 @@ def history_rows(conn: Connection, covenant_id: int | None = None) -> list[Any]:
         tr.c.actor,
         tr.c.reason,
         tr.c.corrects_seq,
+        tr.c.trigger,
     ).order_by(tr.c.covenant_id, tr.c.seq)
     if covenant_id is not None:
         query = query.where(tr.c.covenant_id == covenant_id)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
@@ -23,6 +24,7 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.domain.chain import GENESIS, OPENING_TRIGGER, ChainEntry, entry_hash
 from imvo_workflow.domain.errors import ConcurrentUpdate, NotFound
+from imvo_workflow.domain.record import RecordKind, canonical_detail
 from imvo_workflow.services.lookup import normalise, refuse_unknown
 
 _HEAD_COLUMNS = (
@@ -86,6 +88,7 @@ class NewEntry:
     definition_version: str
     from_stage: str | None = None
     corrects_seq: int | None = None
+    detail: str | None = None
 
 
 def read_head(conn: Connection, covenant: str) -> Head:
@@ -148,6 +151,40 @@ def append(conn: Connection, head: Head, entry: NewEntry, *, now: datetime) -> t
     return _write(conn, head, entry, from_stage=from_stage, now=now, new_version=head.version + 1)
 
 
+def record(
+    conn: Connection,
+    head: Head,
+    kind: RecordKind,
+    detail: dict[str, Any],
+    *,
+    actor: str,
+    reason: str,
+    occurred_on: date,
+    definition_version: str,
+    now: datetime,
+) -> tuple[int, str]:
+    """Append a record entry (a change that does not move the covenant); returns (seq, hash).
+
+    The covenant stays in its stage (and its stage's date); its version moves on like any
+    append, so a form or client that read the old version learns the record changed.
+    """
+    return append(
+        conn,
+        head,
+        NewEntry(
+            trigger=kind.value,
+            actor=actor,
+            reason=reason,
+            occurred_on=occurred_on,
+            to_stage=head.stage,
+            stage_since=head.stage_since,
+            definition_version=definition_version,
+            detail=canonical_detail(detail),
+        ),
+        now=now,
+    )
+
+
 def _write(
     conn: Connection,
     head: Head,
@@ -171,6 +208,7 @@ def _write(
         entry.definition_version,
         head.head_hash,
         entry.corrects_seq,
+        entry.detail,
     )
     digest = entry_hash(chained)
     moved = _MOVE_HEAD.execute(

@@ -69,6 +69,7 @@ _PARTIES = DriverStatement(
     select(func.count()).where(
         t.participation.c.covenant_id == bindparam("b_id"),
         t.participation.c.role.in_(("trekker", "partij")),
+        t.participation.c.until.is_(None),
     )
 )
 _SIGNATURES = DriverStatement(
