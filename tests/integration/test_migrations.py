@@ -17,6 +17,7 @@ import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, insert, select, text
 
 from imvo_workflow.bootstrap import App
@@ -28,23 +29,18 @@ from imvo_workflow.services.queries import aware
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.settings import Settings
+from release import load_release
 
 PREVIOUS_RELEASE = "0003"
 
 
-def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
+def test_upgrade_from_release_0_3_keeps_the_2016_data_provable(
     empty_database_url: str, definition: WorkflowDefinition
 ) -> None:
-    # The 2016 data is loaded by this code, then the database is taken back to the previous
-    # release's schema (the data stays), and upgraded again as an operator would.
-    migrate.upgrade(empty_database_url)
-    app = App(
-        settings=Settings(database_url=empty_database_url, now="2016-11-01"), definition=definition
-    )
-    seed(uow=app.uow(), definition=definition, path=SEED_2016, now=app.now())
-    with app.uow(readonly=True) as uow:
-        before = queries.status(conn=uow.conn, today=app.today())
-    app.close()
+    # The issue-11 release's rows (tests/release.py: the 2016 data and a signing in 2017) are
+    # taken back to release 0.3's schema (the data stays; nothing in them needs a later
+    # schema) and upgraded again as an operator would.
+    load_release(empty_database_url)
     from alembic import command
 
     command.downgrade(migrate.alembic_config(empty_database_url), PREVIOUS_RELEASE)
@@ -54,14 +50,39 @@ def test_upgrade_from_previous_release_keeps_the_2016_data_provable(
 
     migrate.upgrade(empty_database_url)
     app = App(
-        settings=Settings(database_url=empty_database_url, now="2016-11-01"), definition=definition
+        settings=Settings(database_url=empty_database_url, now="2017-07-02"), definition=definition
     )
     assert migrate.current_revision(app.engine) == migrate.head_revision()
     result = audit.verify(uow=app.uow(readonly=True))
     assert result.ok, result.problems
     assert result.covenants == 21
     with app.uow(readonly=True) as uow:
-        assert queries.status(conn=uow.conn, today=app.today()) == before
+        status = {
+            row.slug: (row.stage, row.since)
+            for row in queries.status(conn=uow.conn, today=app.today())
+        }
+    app.close()
+    assert status["goud"] == ("ondertekend", date(2017, 6, 19))
+    assert status["bouw"] == ("afgezien", date(2016, 11, 1))
+
+
+def test_a_history_with_record_entries_cannot_go_back_before_0012(
+    empty_database_url: str, definition: WorkflowDefinition
+) -> None:
+    """A record entry's detail is part of its hash: the downgrade refuses, and changes nothing."""
+    load_release(empty_database_url)
+    migrate.upgrade(empty_database_url)  # 0013 turns the release's parties into entries
+    from alembic import command
+
+    config = migrate.alembic_config(empty_database_url)
+    with pytest.raises(RuntimeError, match="terug naar vóór 0012 kan niet"):
+        command.downgrade(config, "0011")
+    engine = create_engine(Settings(database_url=empty_database_url).database_url)
+    # SQLite stops after 0013's (empty) downgrade; PostgreSQL's one DDL transaction rolls back.
+    assert migrate.current_revision(engine) in {"0012", "0013"}
+    engine.dispose()
+    app = App(settings=Settings(database_url=empty_database_url), definition=definition)
+    assert audit.verify(uow=app.uow(readonly=True)).ok
     app.close()
 
 

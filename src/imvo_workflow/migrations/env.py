@@ -31,14 +31,16 @@ def run_migrations_online() -> None:
         return
     url = context.config.attributes.get("url") or Settings().database_url
     engine = make_engine(url, create=True)  # `imvo db upgrade` is what makes a database
-    with engine.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            # Batch migrations copy tables; with foreign keys enforced, dropping the old copy
-            # fails while other tables point at it. (Must run outside a transaction.)
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
-        context.configure(connection=conn, target_metadata=target_metadata)
-        _run()
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # Batch migrations copy tables; with foreign keys enforced, dropping the old
+                # copy fails while other tables point at it. (Must run outside a transaction.)
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            context.configure(connection=conn, target_metadata=target_metadata)
+            _run()
+    finally:  # a refused migration must not leave a pooled connection behind
+        engine.dispose()
 
 
 def _run() -> None:

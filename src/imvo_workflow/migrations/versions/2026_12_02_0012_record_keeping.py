@@ -132,6 +132,19 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # A record entry's detail is part of its hash: dropping the column would break every chain
+    # that holds one. The history only grows, so such a database cannot go back before 0012.
+    kept = (
+        op.get_bind()
+        .execute(sa.text("SELECT count(*) FROM transition WHERE detail IS NOT NULL"))
+        .scalar_one()
+    )
+    if kept:
+        raise RuntimeError(
+            f"De geschiedenis bevat {kept} rijen met details (partijen, ondertekeningen, "
+            "notities, ...) die schema 0011 niet kan bewaren; terug naar vóór 0012 kan niet. "
+            "Zet een back-up van vóór de upgrade terug."
+        )
     op.drop_column("transition", "detail")
     with op.batch_alter_table("target") as batch:
         batch.drop_column("close_reason")
