@@ -153,6 +153,15 @@ def open_process(
     )
 
 
+def list_sectors(*, conn: Connection) -> list[tuple[str, str]]:
+    """(slug, name) of every sector, in the report's order: what a new process can be for."""
+    s = t.sector
+    return [
+        (r.slug, r.name)
+        for r in conn.execute(select(s.c.slug, s.c.name).order_by(s.c.position, s.c.id))
+    ]
+
+
 def _refuse_duplicate(conn: Connection, slug: str, title: str) -> None:
     c = t.covenant
     taken = conn.execute(
