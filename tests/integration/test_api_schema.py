@@ -59,6 +59,13 @@ OPERATIONS = [
     ("GET", "/api/v1/alerts"),
     ("POST", "/api/v1/alerts/{alert_id}/ack"),
     ("GET", "/api/v1/report"),
+    ("POST", "/api/v1/covenants"),
+    ("GET", "/api/v1/organisations"),
+    ("POST", "/api/v1/organisations"),
+    ("POST", "/api/v1/organisations/{organisation_id}/rename"),
+    ("GET", "/api/v1/covenants/{slug}/parties"),
+    ("POST", "/api/v1/covenants/{slug}/parties"),
+    ("POST", "/api/v1/covenants/{slug}/parties/{participation_id}/leave"),
 ]
 #: Path parameters that exist in the seeded data, so generated requests get past the lookup.
 REAL_SLUGS = ["natuursteen", "chemie", "bouw", "toerisme-suriname"]

@@ -106,7 +106,58 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/alerts"): {},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {},
     ("GET", "/api/v1/report"): {},
+    # the covenant record (web/pages_record.py, web/api_record.py)
+    ("GET", "/processen/nieuw"): {},
+    ("POST", "/processen"): {
+        "data": {
+            "title": "Anoniem",
+            "stage": "verkenning",
+            "started_on": "2016-10-01",
+            "sector": "chemie",
+        }
+    },
+    ("GET", "/organisaties"): {},
+    ("POST", "/organisaties"): {"data": {"name": "Anoniem", "kind": "ngo"}},
+    ("POST", "/organisaties/{organisation_id}/hernoemen"): {
+        "data": {"new_name": "Anoniem", "reason": "anoniem"}
+    },
+    ("POST", "/convenanten/{slug}/partijen"): {
+        "data": {"organisation": "FNV", "role": "partij", "since": "2016-10-01"}
+    },
+    ("POST", "/convenanten/{slug}/partijen/{participation_id}/vertrek"): {
+        "data": {"until": "2016-10-01", "reason": "anoniem"}
+    },
+    ("POST", "/convenanten/partijen/vertrek"): {
+        "data": {
+            "slug": "natuursteen",
+            "participation_id": "1",
+            "until": "2016-10-01",
+            "reason": "anoniem",
+        }
+    },
+    ("POST", "/api/v1/covenants"): {
+        "json": {
+            "title": "Anoniem",
+            "stage": "verkenning",
+            "started_on": "2016-10-01",
+            "sector": "chemie",
+        }
+    },
+    ("GET", "/api/v1/organisations"): {},
+    ("POST", "/api/v1/organisations"): {"json": {"name": "Anoniem", "kind": "ngo"}},
+    ("POST", "/api/v1/organisations/{organisation_id}/rename"): {
+        "json": {"new_name": "Anoniem", "reason": "anoniem"}
+    },
+    ("GET", "/api/v1/covenants/{slug}/parties"): {},
+    ("POST", "/api/v1/covenants/{slug}/parties"): {
+        "json": {"organisation": "FNV", "role": "partij", "since": "2016-10-01"}
+    },
+    ("POST", "/api/v1/covenants/{slug}/parties/{participation_id}/leave"): {
+        "json": {"until": "2016-10-01", "reason": "anoniem"}
+    },
 }
+#: Ids the record's routes take (an organisation, a participation of the seed).
+RECORD_IDS = {"organisation_id": 1, "participation_id": 1}
 
 
 @dataclass
@@ -335,7 +386,9 @@ def test_every_route_refuses_an_anonymous_request(site: Site) -> None:
     for method, pattern in sorted(r for r in _routes(site.web) if r[1] not in PUBLIC):
         assert (method, pattern) in GUARDED, f"new route {method} {pattern}: add it to GUARDED"
         body = GUARDED[(method, pattern)]
-        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id)
+        path = pattern.format(
+            slug="natuursteen", alert_id=alert_id, token_id=token_id, **RECORD_IDS
+        )
         where = f"{method} {path}"
         if path.startswith("/api/"):
             for client, headers in (
@@ -577,7 +630,9 @@ def test_every_form_post_refuses_a_missing_or_foreign_csrf_token(site: Site) -> 
     before = snapshot(site.app)
     for pattern in forms:
         data = LOGIN if pattern == "/login" else GUARDED[("POST", pattern)]["data"]
-        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id)
+        path = pattern.format(
+            slug="natuursteen", alert_id=alert_id, token_id=token_id, **RECORD_IDS
+        )
         if pattern == "/convenanten/{slug}/stap":
             data = {**data, "version": str(version_of(site.app, "natuursteen"))}
         for given in ({}, {"csrf_token": foreign}):

@@ -19,6 +19,9 @@ from imvo_workflow.cli import (
     covenants,
     db,
     errors,
+    organisations,
+    parties,
+    processes,
     report,
     scheduler,
     serve,
@@ -41,6 +44,9 @@ cli.command("show")(covenants.show)
 cli.command("history")(covenants.history)
 cli.command("move")(covenants.move)
 cli.command("sign")(covenants.sign)
+cli.command("open")(processes.open_)
+cli.add_typer(organisations.group, name="organisations")
+cli.add_typer(parties.group, name="parties")
 cli.add_typer(stages.group, name="stages")
 cli.command("period")(stages.period)
 cli.add_typer(targets.group, name="targets")

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
+from imvo_workflow.cli.parties import render_parties
 from imvo_workflow.cli.render import render_detail, render_history, render_status
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import asof, queries, signatures
 from imvo_workflow.services.moves import move as move_service
+from imvo_workflow.services.parties import party_overview
 
 Name = Annotated[str, typer.Argument(help="Het convenant (naam of sector, bv. natuursteen).")]
 By = Annotated[str, typer.Option("--by", help="Wie zet deze stap.")]
@@ -39,12 +41,25 @@ def status(
     dump_json(rows) if as_json else render_status(out, rows, app.definition)
 
 
-def show(name: Name, as_json: JsonFlag = False) -> None:
+def show(
+    name: Name,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Ook de partijen op deze dag (JJJJ-MM-DD).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Eén convenant: partijen, facilitator, doelen en geschiedenis."""
     app = app_from_env()
+    day = iso_date(as_of, "--as-of")
     with app.uow(readonly=True) as uow:
         found = queries.detail(conn=uow.conn, covenant=name, today=app.today())
-    dump_json(found) if as_json else render_detail(out, found, app.definition)
+        on = None if day is None else party_overview(conn=uow.conn, covenant=name, day=day)
+    if as_json:
+        dump_json(found if on is None else {"covenant": found, "parties_as_of": on})
+        return
+    render_detail(out, found, app.definition)
+    if on is not None:
+        render_parties(on)
 
 
 def history(name: Name, as_json: JsonFlag = False) -> None:

@@ -204,7 +204,7 @@ def detail(*, conn: Connection, covenant: str, today: date) -> CovenantDetail:
         for r in conn.execute(
             select(o.c.name, o.c.full_name, o.c.kind, pa.c.role)
             .join(pa, pa.c.organisation_id == o.c.id)
-            .where(pa.c.covenant_id == covenant_id)
+            .where(pa.c.covenant_id == covenant_id, pa.c.until.is_(None))  # current parties
             .order_by(pa.c.id)
         )
     ]

@@ -20,10 +20,16 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidDefinition
+from imvo_workflow.services import history
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.moves import MoveRequest, make_move
+from imvo_workflow.services.organisations import insert_organisation
+from imvo_workflow.services.parties import record_join
 from imvo_workflow.services.seedfile import SeedCovenant, SeedFile, read_seed_file
 from imvo_workflow.services.targets import TargetSpec, record_target
+
+SEED_ACTOR = "seed"
+PARTY_REASON = "Partij zoals genoemd in de voortgangsrapportage"
 
 
 @dataclass
@@ -48,7 +54,7 @@ def seed(
     report = SeedReport()
     with uow:
         sector_ids = _ensure_sectors(uow.conn, data, report)
-        org_ids = _ensure_organisations(uow.conn, data, report)
+        org_ids = _ensure_organisations(uow.conn, data, report, now)
         existing = set(uow.conn.execute(select(t.covenant.c.slug)).scalars())
         covenant_ids = dict(uow.conn.execute(select(t.covenant.c.slug, t.covenant.c.id)).all())
         for position, item in enumerate(data.covenants):
@@ -96,14 +102,16 @@ def _ensure_sectors(conn: Connection, data: SeedFile, report: SeedReport) -> dic
     return ids
 
 
-def _ensure_organisations(conn: Connection, data: SeedFile, report: SeedReport) -> dict[str, int]:
+def _ensure_organisations(
+    conn: Connection, data: SeedFile, report: SeedReport, now: datetime
+) -> dict[str, int]:
     ids = dict(conn.execute(select(t.organisation.c.name, t.organisation.c.id)).all())
     for org in data.organisations:
         if org.name in ids:
             continue
-        ids[org.name] = conn.execute(
-            insert(t.organisation).returning(t.organisation.c.id), org.model_dump()
-        ).scalar_one()
+        ids[org.name] = insert_organisation(
+            conn, name=org.name, kind=org.kind, full_name=org.full_name, actor=SEED_ACTOR, now=now
+        )
         report.organisations_added += 1
     return ids
 
@@ -153,13 +161,25 @@ def _load_covenant(
     roles += [("partij", name) for name in item.parties]
     for role, name in roles:
         if name is not None:
-            conn.execute(
-                insert(t.participation),
-                {
-                    "covenant_id": covenant_id,
-                    "organisation_id": known("organisatie", name, org_ids),
-                    "role": role,
-                },
+            # Parties the document names took part from the opening, as far as it tells: the
+            # row keeps `since` empty, the chain entry (what as-of views fold) the opening date.
+            org_id = known("organisatie", name, org_ids)
+            participation_id = conn.execute(
+                insert(t.participation).returning(t.participation.c.id),
+                {"covenant_id": covenant_id, "organisation_id": org_id, "role": role},
+            ).scalar_one()
+            record_join(
+                conn,
+                definition,
+                history.read_head_by_id(conn, covenant_id),
+                participation_id,
+                org_id,
+                name,
+                role,
+                first.on,
+                first.by,
+                PARTY_REASON,
+                now,
             )
     for step in later:
         make_move(

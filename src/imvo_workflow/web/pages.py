@@ -33,6 +33,7 @@ from imvo_workflow.services.moves import move
 from imvo_workflow.web.diagram import state_diagram
 from imvo_workflow.web.errors import http_status
 from imvo_workflow.web.paths import TEMPLATES
+from imvo_workflow.web.record_context import parties_context
 from imvo_workflow.web.security import (
     check_csrf,
     client_address,
@@ -174,6 +175,7 @@ def _covenant_page(
         today=app.today(),
         stage_label=stage.label.nl if stage else detail.status.stage,
         diagram=state_diagram(app.definition, detail.status.stage),
+        **parties_context(app, request, slug),
         **extra,
     )
 
