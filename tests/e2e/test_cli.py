@@ -251,7 +251,11 @@ def test_show_json(imvo: Imvo) -> None:
     assert {"name": "SER", "role": "facilitator"}.items() <= found["parties"][0].items()
     assert [t["phrase"] for t in found["targets"]] == ["Q1 van 2017"]
     assert found["targets"][0]["deadline"] == "2017-03-31"
-    assert [h["to_stage"] for h in found["history"]] == ["verkenning", "dialoog"]
+    assert [(h["trigger"], h["to_stage"]) for h in found["history"]] == [
+        ("aanmaken", "verkenning"),
+        ("dialoog_starten", "dialoog"),
+        ("partij_toegevoegd", "dialoog"),  # the seed's entry for SER (a record entry, no move)
+    ]
 
 
 # --- moving ---------------------------------------------------------------------------------
@@ -273,7 +277,7 @@ def test_move_is_recorded_in_history_and_status(imvo_on: Imvo) -> None:
     assert last[3:6] == ["ondertekend", "A. de Vries", "getekend op 14 februari"]
 
     rows = imvo_on.json("history", "natuursteen")
-    assert [r["seq"] for r in rows] == [1, 2, 3]
+    assert [r["seq"] for r in rows] == [1, 2, 3, 4]  # opening, dialoog, SER joined, this move
     assert {
         "from_stage": "dialoog",
         "to_stage": "ondertekend",

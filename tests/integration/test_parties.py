@@ -27,6 +27,7 @@ from imvo_workflow.domain.errors import (
     UnknownStage,
 )
 from imvo_workflow.domain.record import RecordKind, read_detail
+from imvo_workflow.reports.progress import build_report
 from imvo_workflow.services import audit, history
 from imvo_workflow.services.organisations import (
     create_organisation,
@@ -494,3 +495,36 @@ def test_process_refusals_write_nothing(seeded: App) -> None:
     refused(seeded, InvalidInput, open_process, **base | {"started_on": date(1800, 1, 1)})
     # afgezien asks for a reason, as its move does
     refused(seeded, RequirementMissing, open_process, **base | {"stage": "afgezien"})
+
+
+def test_the_report_lists_the_parties_on_its_date(seeded: App) -> None:
+    for name in NGOS[:2]:
+        new_org(seeded, name)
+        add(seeded, "voedingsmiddelen", name)
+        party_leaves(
+            uow=seeded.uow(),
+            definition=seeded.definition,
+            covenant="voedingsmiddelen",
+            organisation=name,
+            until=date(2017, 6, 1),
+            reason="uitgestapt",
+            actor="A",
+            now=SEP_2017,
+        )
+
+    def parties(day: date, known_at: bool = False) -> tuple[str, ...]:
+        built = build_report(
+            uow=seeded.uow(readonly=True),
+            definition=seeded.definition,
+            as_of=day,
+            known_at=known_at,
+        )
+        entry = next(
+            e for _, entries in built.groups for e in entries
+            if e.status is not None and e.status.slug == "voedingsmiddelen"
+        )  # fmt: skip
+        return entry.parties
+
+    assert parties(date(2016, 12, 31)) == ("CBL", "IDH", "NVS", *NGOS[:2])
+    assert parties(date(2017, 12, 31)) == ("CBL", "IDH", "NVS")
+    assert parties(date(2017, 7, 1), known_at=True) == ("CBL", "IDH", "NVS", *NGOS[:2])

@@ -3,7 +3,7 @@
 Risk sectors first, in the document's order, with sub-sectors (Financiële sector →
 Pensioensector, Verzekeringssector) and sub-covenants (Toerisme → Suriname) under their
 parent; then "Overige sectoren". Per covenant: stage, since when, trekker, facilitator,
-parties, the next target in its own Dutch words with its date, and whether it is overdue.
+parties on the report's date, the next target in its own Dutch words with its date, and whether it is overdue.
 A summary counts covenants per stage, sums the time spent in each stage and draws a timeline.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Connection, select
 
@@ -21,6 +21,7 @@ from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.reports.timeline import Lane, timeline_svg
 from imvo_workflow.services.asof import Step, effective_steps, end_of_day, history_rows, status_on
+from imvo_workflow.services.parties import parties_by_covenant
 from imvo_workflow.services.queries import StatusRow
 
 GROUP_TITLES = {"risicosector": "Risicosectoren", "overige": "Overige sectoren"}
@@ -169,7 +170,7 @@ def build_report(
                 )
             )
         ]
-        people = _participants(uow.conn)
+        people = _participants(uow.conn, as_of, end_of_day(as_of) if known_at else None)
         steps = effective_steps(history_rows(uow.conn), end_of_day(as_of) if known_at else None)
     report.groups = _Layout(definition, statuses, sectors, covenants, people).groups()
     report.stages = _stage_summary(definition, list(statuses.values()), steps, as_of)
@@ -196,15 +197,15 @@ def build_report(
     return report
 
 
-def _participants(conn: Connection) -> dict[int, dict[str, list[str]]]:
-    pa, o = t.participation, t.organisation
+def _participants(
+    conn: Connection, day: date, known_by: datetime | None
+) -> dict[int, dict[str, list[str]]]:
+    """Each covenant's current parties on `day` by role (services/parties: the chain's fold)."""
     found: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for r in conn.execute(
-        select(pa.c.covenant_id, pa.c.role, o.c.name)
-        .join(o, o.c.id == pa.c.organisation_id)
-        .order_by(pa.c.id)
-    ):
-        found[r.covenant_id][r.role].append(r.name)
+    for covenant_id, views in parties_by_covenant(conn, day, known_by).items():
+        for view in views:
+            if view.current:
+                found[covenant_id][view.role].append(view.name)
     return found
 
 

@@ -157,30 +157,20 @@ def _load_covenant(
         occurred_on=first.on,
         now=now,
     )
+    # Parties the document names took part from the opening, as far as it tells: the rows
+    # keep `since` empty (and count for moves that need parties), the chain entries (what
+    # as-of views fold) carry the opening date.
     roles = [("trekker", item.trekker), ("facilitator", item.facilitator)]
     roles += [("partij", name) for name in item.parties]
+    joined = []
     for role, name in roles:
         if name is not None:
-            # Parties the document names took part from the opening, as far as it tells: the
-            # row keeps `since` empty, the chain entry (what as-of views fold) the opening date.
             org_id = known("organisatie", name, org_ids)
             participation_id = conn.execute(
                 insert(t.participation).returning(t.participation.c.id),
                 {"covenant_id": covenant_id, "organisation_id": org_id, "role": role},
             ).scalar_one()
-            record_join(
-                conn,
-                definition,
-                history.read_head_by_id(conn, covenant_id),
-                participation_id,
-                org_id,
-                name,
-                role,
-                first.on,
-                first.by,
-                PARTY_REASON,
-                now,
-            )
+            joined.append((int(participation_id), org_id, name, role))
     for step in later:
         make_move(
             conn,
@@ -205,4 +195,20 @@ def _load_covenant(
             now=now,
         )
         report.targets_added += 1
+    # The joins' entries come after the dated moves, so a covenant's first rows stay its
+    # opening and its moves; each join still happened (occurred_on) at the opening.
+    for participation_id, org_id, name, role in joined:
+        record_join(
+            conn,
+            definition,
+            history.read_head_by_id(conn, covenant_id),
+            participation_id,
+            org_id,
+            name,
+            role,
+            first.on,
+            first.by,
+            PARTY_REASON,
+            now,
+        )
     return covenant_id

@@ -1,0 +1,82 @@
+"""The fold of party entries (domain/parties.py): as of a day, as known at a moment, corrected;
+and the roles and kinds the code offers are the ones the database's CHECK constraints allow."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from imvo_workflow.db.models import ORGANISATION_KINDS, PARTICIPATION_ROLES
+from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.domain.parties import (
+    CHOOSABLE_KINDS,
+    OrganisationKind,
+    PartyEntry,
+    PartyRole,
+    check_kind,
+    check_role,
+    fold_parties,
+    unnamed_in,
+)
+
+JOIN, LEAVE, FIX = "partij_toegevoegd", "partij_vertrokken", "correctie"
+DETAIL = {"organisation": "Ngo A", "organisation_id": 7, "role": "partij", "participation_id": 3}
+
+
+def at(day: int, month: int = 1, year: int = 2017) -> datetime:
+    return datetime(year, month, day, 12, tzinfo=UTC)
+
+
+ENTRIES = [
+    PartyEntry(2, JOIN, date(2016, 9, 1), at(1, 10, 2016), "", DETAIL),
+    PartyEntry(5, LEAVE, date(2017, 6, 1), at(1, 9), "uitgestapt", DETAIL),
+]
+
+
+def test_as_of_a_day_the_leave_counts_only_once_it_happened() -> None:
+    assert fold_parties(ENTRIES, date(2016, 8, 31)) == []
+    (before,) = fold_parties(ENTRIES, date(2017, 5, 31))
+    assert (before.since, before.until, before.organisation) == (date(2016, 9, 1), None, "Ngo A")
+    (after,) = fold_parties(ENTRIES, date(2017, 6, 1))
+    assert (after.until, after.left_reason, after.left_seq) == (date(2017, 6, 1), "uitgestapt", 5)
+    assert fold_parties(ENTRIES, None) == [after]
+
+
+def test_known_at_a_moment_only_entries_recorded_before_it_count() -> None:
+    (known,) = fold_parties(ENTRIES, date(2017, 7, 1), known_by=at(1, 8))
+    assert known.until is None
+    assert fold_parties(ENTRIES, date(2017, 7, 1), known_by=at(1, 9, 2016)) == []
+
+
+def test_a_correction_moves_an_entry_and_replaces_its_reason() -> None:
+    fixed = [*ENTRIES, PartyEntry(6, FIX, date(2017, 7, 1), at(2, 9), "juli", {}, corrects_seq=5)]
+    (party,) = fold_parties(fixed, date(2017, 6, 15))
+    assert party.until is None
+    (party,) = fold_parties(fixed, date(2017, 7, 1))
+    assert (party.until, party.left_reason) == (date(2017, 7, 1), "juli")
+
+
+def test_roles_and_kinds_are_the_databases() -> None:
+    assert {r.value for r in PartyRole} == set(PARTICIPATION_ROLES)
+    assert tuple(k.value for k in OrganisationKind) == ORGANISATION_KINDS
+    assert tuple(k.value for k in CHOOSABLE_KINDS) == ORGANISATION_KINDS[:7]
+    assert all(r.label for r in PartyRole) and all(k.label for k in OrganisationKind)
+
+
+def test_unknown_roles_and_legacy_kinds_are_refused_for_new_input() -> None:
+    assert check_role(" Trekker ") is PartyRole.TREKKER
+    with pytest.raises(InvalidInput, match="Kies uit"):
+        check_role("baas")
+    with pytest.raises(InvalidInput, match="Kies uit"):
+        check_kind("bedrijf")
+    assert check_kind("NGO") is OrganisationKind.NGO
+
+
+def test_unnamed_participants_are_the_notes_that_speak_of_them() -> None:
+    notes = [
+        "Naast FNLI en CBL zijn vakbondsfederaties, IDH en verschillende NGO's partij.",
+        "De sector (LTO Nederland), vakbond(en) en maatschappelijke organisaties tekenden.",
+        "Na twee constructieve eerste bijeenkomsten zijn de partijen positief gestemd.",
+    ]
+    assert unnamed_in(notes) == notes[:2]
