@@ -29,8 +29,10 @@ from imvo_workflow.domain.chain import ChainEntry, entry_hash
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing, UnknownSector
+from imvo_workflow.domain.record import is_record
 from imvo_workflow.domain.replay import replay
 from imvo_workflow.services import asof, audit, signatures
+from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.export import COLUMNS, ExportFilter, export_history
 from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.moves import move
@@ -167,8 +169,9 @@ def set_head(conn: Connection, cid: int, row: Any) -> None:
     )
 
 
-def cut_goud_tail(app: App) -> None:
-    """Delete Goud's last row (dialoog) and repair the covenant row to match."""
+def cut_goud_tail(app: App) -> int:
+    """Delete Goud's last row (its first progress note, written by the seed after its moves)
+    and repair the covenant row to match; returns the seq of the row deleted."""
     rows = history(app, "goud")
     cid = covenant_id(app, "goud")
     with tampering(app, "transition") as conn:
@@ -178,6 +181,7 @@ def cut_goud_tail(app: App) -> None:
             )
         )
         set_head(conn, cid, rows[-2])
+    return int(rows[-1].seq)
 
 
 def rehash(row: dict[str, Any], *, seq: int, prev_hash: str) -> dict[str, Any]:
@@ -302,21 +306,24 @@ def test_a_deleted_middle_row_with_the_rest_renumbered_is_named(seeded: App) -> 
 
 def test_a_deleted_last_row_is_named_by_the_covenant_head(seeded: App) -> None:
     cid = covenant_id(seeded, "goud")
+    last = history(seeded, "goud")[-1].seq
     with tampering(seeded, "transition") as conn:
         conn.execute(
-            delete(t.transition).where(t.transition.c.covenant_id == cid, t.transition.c.seq == 3)
+            delete(t.transition).where(
+                t.transition.c.covenant_id == cid, t.transition.c.seq == last
+            )
         )
     result = verify(seeded)
-    assert problems(result) == [("goud", 3)]
+    assert problems(result) == [("goud", last)]
     assert "ontbreken" in result.problems[0].message
 
 
 def test_a_deleted_tail_passes_the_chain_but_not_a_checkpoint(seeded: App) -> None:
     audit.checkpoint(uow=seeded.uow(), now=seeded.now())
-    cut_goud_tail(seeded)
-    assert head(seeded, "goud").stage == "intentieverklaring"
+    cut = cut_goud_tail(seeded)
+    assert head(seeded, "goud").last_seq == cut - 1
     result = verify(seeded)
-    assert problems(result) == [("goud", 3)]
+    assert problems(result) == [("goud", cut)]
     assert "checkpoint" in result.problems[0].message
 
 
@@ -325,12 +332,12 @@ def test_a_deleted_tail_with_the_checkpoints_deleted_is_caught_by_the_file(
 ) -> None:
     outside = tmp_path / "checkpoints.jsonl"
     audit.checkpoint(uow=seeded.uow(), now=seeded.now(), file=outside)
-    cut_goud_tail(seeded)
+    cut = cut_goud_tail(seeded)
     with tampering(seeded, "audit_checkpoint") as conn:
         conn.execute(delete(t.audit_checkpoint))
     assert verify(seeded).ok  # the database alone no longer knows
     result = verify(seeded, outside)
-    assert problems(result) == [("goud", 3)]
+    assert problems(result) == [("goud", cut)]
     assert result.checkpoints == 1
 
 
@@ -339,7 +346,7 @@ def test_a_deleted_tail_with_the_checkpoints_rewritten_is_caught_by_the_file(
 ) -> None:
     outside = tmp_path / "checkpoints.jsonl"
     audit.checkpoint(uow=seeded.uow(), now=seeded.now(), file=outside)
-    cut_goud_tail(seeded)
+    cut = cut_goud_tail(seeded)
     kept = history(seeded, "goud")[-1]
     cid = covenant_id(seeded, "goud")
     with tampering(seeded, "audit_checkpoint") as conn:
@@ -351,7 +358,7 @@ def test_a_deleted_tail_with_the_checkpoints_rewritten_is_caught_by_the_file(
                 .values(heads=heads, digest=audit.heads_digest(heads))
             )
     assert verify(seeded).ok  # a consistent forgery inside the database
-    assert problems(verify(seeded, outside)) == [("goud", 3)]
+    assert problems(verify(seeded, outside)) == [("goud", cut)]
 
 
 def test_a_checkpoint_edited_without_its_digest_is_named(seeded: App) -> None:
@@ -409,7 +416,7 @@ def test_an_inserted_row_with_the_whole_chain_rehashed_is_caught_by_a_checkpoint
             .values(last_seq=len(rows) + 1, head_hash=previous)
         )
     result = verify(seeded)
-    assert problems(result) == [("goud", 3)]
+    assert problems(result) == [("goud", rows[-1]["seq"])]  # the head the checkpoint holds
     assert "checkpoint" in result.problems[0].message
 
 
@@ -426,8 +433,9 @@ def test_two_swapped_rows_are_named(seeded: App, with_hashes: bool) -> None:
     assert problems(verify(seeded)) == [("goud", 2)]
 
 
-#: A covenant with one history row, so a row moved into it lands at its free seq 2.
-LONE = "duurzame-eiwitten"
+#: A covenant with one history row (opened by the test: every seeded one has its targets and
+#: first note after its moves), so a row moved into it lands at its free seq 2.
+LONE = "eenling"
 #: Every column of a history row but its id and its own hash, a value to write into goud's
 #: row 2 (intentieverklaring, between row 1 and row 3) and the rows verify must name then.
 TAMPERED: dict[str, tuple[Any, list[tuple[str, int]]]] = {
@@ -455,11 +463,27 @@ def test_the_tamper_table_covers_every_column_of_a_history_row() -> None:
 def _tampered_value(seeded: App, column: str, row: Any) -> Any:
     value = TAMPERED[column][0]
     if column == "covenant_id":
-        return covenant_id(seeded, LONE)
+        return lone_covenant(seeded)
     if column == "recorded_at":
         return row.recorded_at + value
     assert value != getattr(row, column)
     return value
+
+
+def lone_covenant(app: App) -> int:
+    with app.uow() as uow:
+        sector = uow.conn.execute(select(t.sector.c.id).where(t.sector.c.slug == "goud"))
+        found = open_covenant(
+            conn=uow.conn,
+            definition=app.definition,
+            covenant=NewCovenant(slug=LONE, sector_id=sector.scalar_one(), title="Eenling"),
+            actor="test",
+            reason="één rij",
+            occurred_on=date(2016, 1, 4),
+            now=app.now(),
+        )
+        uow.commit()
+    return found
 
 
 @pytest.mark.parametrize("column", list(TAMPERED))
@@ -467,8 +491,9 @@ def test_every_column_of_a_history_row_is_protected(seeded: App, column: str) ->
     row = history(seeded, "goud")[1]
     assert row.seq == 2
     cid = covenant_id(seeded, "goud")
+    value = _tampered_value(seeded, column, row)  # before tampering: it may open a covenant
     with tampering(seeded, "transition") as conn:
-        set_row(conn, cid, 2, **{column: _tampered_value(seeded, column, row)})
+        set_row(conn, cid, 2, **{column: value})
     assert problems(verify(seeded)) == TAMPERED[column][1]
 
 
@@ -542,11 +567,12 @@ def test_a_checkpoint_reaches_the_auditors(seeded: App, tmp_path: Path) -> None:
 def test_a_correction_is_a_new_row_and_changes_what_as_of_answers(seeded: App) -> None:
     before = history(seeded, "goud")
     covenant_before = head(seeded, "goud")
-    assert [(r.seq, r.to_stage, r.occurred_on) for r in before] == [
+    assert [(r.seq, r.to_stage, r.occurred_on) for r in before if not is_record(r.trigger)] == [
         (1, "verkenning", date(2015, 12, 1)),
         (2, "intentieverklaring", date(2015, 12, 1)),
         (3, "dialoog", date(2016, 1, 1)),
     ]
+    last = before[-1].seq  # after the moves: the seed's target and note entries
     assert stages_on(seeded, date(2015, 12, 10))["goud"] == "intentieverklaring"
 
     new_seq = correct_goud(
@@ -554,10 +580,10 @@ def test_a_correction_is_a_new_row_and_changes_what_as_of_answers(seeded: App) -
     )
 
     after = history(seeded, "goud")
-    assert new_seq == 4
-    assert after[:3] == before  # nothing rewritten
-    fix = after[3]
-    assert (fix.seq, fix.corrects_seq, fix.trigger) == (4, 2, audit.CORRECTION_TRIGGER)
+    assert new_seq == last + 1
+    assert after[:last] == before  # nothing rewritten
+    fix = after[last]
+    assert (fix.seq, fix.corrects_seq, fix.trigger) == (last + 1, 2, audit.CORRECTION_TRIGGER)
     assert (fix.occurred_on, fix.reason, fix.actor) == (
         date(2015, 12, 15),
         "datum was 15 december",
