@@ -81,6 +81,13 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/convenanten/{slug}/stap"): {
         "data": {"to": "afzien", "version": "2", "reason": "anoniem"}
     },
+    ("POST", "/convenanten/{slug}/notities"): {"data": {"text": "anoniem"}},
+    ("POST", "/convenanten/{slug}/samenvatting"): {"data": {"text": "anoniem", "reason": "x"}},
+    ("POST", "/convenanten/{slug}/doelen"): {"data": {"stage": "ondertekend", "phrase": "Q2 2017"}},
+    ("POST", "/convenanten/{slug}/doelen/wijzigen"): {
+        "data": {"target_id": "1", "phrase": "Q2 2017", "reason": "anoniem"}
+    },
+    ("GET", "/perioden/voorbeeld"): {"params": {"phrase": "Q1 2017"}},
     ("GET", "/meldingen"): {},
     ("POST", "/meldingen/{alert_id}/afhandelen"): {"data": {}},
     ("GET", "/audit"): {},
@@ -103,6 +110,11 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/covenants/{slug}/targets"): {
         "json": {"stage": "ondertekend", "phrase": "Q2 2017"}
     },
+    ("GET", "/api/v1/covenants/{slug}/notes"): {},
+    ("POST", "/api/v1/covenants/{slug}/notes"): {"json": {"text": "anoniem"}},
+    ("GET", "/api/v1/covenants/{slug}/summary"): {},
+    ("PUT", "/api/v1/covenants/{slug}/summary"): {"json": {"text": "anoniem", "reason": "x"}},
+    ("GET", "/api/v1/periods/preview"): {"params": {"phrase": "Q1 2017"}},
     ("GET", "/api/v1/alerts"): {},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {},
     ("GET", "/api/v1/report"): {},
@@ -836,6 +848,7 @@ def test_the_api_lists_reads_and_moves_with_etags(site: Site) -> None:
 
 def test_the_api_explains_bad_input_as_json(site: Site) -> None:
     api = site.client(headers=site.bearer("coordinator"))
+    version = version_of(site.app, "natuursteen")
     assert_api_refusal(api.get("/api/v1/covenants/natuursteem"), 404)
     assert "natuursteen" in api.get("/api/v1/covenants/natuursteem").json()["detail"]
     assert_api_refusal(
@@ -848,7 +861,7 @@ def test_the_api_explains_bad_input_as_json(site: Site) -> None:
     )
     assert_api_refusal(api.post("/api/v1/covenants/natuursteen/move", json={}), 422)
     assert_api_refusal(api.get("/api/v1/report", params={"format": "pdf"}), 422)
-    assert version_of(site.app, "natuursteen") == 2
+    assert version_of(site.app, "natuursteen") == version
 
 
 #: If-Match values and what a move answers, with the covenant at version {v} (RFC 9110 §13.1.1:

@@ -197,6 +197,7 @@ def notes_on(
     """The notes written by `day` (None: any day) and entered before `known_by`, newest first."""
     query = _note_query(covenant_id)
     if day is not None:
+        check_date(day, "De peildatum")
         query = query.where(t.note.c.written_on <= day)
     if known_by is not None:
         query = query.where(t.note.c.recorded_at < known_by.astimezone(UTC))

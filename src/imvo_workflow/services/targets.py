@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.alerts import single_line
-from imvo_workflow.domain.bounds import check_date, check_label, check_text
+from imvo_workflow.domain.bounds import check_date, check_id, check_label, check_text
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import (
     ConcurrentUpdate,
     InvalidInput,
+    NotFound,
     RequirementMissing,
     UnknownStage,
 )
@@ -217,3 +218,38 @@ def _check_stage_ahead(definition: WorkflowDefinition, slug: str, current: str, 
             f"{slug} staat al in '{current}'; een doel voor '{stage}' kan niet meer gehaald "
             f"worden. Mogelijke doelfasen: {', '.join(ahead) or 'geen'}."
         )
+
+
+def reset_target(
+    *,
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    covenant: str,
+    target_id: int,
+    phrase: str,
+    reference: date,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> TargetResult:
+    """The user action: give an open target of `covenant` (by its id) a new phrase, with why."""
+    check_id(target_id, "doel", f"#{target_id}")
+    check_text(reason, "De reden")
+    if not reason.strip():
+        raise RequirementMissing("Geef een reden voor de nieuwe termijn.", "reason")
+    with uow:
+        head = history.read_head(uow.conn, covenant)
+        tg = t.target
+        found = uow.conn.execute(
+            select(tg.c.stage, tg.c.milestone).where(
+                tg.c.id == target_id, tg.c.covenant_id == head.covenant_id, tg.c.status == "open"
+            )
+        ).first()
+        if found is None:
+            raise NotFound("open doel", f"#{target_id} van {head.slug}")
+        spec = TargetSpec(
+            head.slug, phrase, reference, actor, found.stage, found.milestone, "", reason
+        )
+        result = record_target(uow.conn, definition, spec, now=now)
+        uow.commit()
+    return result
