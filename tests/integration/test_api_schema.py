@@ -56,6 +56,11 @@ OPERATIONS = [
     ("GET", "/api/v1/covenants/{slug}/history"),
     ("GET", "/api/v1/covenants/{slug}/targets"),
     ("PUT", "/api/v1/covenants/{slug}/targets"),
+    ("GET", "/api/v1/covenants/{slug}/notes"),
+    ("POST", "/api/v1/covenants/{slug}/notes"),
+    ("GET", "/api/v1/covenants/{slug}/summary"),
+    ("PUT", "/api/v1/covenants/{slug}/summary"),
+    ("GET", "/api/v1/periods/preview"),
     ("GET", "/api/v1/alerts"),
     ("POST", "/api/v1/alerts/{alert_id}/ack"),
     ("GET", "/api/v1/report"),
@@ -161,6 +166,23 @@ def informed(api: Api, method: str, path: str) -> list[st.SearchStrategy[Any]]:
         return [
             st.sampled_from(api.alert_ids).flatmap(
                 lambda alert_id: operation.as_strategy(path_parameters={"alert_id": alert_id})
+            )
+        ]
+    if (method, path) == ("GET", "/api/v1/periods/preview"):
+        return [
+            st.tuples(st.sampled_from(PHRASES) | text, day).flatmap(
+                lambda args: operation.as_strategy(
+                    query={"phrase": args[0]} | ({"reference": _iso(args[1])} if args[1] else {})
+                )
+            )
+        ]
+    if (method, path) == ("POST", "/api/v1/covenants/{slug}/notes"):
+        note = st.fixed_dictionaries(
+            {"text": st.text(min_size=1, max_size=60)}, optional={"written_on": day.map(_iso)}
+        )
+        return [
+            st.tuples(slug, note).flatmap(
+                lambda args: operation.as_strategy(path_parameters={"slug": args[0]}, body=args[1])
             )
         ]
     if "{slug}" not in path:

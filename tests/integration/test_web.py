@@ -81,6 +81,13 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/convenanten/{slug}/stap"): {
         "data": {"to": "afzien", "version": "2", "reason": "anoniem"}
     },
+    ("POST", "/convenanten/{slug}/notities"): {"data": {"text": "anoniem"}},
+    ("POST", "/convenanten/{slug}/samenvatting"): {"data": {"text": "anoniem", "reason": "x"}},
+    ("POST", "/convenanten/{slug}/doelen"): {"data": {"stage": "ondertekend", "phrase": "Q2 2017"}},
+    ("POST", "/convenanten/{slug}/doelen/wijzigen"): {
+        "data": {"target_id": "1", "phrase": "Q2 2017", "reason": "anoniem"}
+    },
+    ("GET", "/perioden/voorbeeld"): {"params": {"phrase": "Q1 2017"}},
     ("GET", "/meldingen"): {},
     ("POST", "/meldingen/{alert_id}/afhandelen"): {"data": {}},
     ("GET", "/audit"): {},
@@ -103,6 +110,11 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/covenants/{slug}/targets"): {
         "json": {"stage": "ondertekend", "phrase": "Q2 2017"}
     },
+    ("GET", "/api/v1/covenants/{slug}/notes"): {},
+    ("POST", "/api/v1/covenants/{slug}/notes"): {"json": {"text": "anoniem"}},
+    ("GET", "/api/v1/covenants/{slug}/summary"): {},
+    ("PUT", "/api/v1/covenants/{slug}/summary"): {"json": {"text": "anoniem", "reason": "x"}},
+    ("GET", "/api/v1/periods/preview"): {"params": {"phrase": "Q1 2017"}},
     ("GET", "/api/v1/alerts"): {},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {},
     ("GET", "/api/v1/report"): {},

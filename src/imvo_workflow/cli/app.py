@@ -19,6 +19,7 @@ from imvo_workflow.cli import (
     covenants,
     db,
     errors,
+    notes,
     organisations,
     parties,
     processes,
@@ -51,6 +52,8 @@ cli.add_typer(stages.group, name="stages")
 cli.command("period")(stages.period)
 cli.add_typer(targets.group, name="targets")
 cli.command("deadlines")(targets.deadlines)
+cli.add_typer(notes.group, name="notes")
+cli.add_typer(notes.summary_group, name="summary")
 cli.add_typer(alerts.group, name="alerts")
 cli.add_typer(users.group, name="users")
 cli.add_typer(audit.group, name="audit")

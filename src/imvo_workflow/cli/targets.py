@@ -8,7 +8,9 @@ import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
 from imvo_workflow.cli.render import render_deadlines, render_target_changes
+from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import alert_queries, queries
+from imvo_workflow.services.asof_deadlines import deadlines_on
 from imvo_workflow.services.targets import set_target
 
 group = typer.Typer(help="Doelen: wat moet wanneer gehaald zijn.", no_args_is_help=True)
@@ -69,10 +71,26 @@ def list_(name: Name, as_json: JsonFlag = False) -> None:
 
 def deadlines(
     within: Annotated[int, typer.Option("--within", min=0, help="Dagen vooruit kijken.")] = 30,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Wat moest er op deze dag, en wat was toen te laat."),
+    ] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="Zoals de database het op deze dag wist.")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Wat binnenkort moet, en wat te laat is."""
+    """Wat binnenkort moet, en wat te laat is (vandaag, of op een dag uit de geschiedenis)."""
     app = app_from_env()
+    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
+    if day and past:
+        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
+    moment = day or past
     with app.uow(readonly=True) as uow:
-        rows = alert_queries.deadlines(conn=uow.conn, today=app.today(), within_days=within)
-    dump_json(rows) if as_json else render_deadlines(out, rows, within, app.today())
+        if moment is None:
+            rows = alert_queries.deadlines(conn=uow.conn, today=app.today(), within_days=within)
+        else:
+            rows = deadlines_on(
+                conn=uow.conn, day=moment, within_days=within, known_at=past is not None
+            )
+    dump_json(rows) if as_json else render_deadlines(out, rows, within, moment or app.today())

@@ -4,7 +4,8 @@ The whole load is one transaction. What exists already (a sector, an organisatio
 covenant with its slug) is left as it is, so running the seed twice changes nothing and a
 covenant moved since it was seeded keeps its newer state. Each covenant's dated history
 goes through the same `make_move` a coordinator's move does, so the seeded history obeys
-the graph and its chain hashes like any other.
+the graph and its chain hashes like any other; its targets go through `record_target` and the
+source's text becomes its first progress note (dated the report's date), both chain entries.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from imvo_workflow.domain.errors import InvalidDefinition
 from imvo_workflow.services import history
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.moves import MoveRequest, make_move
+from imvo_workflow.services.notes import add_note
 from imvo_workflow.services.organisations import insert_organisation
 from imvo_workflow.services.parties import record_join
 from imvo_workflow.services.seedfile import SeedCovenant, SeedFile, read_seed_file
@@ -191,6 +193,7 @@ def _load_covenant(
                 milestone=target.milestone,
                 description=target.description,
                 reason="Doel zoals vermeld in de voortgangsrapportage",
+                set_on=data.report_date,
             ),
             now=now,
         )
@@ -211,4 +214,6 @@ def _load_covenant(
             PARTY_REASON,
             now,
         )
+    if item.summary.strip():  # the source's text is the covenant's first progress note
+        add_note(conn, definition, item.slug, item.summary, data.report_date, first.by, now=now)
     return covenant_id

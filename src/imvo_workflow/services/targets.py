@@ -3,7 +3,8 @@
 A target is set in the words people use; the phrase is kept and resolved to a period whose end
 is the deadline. Setting it again (a new phrase for the same stage or milestone) changes the
 open target in place and records old and new period, who and why in `target_change`, so the
-planned and the actual dates both stay visible. Alerts are keyed by target and deadline, so a
+planned and the actual dates both stay visible; each setting is also a `doel_vastgelegd` entry
+in the covenant's chain, in the same transaction. Alerts are keyed by target and deadline, so a
 moved deadline gets its own reminders.
 """
 
@@ -18,17 +19,26 @@ from sqlalchemy.exc import IntegrityError
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.alerts import single_line
-from imvo_workflow.domain.bounds import check_date, check_label, check_text
+from imvo_workflow.domain.bounds import check_date, check_id, check_label, check_text
+from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import (
     ConcurrentUpdate,
     InvalidInput,
+    NotFound,
     RequirementMissing,
     UnknownStage,
 )
 from imvo_workflow.domain.periods import resolve_period
+from imvo_workflow.domain.record import RecordKind
 from imvo_workflow.domain.targets import target_name
 from imvo_workflow.services import history
+
+#: Where each entrypoint takes the reference date: a refusal about it names all of them.
+REFERENCE_HINT = (
+    "(Webformulier: het veld 'Peildatum'; CLI: --reference JJJJ-MM-DD; API: het veld "
+    '"reference".)'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,9 @@ class TargetSpec:
     milestone: str | None = None
     description: str = ""
     reason: str = ""
+    #: The day it was set, the `doel_vastgelegd` entry's occurred_on: today by default; the
+    #: seed gives the report's date (its targets were set in the report).
+    set_on: date | None = None
 
 
 def set_target(
@@ -96,10 +109,18 @@ def record_target(
     if not spec.actor.strip():
         raise RequirementMissing("Geef aan wie dit doel vastlegt.", "actor")
     period = resolve_period(spec.phrase, reference)
+    today = now.astimezone(AMSTERDAM).date()
+    if reference > today:
+        raise InvalidInput(
+            f"De peildatum {reference.isoformat()} ligt na vandaag ({today.isoformat()}); de "
+            f"peildatum is de dag waarop het doel werd uitgesproken. {REFERENCE_HINT}"
+        )
     if period.end < reference:
         raise InvalidInput(
             f'De deadline van "{period.phrase}" ({period.end.isoformat()}) ligt vóór de '
-            f"peildatum {reference.isoformat()}."
+            f"peildatum {reference.isoformat()}. De peildatum is de dag waarop het doel werd "
+            f"uitgesproken: geef die datum mee of kies een termijn die later eindigt. "
+            f"{REFERENCE_HINT}"
         )
     head = history.read_head(conn, spec.covenant)
     covenant_id, slug, current = head.covenant_id, head.slug, head.stage
@@ -157,6 +178,26 @@ def record_target(
             "changed_at": now.astimezone(UTC),
         },
     )
+    history.record(
+        conn,
+        head,
+        RecordKind.TARGET_SET,
+        {
+            "target_id": int(target_id),
+            "what": target_name(stage, milestone),
+            "phrase": period.phrase,
+            "reference_date": reference.isoformat(),
+            "period_start": period.start.isoformat(),
+            "deadline": period.end.isoformat(),
+            "old_phrase": old_phrase,
+            "old_deadline": old_deadline.isoformat() if old_deadline else None,
+        },
+        actor=spec.actor,
+        reason=spec.reason,
+        occurred_on=spec.set_on or today,
+        definition_version=definition.version,
+        now=now,
+    )
     return TargetResult(
         int(target_id),
         existing is None,
@@ -177,3 +218,38 @@ def _check_stage_ahead(definition: WorkflowDefinition, slug: str, current: str, 
             f"{slug} staat al in '{current}'; een doel voor '{stage}' kan niet meer gehaald "
             f"worden. Mogelijke doelfasen: {', '.join(ahead) or 'geen'}."
         )
+
+
+def reset_target(
+    *,
+    uow: UnitOfWork,
+    definition: WorkflowDefinition,
+    covenant: str,
+    target_id: int,
+    phrase: str,
+    reference: date,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> TargetResult:
+    """The user action: give an open target of `covenant` (by its id) a new phrase, with why."""
+    check_id(target_id, "doel", f"#{target_id}")
+    check_text(reason, "De reden")
+    if not reason.strip():
+        raise RequirementMissing("Geef een reden voor de nieuwe termijn.", "reason")
+    with uow:
+        head = history.read_head(uow.conn, covenant)
+        tg = t.target
+        found = uow.conn.execute(
+            select(tg.c.stage, tg.c.milestone).where(
+                tg.c.id == target_id, tg.c.covenant_id == head.covenant_id, tg.c.status == "open"
+            )
+        ).first()
+        if found is None:
+            raise NotFound("open doel", f"#{target_id} van {head.slug}")
+        spec = TargetSpec(
+            head.slug, phrase, reference, actor, found.stage, found.milestone, "", reason
+        )
+        result = record_target(uow.conn, definition, spec, now=now)
+        uow.commit()
+    return result

@@ -42,6 +42,7 @@ from imvo_workflow.web.security import (
     page_user,
     role,
 )
+from imvo_workflow.web.story_context import story_context
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -159,6 +160,7 @@ def _covenant_page(
         detail = queries.detail(conn=uow.conn, covenant=slug, today=app.today())
         changes = queries.target_changes(conn=uow.conn, covenant=slug)
         signed = signatures.signatures(conn=uow.conn, covenant=slug)
+        story = story_context(uow.conn, app.definition, detail)
     stage = app.definition.stages.get(detail.status.stage)
     moves = app.definition.offered(detail.status.stage, role=user.role)
     return page(
@@ -176,6 +178,7 @@ def _covenant_page(
         stage_label=stage.label.nl if stage else detail.status.stage,
         diagram=state_diagram(app.definition, detail.status.stage),
         **parties_context(app, request, slug),
+        **story,
         **extra,
     )
 
