@@ -24,6 +24,7 @@ from imvo_workflow.cli import (
     serve,
     stages,
     targets,
+    terms,
     users,
 )
 from imvo_workflow.cli.common import err
@@ -45,6 +46,8 @@ cli.add_typer(stages.group, name="stages")
 cli.command("period")(stages.period)
 cli.add_typer(targets.group, name="targets")
 cli.command("deadlines")(targets.deadlines)
+cli.command("continue")(terms.continue_)
+cli.add_typer(terms.group, name="terms")
 cli.add_typer(alerts.group, name="alerts")
 cli.add_typer(users.group, name="users")
 cli.add_typer(audit.group, name="audit")
