@@ -60,6 +60,7 @@ STAGE_LABELS = [
     "Intentieverklaring",
     "Ondertekend",
     "Afgezien",
+    "Opgegaan in ander convenant",
 ]
 #: Every sector the 2016 progress report names, in its two groups.
 REPORT_SECTORS = {
@@ -631,3 +632,27 @@ def test_every_page_passes_axe_for_every_role_that_sees_it(
     check(adam, "users page as adam", "/gebruikers")
 
     assert not found, "\n\n".join(f"== {what} ==\n{report}" for what, report in found.items())
+
+
+# --- 8. continuation (last: it changes a covenant on the shared server) ------------------
+
+
+def test_coordinator_records_that_energie_continued_in_another_covenant(login: Login) -> None:
+    page = login("coco")
+    page.goto("/convenanten/energie")
+    form = page.locator('form[action$="/opgaan"]')
+    form.get_by_label("Convenant waarin het proces opgaat").select_option("olie-en-gas")
+    form.get_by_label("Datum waarop het opging").fill("2016-11-01")
+    form.get_by_label("Waarom het hierin opgaat").fill(
+        "De gesprekken gaan verder in het bredere convenant."
+    )
+    with page.expect_response(lambda r: r.url.endswith("/opgaan")) as answer:
+        form.get_by_role("button", name="Opgaan vastleggen").click()
+    assert answer.value.status == 200
+    expect(page.get_by_test_id("stage")).to_have_text("Opgegaan in IMVO-convenant Olie en Gas")
+    page.get_by_test_id("continued-in").get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/convenanten/olie-en-gas$"))
+    expect(page.get_by_test_id("joined")).to_contain_text("IMVO-convenant Energie")
+    page.get_by_role("link", name="Bord", exact=True).click()
+    card = _column(page, "Opgegaan in ander convenant").locator("a.card", has_text="Energie")
+    expect(card).to_contain_text("Opgegaan in IMVO-convenant Olie en Gas")

@@ -321,24 +321,25 @@ def test_stages_json(imvo: Imvo) -> None:
         "intentieverklaring",
         "ondertekend",
         "afgezien",
+        "opgegaan",
     ]
-    assert len(graph["transitions"]) == 14
+    assert len(graph["transitions"]) == 18
 
 
 def test_stages_check_accepts_the_shipped_definition(imvo: Imvo) -> None:
     done = imvo("stages", "check", str(STAGES))
-    assert "6 fasen, 14 overgangen" in done.stdout
+    assert "7 fasen, 18 overgangen" in _flat(done.stdout)
 
 
 def test_stages_check_without_a_file_checks_the_definition_in_use(
     imvo: Imvo, tmp_path: Path
 ) -> None:
     shipped = _flat(imvo("stages", "check").stdout)
-    assert f"{STAGES}: 6 fasen, 14 overgangen" in shipped
+    assert f"{STAGES}: 7 fasen, 18 overgangen" in shipped
     own = tmp_path / "eigen.yaml"
     shutil.copy(STAGES, own)
     chosen = _flat(imvo("stages", "check", IMVO_STAGES_FILE=str(own)).stdout)
-    assert f"{own}: 6 fasen" in chosen
+    assert f"{own}: 7 fasen" in chosen
 
 
 #: Lines of data/stages.yaml replaced to break the graph, and the unknown stage each names.

@@ -88,6 +88,13 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
         "data": {"target_id": "1", "phrase": "Q2 2017", "reason": "anoniem"}
     },
     ("GET", "/perioden/voorbeeld"): {"params": {"phrase": "Q1 2017"}},
+    ("POST", "/convenanten/{slug}/opgaan"): {
+        "data": {"into": "goud", "on": "2016-11-01", "reason": "anoniem"}
+    },
+    ("POST", "/convenanten/{slug}/looptijd"): {"data": {"until": "2021-01-01"}},
+    ("POST", "/convenanten/{slug}/looptijd/verlengen"): {
+        "data": {"until": "2025-01-01", "reason": "anoniem"}
+    },
     ("GET", "/meldingen"): {},
     ("POST", "/meldingen/{alert_id}/afhandelen"): {"data": {}},
     ("GET", "/audit"): {},
@@ -115,6 +122,14 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/covenants/{slug}/summary"): {},
     ("PUT", "/api/v1/covenants/{slug}/summary"): {"json": {"text": "anoniem", "reason": "x"}},
     ("GET", "/api/v1/periods/preview"): {"params": {"phrase": "Q1 2017"}},
+    ("POST", "/api/v1/covenants/{slug}/continuation"): {
+        "json": {"into": "goud", "on": "2016-11-01", "reason": "anoniem"}
+    },
+    ("GET", "/api/v1/covenants/{slug}/terms"): {},
+    ("POST", "/api/v1/covenants/{slug}/terms"): {"json": {"ends_on": "2021-01-01"}},
+    ("POST", "/api/v1/covenants/{slug}/terms/renew"): {
+        "json": {"ends_on": "2025-01-01", "reason": "anoniem"}
+    },
     ("GET", "/api/v1/alerts"): {},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {},
     ("GET", "/api/v1/report"): {},

@@ -28,6 +28,7 @@ from imvo_workflow.cli import (
     serve,
     stages,
     targets,
+    terms,
     users,
 )
 from imvo_workflow.cli.common import err
@@ -54,6 +55,8 @@ cli.add_typer(targets.group, name="targets")
 cli.command("deadlines")(targets.deadlines)
 cli.add_typer(notes.group, name="notes")
 cli.add_typer(notes.summary_group, name="summary")
+cli.command("continue")(terms.continue_)
+cli.add_typer(terms.group, name="terms")
 cli.add_typer(alerts.group, name="alerts")
 cli.add_typer(users.group, name="users")
 cli.add_typer(audit.group, name="audit")

@@ -14,12 +14,14 @@ from datetime import date, datetime
 from typing import Literal
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.notify.message import dagen
 from imvo_workflow.services.alert_queries import AlertView, DeadlineView
+from imvo_workflow.services.continuation import stage_label
 from imvo_workflow.services.queries import (
     CovenantDetail,
     HistoryEntry,
@@ -88,10 +90,10 @@ def render_status(console: Console, rows: list[StatusRow], definition: WorkflowD
         name = f"  ↳ {row.slug}" if row.parent else row.slug
         late = "[bold red]TE LAAT[/]" if row.overdue else ""
         if wide:
-            cells = [name, row.sector, _label(definition, row.stage)]
+            cells = [name, row.sector, stage_label(definition, row)]
             ends = [deadline, late]
         else:
-            cells = [name, _label(definition, row.stage)]
+            cells = [name, stage_label(definition, row)]
             ends = [f"{deadline}\n{late}" if late else deadline]
         table.add_row(*cells, row.since.isoformat(), what, *ends)
     console.print(table)
@@ -101,7 +103,7 @@ def render_detail(console: Console, found: CovenantDetail, definition: WorkflowD
     s = found.status
     console.print(f"[bold]{s.title}[/] ({s.slug}) — sector {s.sector}, {s.group}")
     console.print(
-        f"Fase: [bold]{_label(definition, s.stage)}[/] sinds {s.since.isoformat()} (versie {s.version})"
+        f"Fase: [bold]{escape(stage_label(definition, s))}[/] sinds {s.since.isoformat()} (versie {s.version})"
     )
     if found.summary:
         console.print(found.summary, highlight=False)

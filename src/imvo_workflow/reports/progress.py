@@ -21,6 +21,7 @@ from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.reports.timeline import Lane, timeline_svg
 from imvo_workflow.services.asof import Step, effective_steps, end_of_day, history_rows, status_on
+from imvo_workflow.services.continuation import stage_label
 from imvo_workflow.services.parties import parties_by_covenant
 from imvo_workflow.services.queries import StatusRow
 
@@ -103,12 +104,11 @@ class _Layout:
         if status is None:
             return None
         roles = self.people.get(cov.id, {})
-        stage = self.definition.stages.get(status.stage)
         return Entry(
             level,
             heading,
             status,
-            stage.label.nl if stage else status.stage,
+            stage_label(self.definition, status),
             ", ".join(roles.get("trekker", [])),
             ", ".join(roles.get("facilitator", [])),
             tuple(roles.get("partij", [])),

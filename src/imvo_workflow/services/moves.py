@@ -24,8 +24,10 @@ from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.bounds import check_date, check_label, check_text
 from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.domain.continuation import CONTINUED_STAGE
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import ConcurrentUpdate, InvalidInput, RequirementMissing
+from imvo_workflow.domain.record import canonical_detail
 from imvo_workflow.domain.requirements import MoveFacts
 from imvo_workflow.services import history
 
@@ -88,6 +90,8 @@ class MoveRequest:
     occurred_on: date | None = None
     expected_version: int | None = None
     role: str | None = None
+    #: The slug of the covenant a move to `opgegaan` continues in (services/continuation.py).
+    continues_in: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +155,8 @@ def make_move(
         count_signatures=lambda: _count(conn, _SIGNATURES, head.covenant_id),
     )
     dest = definition.fire(head.stage, tr.trigger, facts)
+    if (dest == CONTINUED_STAGE) != (request.continues_in is not None):
+        _refuse_continuation(head.slug, dest)
     on = request.occurred_on or today
     if on > today:
         raise InvalidInput(f"De datum {on.isoformat()} ligt in de toekomst.")
@@ -170,11 +176,25 @@ def make_move(
             to_stage=dest,
             stage_since=on,
             definition_version=definition.version,
+            detail=None
+            if request.continues_in is None
+            else canonical_detail({"into": request.continues_in}),
         ),
         now=now,
     )
     close_targets(conn, definition, head.covenant_id, dest, on, now)
     return MoveResult(head.slug, head.stage, dest, tr.trigger, seq, head.version + 1, on, digest)
+
+
+def _refuse_continuation(slug: str, dest: str) -> None:
+    if dest == CONTINUED_STAGE:
+        raise RequirementMissing(
+            f"Opgaan in een ander convenant vraagt om dat andere convenant: gebruik "
+            f"`imvo continue {slug} ANDER --on DATUM --reason ...` of het formulier "
+            "'Opgaan in ander convenant' op de convenantpagina.",
+            "into",
+        )
+    raise InvalidInput("Alleen een stap naar 'opgegaan' noemt het convenant waarin het opgaat.")
 
 
 def _count(conn: Connection, statement: DriverStatement, covenant_id: int) -> int:

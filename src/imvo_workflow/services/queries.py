@@ -48,12 +48,17 @@ class StatusRow:
     version: int
     next_target: TargetView | None
     overdue: bool
+    #: The covenant it continued in (stage `opgegaan`): its slug and title, else None.
+    continued_in: str | None = None
+    continued_in_title: str | None = None
 
     @classmethod
     def of(
         cls, covenant: Any, *, stage: str, since: date, version: int, next_target: TargetView | None
     ) -> StatusRow:
         """A row of COVENANTS_IN_ORDER with where it stood (now, or on a day) and its next target."""
+        # Continuing is final: a covenant that stood in its current stage then had continued.
+        continued = covenant.continued_in is not None and stage == covenant.stage
         return cls(
             slug=covenant.slug,
             title=covenant.title,
@@ -65,6 +70,8 @@ class StatusRow:
             version=version,
             next_target=next_target,
             overdue=next_target is not None and next_target.overdue,
+            continued_in=covenant.continued_in if continued else None,
+            continued_in_title=covenant.continued_in_title if continued else None,
         )
 
 
@@ -118,6 +125,7 @@ def _target_view(row: object, today: date) -> TargetView:
 
 
 _PARENT = t.covenant.alias("parent")
+_CONTINUED = t.covenant.alias("continued_in")
 #: Every covenant in the document's order, with its sector and parent (and current stage).
 COVENANTS_IN_ORDER = (
     select(
@@ -130,9 +138,12 @@ COVENANTS_IN_ORDER = (
         t.covenant.c.stage,
         t.covenant.c.stage_since,
         t.covenant.c.version,
+        _CONTINUED.c.slug.label("continued_in"),
+        _CONTINUED.c.title.label("continued_in_title"),
     )
     .join(t.sector, t.sector.c.id == t.covenant.c.sector_id)
     .outerjoin(_PARENT, _PARENT.c.id == t.covenant.c.parent_id)
+    .outerjoin(_CONTINUED, _CONTINUED.c.id == t.covenant.c.continued_in_id)
     .order_by(t.covenant.c.position, t.covenant.c.id)
 )
 _OPEN_TARGETS = (

@@ -29,7 +29,16 @@ from imvo_workflow.db.errors import DATABASE_ERRORS, DatabaseProblem, diagnose
 from imvo_workflow.domain.errors import DomainError, ForbiddenTransition, NotAuthenticated
 from imvo_workflow.reports.ics import Deadline, calendar, last_revised
 from imvo_workflow.services import alert_queries, auth
-from imvo_workflow.web import api, api_record, api_story, pages, pages_record, pages_story
+from imvo_workflow.web import (
+    api,
+    api_record,
+    api_story,
+    api_terms,
+    pages,
+    pages_record,
+    pages_story,
+    pages_terms,
+)
 from imvo_workflow.web.conditional import conditional_get
 from imvo_workflow.web.errors import DATABASE_ANSWER, http_status
 from imvo_workflow.web.headers import SecurityHeaders, header_path
@@ -113,6 +122,9 @@ def create_app(
     web.include_router(api_record.router)
     web.include_router(pages_record.router)
     web.include_router(api_story.router)
+    web.include_router(pages_terms.router)
+    web.include_router(api.router)
+    web.include_router(api_terms.router)
     _add_health(web)
     _add_docs(web)
     _add_calendar(web)

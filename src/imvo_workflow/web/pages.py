@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.domain.clock import AMSTERDAM
+from imvo_workflow.domain.continuation import CONTINUE_TRIGGER
 from imvo_workflow.domain.errors import DomainError, InvalidInput
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
@@ -28,6 +29,7 @@ from imvo_workflow.reports.render import render
 from imvo_workflow.services import alert_queries, audit, auth, queries, signatures, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
+from imvo_workflow.services.continuation import stage_label
 from imvo_workflow.services.export import ExportFilter, export_history, export_rows
 from imvo_workflow.services.moves import move
 from imvo_workflow.web.diagram import state_diagram
@@ -43,6 +45,7 @@ from imvo_workflow.web.security import (
     role,
 )
 from imvo_workflow.web.story_context import story_context
+from imvo_workflow.web.terms_panel import terms_panel
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=TEMPLATES)
@@ -161,8 +164,9 @@ def _covenant_page(
         changes = queries.target_changes(conn=uow.conn, covenant=slug)
         signed = signatures.signatures(conn=uow.conn, covenant=slug)
         story = story_context(uow.conn, app.definition, detail)
-    stage = app.definition.stages.get(detail.status.stage)
-    moves = app.definition.offered(detail.status.stage, role=user.role)
+        panel = terms_panel(uow.conn, app.definition, detail.status.slug, app.today())
+    offered = app.definition.offered(detail.status.stage, role=user.role)
+    moves = [m for m in offered if m.trigger != CONTINUE_TRIGGER]  # its own form: _terms.html
     return page(
         request,
         "covenant.html",
@@ -175,7 +179,8 @@ def _covenant_page(
         moves=moves,
         can_move=user.can("coordinator"),
         today=app.today(),
-        stage_label=stage.label.nl if stage else detail.status.stage,
+        stage_label=stage_label(app.definition, detail.status),
+        terms=panel,
         diagram=state_diagram(app.definition, detail.status.stage),
         **parties_context(app, request, slug),
         **story,
