@@ -123,7 +123,6 @@ def create_app(
     web.include_router(pages_record.router)
     web.include_router(api_story.router)
     web.include_router(pages_terms.router)
-    web.include_router(api.router)
     web.include_router(api_terms.router)
     _add_health(web)
     _add_docs(web)
