@@ -617,6 +617,12 @@ def test_every_page_passes_axe_for_every_role_that_sees_it(
         check(page, f"report form as {name}", "/rapport")
         check(page, f"report as {name}", "/rapport/bekijk?datum=2016-11-01")
         check(page, f"account page as {name}", "/account")
+        check(page, f"organisations as {name}", "/organisaties")
+        check(
+            page,
+            f"parties on a day as {name}",
+            "/convenanten/voedingsmiddelen?peildatum=2016-10-01",
+        )
         check(page, f"404 page as {name}", "/bestaat-niet", status=404)
         check(page, f"unknown covenant as {name}", "/convenanten/bestaat-niet", status=404)
 
@@ -627,6 +633,7 @@ def test_every_page_passes_axe_for_every_role_that_sees_it(
     assert _submit_move(coco).status == 422  # no reason: refused, nothing moves
     expect(coco.locator(".message.error")).to_be_visible()
     check(coco, "covenant page with a refused move")
+    check(coco, "new process form", "/processen/nieuw")
 
     adam = login("adam", base_url=servers.report)
     check(adam, "users page as adam", "/gebruikers")
