@@ -22,6 +22,7 @@ from imvo_workflow.cli import (
     report,
     scheduler,
     serve,
+    signing,
     stages,
     targets,
     users,
@@ -40,10 +41,11 @@ cli.command("status")(covenants.status)
 cli.command("show")(covenants.show)
 cli.command("history")(covenants.history)
 cli.command("move")(covenants.move)
-cli.command("sign")(covenants.sign)
+cli.command("sign")(signing.sign)
 cli.add_typer(stages.group, name="stages")
 cli.command("period")(stages.period)
 cli.add_typer(targets.group, name="targets")
+targets.group.command("close")(signing.close_target)
 cli.command("deadlines")(targets.deadlines)
 cli.add_typer(alerts.group, name="alerts")
 cli.add_typer(users.group, name="users")
