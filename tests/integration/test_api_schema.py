@@ -59,6 +59,9 @@ OPERATIONS = [
     ("GET", "/api/v1/alerts"),
     ("POST", "/api/v1/alerts/{alert_id}/ack"),
     ("GET", "/api/v1/report"),
+    ("GET", "/api/v1/covenants/{slug}/signatures"),
+    ("POST", "/api/v1/covenants/{slug}/signatures"),
+    ("POST", "/api/v1/covenants/{slug}/targets/{target_id}/close"),
 ]
 #: Path parameters that exist in the seeded data, so generated requests get past the lookup.
 REAL_SLUGS = ["natuursteen", "chemie", "bouw", "toerisme-suriname"]

@@ -106,6 +106,14 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/alerts"): {},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {},
     ("GET", "/api/v1/report"): {},
+    ("GET", "/convenanten/{slug}/stap-opties"): {},
+    ("POST", "/convenanten/{slug}/ondertekening"): {"data": {"organisation": "SER"}},
+    ("POST", "/convenanten/{slug}/mijlpalen/{target_id}/sluiten"): {"data": {"outcome": "bereikt"}},
+    ("GET", "/api/v1/covenants/{slug}/signatures"): {},
+    ("POST", "/api/v1/covenants/{slug}/signatures"): {"json": {"organisations": ["SER"]}},
+    ("POST", "/api/v1/covenants/{slug}/targets/{target_id}/close"): {
+        "json": {"outcome": "bereikt"}
+    },
 }
 
 
@@ -335,7 +343,7 @@ def test_every_route_refuses_an_anonymous_request(site: Site) -> None:
     for method, pattern in sorted(r for r in _routes(site.web) if r[1] not in PUBLIC):
         assert (method, pattern) in GUARDED, f"new route {method} {pattern}: add it to GUARDED"
         body = GUARDED[(method, pattern)]
-        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id)
+        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id, target_id=1)
         where = f"{method} {path}"
         if path.startswith("/api/"):
             for client, headers in (
@@ -577,7 +585,7 @@ def test_every_form_post_refuses_a_missing_or_foreign_csrf_token(site: Site) -> 
     before = snapshot(site.app)
     for pattern in forms:
         data = LOGIN if pattern == "/login" else GUARDED[("POST", pattern)]["data"]
-        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id)
+        path = pattern.format(slug="natuursteen", alert_id=alert_id, token_id=token_id, target_id=1)
         if pattern == "/convenanten/{slug}/stap":
             data = {**data, "version": str(version_of(site.app, "natuursteen"))}
         for given in ({}, {"csrf_token": foreign}):

@@ -29,7 +29,7 @@ from imvo_workflow.db.errors import DATABASE_ERRORS, DatabaseProblem, diagnose
 from imvo_workflow.domain.errors import DomainError, ForbiddenTransition, NotAuthenticated
 from imvo_workflow.reports.ics import Deadline, calendar, last_revised
 from imvo_workflow.services import alert_queries, auth
-from imvo_workflow.web import api, pages
+from imvo_workflow.web import api, api_signing, pages, pages_signing
 from imvo_workflow.web.conditional import conditional_get
 from imvo_workflow.web.errors import DATABASE_ANSWER, http_status
 from imvo_workflow.web.headers import SecurityHeaders, header_path
@@ -109,6 +109,8 @@ def create_app(
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     web.include_router(pages.router)
     web.include_router(api.router)
+    web.include_router(api_signing.router)
+    web.include_router(pages_signing.router)
     _add_health(web)
     _add_docs(web)
     _add_calendar(web)
