@@ -563,7 +563,7 @@ def _files(folder: Path) -> set[str]:
             ["stuurteken", "U+001B"],
         ),
         (["move", "chemie", "kwartiermaker", "--by", "X", "--on", "1899-12-31"], ["1899"]),
-        (["sign", "natuursteen", "SER", "--by", "X" * 201], ["te lang"]),
+        (["sign", "natuursteen", "--by", "SER", "--actor", "X" * 201], ["te lang"]),
         (["users", "add", "Admin\u0007"], ["stuurteken"]),
         (["audit", "export", "--from", "0001-01-01"], ["1900"]),
         (["report", "--as-of", "9999-12-31"], ["9999"]),
