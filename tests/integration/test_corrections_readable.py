@@ -23,10 +23,13 @@ from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.domain.record import RecordKind
+from imvo_workflow.reports.progress import build_report
+from imvo_workflow.reports.render import render
 from imvo_workflow.services import audit, history, queries
 from imvo_workflow.services.export import export_history
 from imvo_workflow.services.moves import move
 from imvo_workflow.services.signatures import sign
+from imvo_workflow.services.targets import set_target
 
 MakeCovenant = Callable[..., int]
 
@@ -243,3 +246,34 @@ def test_the_export_carries_the_detail(app: App, signed: int) -> None:
     assert lines[0].endswith(",detail")
     signature_line = next(line for line in lines if ",ondertekenaar," in line)
     assert '""organisation"":""NVN""' in signature_line
+
+
+def test_the_report_shows_signatures_milestones_and_corrections(app: App, signed: int) -> None:
+    harvest = set_target(
+        uow=app.uow(), definition=app.definition, covenant="natuursteen",
+        phrase="30 september 2016", reference=date(2016, 6, 1), milestone="Oogstdag",
+        actor="A", now=app.now(),
+    ).target_id  # fmt: skip
+    audit.correct(
+        uow=app.uow(), covenant="natuursteen", seq=3, actor="B", reason="typfout",
+        occurred_on=date(2016, 9, 29), now=app.now(),
+    )  # fmt: skip
+    with app.uow() as uow:
+        uow.conn.execute(
+            update(t.target)
+            .where(t.target.c.id == harvest)
+            .values(status="met", closed_on=date(2016, 10, 2), closed_at=app.now())
+        )
+        uow.commit()
+    built = build_report(uow=app.uow(readonly=True), definition=app.definition, as_of=app.today())
+    text = render(built, app.definition, "md")
+    assert "**Ondertekend door:** NVN (01-10-2016)" in text
+    assert "Oogstdag: uiterlijk 30-09-2016, gehaald op 02-10-2016 (2 dagen te laat)" in text
+    assert "3. 29-09-2016: Dialoog → Ondertekend (gecorrigeerd in rij 5)" in text
+    assert "Correctie van rij 3 (Dialoog → Ondertekend): datum 2016-10-01 → 2016-09-29" in text
+    html = render(built, app.definition, "html")
+    assert "gecorrigeerd in rij 5" in html and "NVN (01-10-2016)" in html
+    before = build_report(
+        uow=app.uow(readonly=True), definition=app.definition, as_of=date(2016, 9, 15)
+    )
+    assert "Ondertekend door" not in render(before, app.definition, "md")
