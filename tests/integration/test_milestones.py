@@ -10,6 +10,7 @@ overlong or control characters) write nothing. Both databases.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -27,7 +28,11 @@ from imvo_workflow.services.milestones import MilestoneClosing, MilestoneResult,
 from imvo_workflow.services.moves import move
 
 MakeCovenant = Callable[..., int]
-web, api_client = signing_helpers.web, signing_helpers.api_client
+web, api_client, page_client = (
+    signing_helpers.web,
+    signing_helpers.api_client,
+    signing_helpers.page_client,
+)
 
 
 @pytest.fixture
@@ -260,3 +265,56 @@ def test_the_move_api_closes_milestones(
         json={"to": "afzien", "reason": "x", "milestones": [{"target_id": 1, "outcome": "nee"}]},
     )
     assert bad.status_code == 422
+
+
+def test_the_page_closes_a_milestone_and_offers_the_open_ones_when_signing(
+    app: App, covenant: int, harvest: int, page_client: Any
+) -> None:
+    coordinator = page_client("coordinator")
+    page = coordinator.get("/convenanten/natuursteen")
+    assert f'for="close-outcome-{harvest}"' in page.text  # every input has its label
+    extra = coordinator.get("/convenanten/natuursteen/stap-opties", params={"to": "ondertekenen"})
+    assert f'for="ms-outcome-{harvest}"' in extra.text
+    assert "vervallen automatisch" in extra.text
+    plain = coordinator.get(
+        "/convenanten/natuursteen/stap-opties", params={"to": "intentieverklaring_tekenen"}
+    )
+    assert "milestone_id" not in plain.text
+    token = page_client.csrf(page.text)
+    path = f"/convenanten/natuursteen/mijlpalen/{harvest}/sluiten"
+    refused = coordinator.post(path, data={"outcome": "vervallen", "csrf_token": token})
+    assert refused.status_code == 422 and "reden" in refused.text
+    done = coordinator.post(
+        path, data={"outcome": "bereikt", "on": "2016-09-29", "csrf_token": token}
+    )
+    assert done.status_code == 200 and "1 dag eerder" in done.text
+    viewer = page_client("viewer").get("/convenanten/natuursteen")
+    assert "1 dag eerder" in viewer.text and "/sluiten" not in viewer.text
+
+
+def test_the_move_form_closes_milestones_with_the_step(
+    app: App, covenant: int, harvest: int, page_client: Any
+) -> None:
+    party(app, covenant, "NVN")
+    coordinator = page_client("coordinator")
+    page = coordinator.get("/convenanten/natuursteen")
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version is not None
+    done = coordinator.post(
+        "/convenanten/natuursteen/stap",
+        data={
+            "to": "ondertekenen",
+            "version": version.group(1),
+            "reason": "getekend",
+            "on": "2016-10-01",
+            "signatory": ["NVN"],
+            "milestone_id": [str(harvest)],
+            "milestone_outcome": ["bereikt"],
+            "milestone_on": ["2016-09-30"],
+            "milestone_reason": [""],
+            "csrf_token": page_client.csrf(page.text),
+        },
+    )
+    assert done.status_code == 200, done.text
+    assert row(app, t.target, harvest).closed_on == date(2016, 9, 30)
+    assert "op tijd" in done.text and "NVN — 01-10-2016" in done.text
