@@ -291,13 +291,14 @@ def test_correct_a_date(imvo_rw: Imvo) -> None:
 
 
 def test_sign(imvo_rw: Imvo) -> None:
-    done = imvo_rw("sign", "natuursteen", "SER", "--by", "X", "--on", "2016-10-01")
-    assert "SER tekende natuursteen" in _flat(done.stdout)
-    again = imvo_rw("sign", "natuursteen", "SER", "--by", "X", "--on", "2016-10-01")
-    assert "stond al vast" in _flat(again.stdout)
-    assert imvo_rw.scalar("SELECT count(*) FROM signature") == 1
+    """Signing natuursteen (in dialogue) in one step: the move and SER's signature."""
     unknown = imvo_rw("sign", "natuursteen", "Solidaridat", "--by", "X", code=2)
     assert "Solidaridad" in _flat(unknown.stderr)
-    future = imvo_rw("sign", "natuursteen", "FNV", "--by", "X", "--on", "2016-11-02", code=2)
+    future = imvo_rw("sign", "natuursteen", "SER", "--by", "X", "--on", "2016-11-02", code=2)
     assert "toekomst" in _flat(future.stderr)
+    assert imvo_rw.scalar("SELECT count(*) FROM signature") == 0
+    done = imvo_rw("sign", "natuursteen", "SER", "--by", "X", "--on", "2016-10-01")
+    assert "natuursteen ondertekend op 2016-10-01 door SER" in _flat(done.stdout)
+    again = imvo_rw("sign", "natuursteen", "SER", "--by", "X", "--on", "2016-10-01", code=2)
+    assert "al ondertekend" in _flat(again.stderr)
     assert imvo_rw.scalar("SELECT count(*) FROM signature") == 1

@@ -75,6 +75,9 @@ OPERATIONS = [
     ("GET", "/api/v1/covenants/{slug}/parties"),
     ("POST", "/api/v1/covenants/{slug}/parties"),
     ("POST", "/api/v1/covenants/{slug}/parties/{participation_id}/leave"),
+    ("GET", "/api/v1/covenants/{slug}/signatures"),
+    ("POST", "/api/v1/covenants/{slug}/signatures"),
+    ("POST", "/api/v1/covenants/{slug}/targets/{target_id}/close"),
 ]
 #: Path parameters that exist in the seeded data, so generated requests get past the lookup.
 REAL_SLUGS = ["natuursteen", "chemie", "bouw", "toerisme-suriname"]

@@ -722,8 +722,9 @@ def two_signatures(tmp_path: Path) -> WorkflowDefinition:
 def test_signing_requires_enough_signatures(
     seeded: App, two_signatures: WorkflowDefinition
 ) -> None:
+    """The signatories come with the move, and count towards its min_signatures."""
 
-    def sign_off() -> Any:
+    def sign_off(*signatories: str, add_as_party: bool = False) -> Any:
         return move(
             uow=seeded.uow(),
             definition=two_signatures,
@@ -731,57 +732,47 @@ def test_signing_requires_enough_signatures(
             to="ondertekend",
             actor=MOVER,
             reason="Convenant getekend",
-            now=seeded.now(),
-        )
-
-    def sign(organisation: str, on: date = date(2016, 10, 1)) -> bool:
-        return signatures.sign(
-            uow=seeded.uow(),
-            covenant="natuursteen",
-            organisation=organisation,
-            signed_on=on,
-            actor=MOVER,
+            occurred_on=date(2016, 10, 1),
+            signatories=signatories,
+            add_as_party=add_as_party,
             now=seeded.now(),
         )
 
     with pytest.raises(RequirementMissing, match=r"minstens 2 .* er 0 vastgelegd"):
         sign_off()
-    assert sign("SER") is True
-    assert sign("SER") is False  # already signed
     with pytest.raises(RequirementMissing, match=r"minstens 2 .* er 1 vastgelegd"):
-        sign_off()
+        sign_off("SER")
+    with pytest.raises(InvalidInput, match="geen partij"):
+        sign_off("SER", "FNV")  # FNV takes no part in natuursteen
     assert head(seeded, "natuursteen").stage == "dialoog"
-    assert sign("FNV", date(2016, 11, 1)) is True
-    assert sign_off().to_stage == "ondertekend"
+    assert count(seeded, "signature") == 0
+    assert sign_off("SER", "FNV", add_as_party=True).to_stage == "ondertekend"
     with seeded.uow(readonly=True) as uow:
         signed = signatures.signatures(conn=uow.conn, covenant="natuursteen")
     assert [(s.organisation, s.signed_on) for s in signed] == [
+        ("FNV", date(2016, 10, 1)),
         ("SER", date(2016, 10, 1)),
-        ("FNV", date(2016, 11, 1)),
     ]
 
 
 def test_signing_refuses_unknown_organisations_and_future_dates(seeded: App) -> None:
-    with pytest.raises(NotFound) as unknown:
-        signatures.sign(
+    def sign(organisation: str, on: date) -> Any:
+        return signatures.sign(
             uow=seeded.uow(),
+            definition=seeded.definition,
             covenant="natuursteen",
-            organisation="Solidaridat",
-            signed_on=date(2016, 10, 1),
+            organisations=(organisation,),
+            signed_on=on,
             actor=MOVER,
             now=seeded.now(),
         )
+
+    with pytest.raises(NotFound) as unknown:
+        sign("Solidaridat", date(2016, 10, 1))
     assert "Solidaridad" in unknown.value.suggestions
     assert "Bedoelde je" in unknown.value.message
     with pytest.raises(InvalidInput, match="toekomst"):
-        signatures.sign(
-            uow=seeded.uow(),
-            covenant="natuursteen",
-            organisation="SER",
-            signed_on=date(2016, 11, 2),
-            actor=MOVER,
-            now=seeded.now(),
-        )
+        sign("SER", date(2016, 11, 2))
     assert count(seeded, "signature") == 0
 
 

@@ -51,11 +51,11 @@ def _target(app: App, **bad: Any) -> None:
 
 def _sign(app: App, **bad: Any) -> None:
     args: dict[str, Any] = {
-        "organisation": "SER",
+        "organisations": ("SER",),
         "signed_on": date(2016, 10, 1),
         "actor": "A. de Vries",
     } | bad
-    signatures.sign(uow=app.uow(), covenant=SLUG, now=app.now(), **args)
+    signatures.sign(uow=app.uow(), definition=app.definition, covenant=SLUG, now=app.now(), **args)
 
 
 def _correct(app: App, **bad: Any) -> None:
@@ -100,7 +100,7 @@ CASES: list[tuple[str, Callable[..., None], dict[str, Any], type[DomainError]]] 
     ("target actor with a tab", _target, {"actor": "A.\tde Vries"}, InvalidInput),
     ("signature date in 9999", _sign, {"signed_on": EARLY}, InvalidInput),
     ("signature actor too long", _sign, {"actor": LONG_LABEL}, InvalidInput),
-    ("signature organisation too long", _sign, {"organisation": LONG_LABEL}, InvalidInput),
+    ("signature organisation too long", _sign, {"organisations": (LONG_LABEL,)}, InvalidInput),
     ("correction reason too long", _correct, {"reason": LONG_TEXT}, InvalidInput),
     ("correction reason with a bell", _correct, {"reason": "typfout\x07"}, InvalidInput),
     ("correction actor too long", _correct, {"actor": LONG_LABEL}, InvalidInput),

@@ -182,9 +182,17 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/covenants/{slug}/parties/{participation_id}/leave"): {
         "json": {"until": "2016-10-01", "reason": "anoniem"}
     },
+    ("GET", "/convenanten/{slug}/stap-opties"): {},
+    ("POST", "/convenanten/{slug}/ondertekening"): {"data": {"organisation": "SER"}},
+    ("POST", "/convenanten/{slug}/mijlpalen/{target_id}/sluiten"): {"data": {"outcome": "bereikt"}},
+    ("GET", "/api/v1/covenants/{slug}/signatures"): {},
+    ("POST", "/api/v1/covenants/{slug}/signatures"): {"json": {"organisations": ["SER"]}},
+    ("POST", "/api/v1/covenants/{slug}/targets/{target_id}/close"): {
+        "json": {"outcome": "bereikt"}
+    },
 }
-#: Ids the record's routes take (an organisation, a participation of the seed).
-RECORD_IDS = {"organisation_id": 1, "participation_id": 1}
+#: Ids the record's routes take (an organisation, a participation, a target of the seed).
+RECORD_IDS = {"organisation_id": 1, "participation_id": 1, "target_id": 1}
 
 
 @dataclass

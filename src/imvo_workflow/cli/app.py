@@ -26,6 +26,7 @@ from imvo_workflow.cli import (
     report,
     scheduler,
     serve,
+    signing,
     stages,
     targets,
     terms,
@@ -45,13 +46,14 @@ cli.command("status")(covenants.status)
 cli.command("show")(covenants.show)
 cli.command("history")(covenants.history)
 cli.command("move")(covenants.move)
-cli.command("sign")(covenants.sign)
 cli.command("open")(processes.open_)
 cli.add_typer(organisations.group, name="organisations")
 cli.add_typer(parties.group, name="parties")
+cli.command("sign")(signing.sign)
 cli.add_typer(stages.group, name="stages")
 cli.command("period")(stages.period)
 cli.add_typer(targets.group, name="targets")
+targets.group.command("close")(signing.close_target)
 cli.command("deadlines")(targets.deadlines)
 cli.add_typer(notes.group, name="notes")
 cli.add_typer(notes.summary_group, name="summary")

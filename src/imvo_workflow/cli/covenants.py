@@ -1,18 +1,21 @@
-"""`imvo status`, `show`, `history`, `move` and `sign`: one covenant or all, read and moved."""
+"""`imvo status`, `show`, `history` and `move`: one covenant or all, read and moved."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
-from imvo_workflow.cli.parties import render_parties
 from imvo_workflow.cli.render import render_detail, render_history, render_status
+from imvo_workflow.cli.render_day import render_day
+from imvo_workflow.cli.signing import milestone_option
+from imvo_workflow.domain.entry_text import stage_labels
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import asof, queries, signatures
+from imvo_workflow.services.covenant_day import covenant_on
 from imvo_workflow.services.moves import move as move_service
-from imvo_workflow.services.parties import party_overview
 
 Name = Annotated[str, typer.Argument(help="Het convenant (naam of sector, bv. natuursteen).")]
 By = Annotated[str, typer.Option("--by", help="Wie zet deze stap.")]
@@ -44,29 +47,40 @@ def status(
 def show(
     name: Name,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Ook de partijen op deze dag (JJJJ-MM-DD).")
+        str | None,
+        typer.Option("--as-of", help="Hoe het convenant er op deze dag voor stond (JJJJ-MM-DD)."),
+    ] = None,
+    known_at: Annotated[
+        str | None, typer.Option("--known-at", help="Wat de database op deze dag wist.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Eén convenant: partijen, facilitator, doelen en geschiedenis."""
+    """Eén convenant: partijen, ondertekenaars, doelen, verhaal en geschiedenis (ook op een dag)."""
     app = app_from_env()
-    day = iso_date(as_of, "--as-of")
+    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
+    if day and past:
+        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
+    moment = day or past
+    labels = stage_labels(app.definition)
     with app.uow(readonly=True) as uow:
-        found = queries.detail(conn=uow.conn, covenant=name, today=app.today())
-        on = None if day is None else party_overview(conn=uow.conn, covenant=name, day=day)
-    if as_json:
-        dump_json(found if on is None else {"covenant": found, "parties_as_of": on})
-        return
-    render_detail(out, found, app.definition)
-    if on is not None:
-        render_parties(on)
+        if moment is not None:
+            then = covenant_on(conn=uow.conn, covenant=name, day=moment, known_at=past is not None)
+        else:
+            found = queries.detail(conn=uow.conn, covenant=name, today=app.today(), labels=labels)
+            signed = signatures.signatures(conn=uow.conn, covenant=name)
+    if moment is not None:
+        dump_json(then) if as_json else render_day(out, then, app.definition)
+    elif as_json:
+        dump_json(dataclasses.asdict(found) | {"signatures": signed})
+    else:
+        render_detail(out, found, app.definition, signed)
 
 
 def history(name: Name, as_json: JsonFlag = False) -> None:
     """De overgangen van één convenant: wie, wanneer, waarom."""
     app = app_from_env()
     with app.uow(readonly=True) as uow:
-        rows = queries.history(conn=uow.conn, covenant=name)
+        rows = queries.history(conn=uow.conn, covenant=name, labels=stage_labels(app.definition))
     dump_json(rows) if as_json else render_history(out, name, rows)
 
 
@@ -82,11 +96,28 @@ def move(
         int | None,
         typer.Option("--expect-version", help="Weiger als het convenant intussen is gewijzigd."),
     ] = None,
+    signatory: Annotated[
+        list[str] | None,
+        typer.Option("--signatory", help="Bij ondertekenen: een organisatie die tekende."),
+    ] = None,
+    add_as_party: Annotated[
+        bool,
+        typer.Option("--add-as-party", help="Voeg een ondertekenaar die nog geen partij is toe."),
+    ] = False,
+    milestone: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--milestone",
+            help="Sluit een mijlpaal in dezelfde stap: ID=bereikt[:JJJJ-MM-DD] of "
+            "ID=vervallen:REDEN.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Verplaats een convenant naar een volgende fase, als de workflow dat toestaat."""
     app = app_from_env()
     occurred_on = iso_date(on, "--on")
+    closings = tuple(milestone_option(value) for value in milestone or ())
     result = move_service(
         uow=app.uow(),
         definition=app.definition,
@@ -96,6 +127,9 @@ def move(
         reason=reason,
         occurred_on=occurred_on,
         expected_version=expect_version,
+        signatories=tuple(signatory or ()),
+        add_as_party=add_as_party,
+        milestones=closings,
         now=app.now(),
     )
     if as_json:
@@ -105,24 +139,3 @@ def move(
             f"[green]✓[/] {result.covenant}: {result.from_stage} → [bold]{result.to_stage}[/] "
             f"op {result.occurred_on.isoformat()} (versie {result.version})"
         )
-
-
-def sign(
-    name: Name,
-    organisation: Annotated[str, typer.Argument(help="De organisatie die tekende, bv. SER.")],
-    by: Annotated[str, typer.Option("--by", help="Wie legt dit vast.")],
-    on: Annotated[
-        str | None, typer.Option("--on", help="Datum van ondertekening (JJJJ-MM-DD).")
-    ] = None,
-) -> None:
-    """Leg vast dat een partij het convenant heeft ondertekend."""
-    app = app_from_env()
-    added = signatures.sign(
-        uow=app.uow(),
-        covenant=name,
-        organisation=organisation,
-        signed_on=iso_date(on, "--on") or app.today(),
-        actor=by,
-        now=app.now(),
-    )
-    out.print(f"[green]✓[/] {organisation} tekende {name}" + ("" if added else " (stond al vast)"))

@@ -10,6 +10,7 @@ wraps beside the date instead of through it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Literal
 
@@ -29,6 +30,10 @@ from imvo_workflow.services.queries import (
     TargetChangeView,
     TargetView,
 )
+from imvo_workflow.services.signatures import SignatureView
+
+#: A target's status as people read it.
+TARGET_STATUS = {"open": "open", "met": "gehaald", "cancelled": "vervallen"}
 
 #: Below this width `imvo status` drops its sector column.
 NARROW = 100
@@ -99,7 +104,12 @@ def render_status(console: Console, rows: list[StatusRow], definition: WorkflowD
     console.print(table)
 
 
-def render_detail(console: Console, found: CovenantDetail, definition: WorkflowDefinition) -> None:
+def render_detail(
+    console: Console,
+    found: CovenantDetail,
+    definition: WorkflowDefinition,
+    signed: Sequence[SignatureView] = (),
+) -> None:
     s = found.status
     console.print(f"[bold]{s.title}[/] ({s.slug}) — sector {s.sector}, {s.group}")
     console.print(
@@ -116,33 +126,70 @@ def render_detail(console: Console, found: CovenantDetail, definition: WorkflowD
         name = f"{party.name} ({party.full_name})" if party.full_name else party.name
         parties.add_row(party.role, name, party.kind)
     console.print(parties)
-    targets = Table(title="Doelen")
-    _text(targets, "Doel")
-    _text(targets, "Termijn")
-    _dated(console, targets, "Periode", len("2017-01-01 t/m"))
-    _fixed(targets, "Status", len("te laat"))
-    for target in found.targets:
-        state = "[bold red]te laat[/]" if target.overdue else target.status
-        targets.add_row(
-            target.what, target.phrase, f"{target.period_start} t/m {target.deadline}", state
-        )
-    console.print(targets)
+    signatures = Table(title="Ondertekend door")
+    _text(signatures, "Organisatie")
+    _fixed(signatures, "Datum")
+    for signature in signed:
+        signatures.add_row(signature.organisation, signature.signed_on.isoformat())
+    if not signed:
+        signatures.add_row("— (niemand vastgelegd)", "")
+    console.print(signatures)
+    render_targets(console, found.targets)
     render_history(console, s.slug, found.history)
+
+
+def late(target: TargetView) -> str:
+    """Planned against actual in words: "3 dagen te laat", "2 dagen vroeg", "op tijd"."""
+    if target.days_late is None:
+        return ""
+    if target.days_late == 0:
+        return "op tijd"
+    if target.days_late > 0:
+        return f"{dagen(target.days_late)} te laat"
+    return f"{dagen(-target.days_late)} vroeg"
+
+
+def render_targets(console: Console, targets: Sequence[TargetView]) -> None:
+    """Every target, planned against actual: deadline, closed on, days late or early."""
+    table = Table(title="Doelen: gepland en werkelijk")
+    _fixed(table, "ID", 2)
+    _text(table, "Doel")
+    _text(table, "Termijn")
+    _fixed(table, "Deadline")
+    _text(table, "Status")
+    _fixed(table, "Gesloten")
+    _text(table, "Verschil")
+    for target in targets:
+        state = "[bold red]te laat[/]" if target.overdue else TARGET_STATUS[target.status]
+        if target.close_reason:
+            state += f" ({target.close_reason})"
+        table.add_row(
+            str(target.id),
+            target.what,
+            target.phrase,
+            target.deadline.isoformat(),
+            state,
+            target.closed_on.isoformat() if target.closed_on else "",
+            late(target),
+        )
+    console.print(table)
 
 
 def render_history(console: Console, name: str, rows: list[HistoryEntry]) -> None:
     table = Table(title=f"Geschiedenis van {name}")
     _fixed(table, "#", 1)
     _fixed(table, "Datum")
-    for column in ("Van", "Naar", "Door", "Reden"):
+    for column in ("Wat", "Door", "Reden"):
         _text(table, column)
     _dated(console, table, "Vastgelegd")
     for row in rows:
+        what = escape(row.description or f"{row.from_stage or '—'} → {row.to_stage}")
+        if row.corrected_by is not None:
+            what += f" [italic](gecorrigeerd in rij {row.corrected_by})[/]"
         table.add_row(
             str(row.seq),
             row.occurred_on.isoformat(),
-            row.from_stage or "—",
-            row.to_stage,
+            what,
             row.actor,
             row.reason,
             _moment(row.recorded_at),

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
-from imvo_workflow.cli.render import render_deadlines, render_target_changes
+from imvo_workflow.cli.render import render_deadlines, render_target_changes, render_targets
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import alert_queries, queries
 from imvo_workflow.services.asof_deadlines import deadlines_on
@@ -62,11 +62,16 @@ def set_(
 
 @group.command("list")
 def list_(name: Name, as_json: JsonFlag = False) -> None:
-    """De doelen van een convenant met hun wijzigingsgeschiedenis."""
+    """De doelen van een convenant, gepland tegen werkelijk, met hun wijzigingen."""
     app = app_from_env()
     with app.uow(readonly=True) as uow:
         changes = queries.target_changes(conn=uow.conn, covenant=name)
-    dump_json(changes) if as_json else render_target_changes(out, name, changes)
+        targets = queries.detail(conn=uow.conn, covenant=name, today=app.today()).targets
+    if as_json:
+        dump_json({"targets": targets, "changes": changes})
+        return
+    render_target_changes(out, name, changes)
+    render_targets(out, targets)
 
 
 def deadlines(

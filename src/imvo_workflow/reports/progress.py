@@ -10,7 +10,7 @@ A summary counts covenants per stage, sums the time spent in each stage and draw
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import Connection, select
@@ -19,6 +19,7 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.reports.record_lines import RecordLines, record_lines
 from imvo_workflow.reports.timeline import Lane, timeline_svg
 from imvo_workflow.services.asof import Step, effective_steps, end_of_day, history_rows, status_on
 from imvo_workflow.services.continuation import stage_label
@@ -38,6 +39,8 @@ class Entry:
     facilitator: str = ""
     parties: tuple[str, ...] = ()
     summary: str = ""
+    #: Signatures, targets planned against actual, the history described (reports/record_lines).
+    record: RecordLines | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +175,16 @@ def build_report(
         ]
         people = _participants(uow.conn, as_of, end_of_day(as_of) if known_at else None)
         steps = effective_steps(history_rows(uow.conn), end_of_day(as_of) if known_at else None)
-    report.groups = _Layout(definition, statuses, sectors, covenants, people).groups()
-    report.stages = _stage_summary(definition, list(statuses.values()), steps, as_of)
+        lines = record_lines(uow.conn, definition, as_of, end_of_day(as_of) if known_at else None)
     ids = {cov.slug: cov.id for cov in covenants}
+    report.groups = [
+        (
+            title,
+            [replace(e, record=lines.get(ids[e.status.slug])) if e.status else e for e in entries],
+        )
+        for title, entries in _Layout(definition, statuses, sectors, covenants, people).groups()
+    ]
+    report.stages = _stage_summary(definition, list(statuses.values()), steps, as_of)
     lanes = [
         Lane(
             e.heading,

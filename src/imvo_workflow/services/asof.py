@@ -21,7 +21,13 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.record import is_record
-from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow, TargetView, aware
+from imvo_workflow.services.queries import (
+    COVENANTS_IN_ORDER,
+    StatusRow,
+    TargetView,
+    aware,
+    days_late,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,7 @@ def targets_on(
             tg.c.status,
             tg.c.closed_on,
             tg.c.closed_at,
+            tg.c.close_reason,
             ch.c.new_phrase,
             ch.c.new_period_start,
             ch.c.new_deadline,
@@ -154,6 +161,8 @@ def targets_on(
                 status=status,
                 closed_on=closed,
                 overdue=status == "open" and r.new_deadline < day,
+                days_late=days_late(r.new_deadline, closed),
+                close_reason=r.close_reason if closed else None,
             )
         )
     for views in found.values():

@@ -30,8 +30,9 @@ from imvo_workflow.domain.chain import (
 )
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
+from imvo_workflow.domain.record import is_record
 from imvo_workflow.files import append_private
-from imvo_workflow.services import history
+from imvo_workflow.services import corrections, history
 from imvo_workflow.services.alerts import queue_deliveries, raise_alert, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
 
@@ -283,19 +284,27 @@ def correct(
         on = occurred_on or original.occurred_on
         if on > now.astimezone(AMSTERDAM).date():
             raise InvalidInput(f"De datum {on} ligt in de toekomst.")
-        # The covenant's moves with earlier corrections applied: the corrected row must stay
-        # between the move before it and the move after it.
-        rows = history_rows(uow.conn, covenant_id)
-        moves = effective_steps(rows).get(covenant_id, [])
-        before = [m.occurred_on for m in moves if m.seq < seq]
-        after = [m.occurred_on for m in moves if m.seq > seq]
-        if before and on < before[-1]:
-            raise InvalidInput(
-                f"De datum {on} ligt vóór de stap ervoor ({before[-1]}); dat kan niet."
-            )
-        if after and on > after[0]:
-            raise InvalidInput(f"De datum {on} ligt na een latere stap ({after[0]}); dat kan niet.")
-        last_move = moves[-1].seq if moves else seq
+        record_entry = is_record(original.trigger)
+        old_on = corrections.effective_date(uow.conn, covenant_id, original)
+        if record_entry:
+            corrections.check_record_date(uow.conn, original, on)
+            last_move = None
+        else:
+            # The covenant's moves with earlier corrections applied: the corrected row must
+            # stay between the move before it and the move after it.
+            rows = history_rows(uow.conn, covenant_id)
+            moves = effective_steps(rows).get(covenant_id, [])
+            before = [m.occurred_on for m in moves if m.seq < seq]
+            after = [m.occurred_on for m in moves if m.seq > seq]
+            if before and on < before[-1]:
+                raise InvalidInput(
+                    f"De datum {on} ligt vóór de stap ervoor ({before[-1]}); dat kan niet."
+                )
+            if after and on > after[0]:
+                raise InvalidInput(
+                    f"De datum {on} ligt na een latere stap ({after[0]}); dat kan niet."
+                )
+            last_move = moves[-1].seq if moves else seq
         new_seq, _ = history.append(
             uow.conn,
             head,
@@ -312,5 +321,6 @@ def correct(
             ),
             now=now,
         )
+        corrections.apply(uow.conn, original, old_on, on)
         uow.commit()
     return new_seq

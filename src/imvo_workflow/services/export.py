@@ -37,6 +37,7 @@ COLUMNS = (
     "corrects_seq",
     "prev_hash",
     "hash",
+    "detail",
 )
 FORMATS = ("csv", "json")
 
@@ -94,6 +95,7 @@ def _stream(conn: Connection, where: ExportFilter) -> Iterator[dict[str, Any]]:
             tr.c.corrects_seq,
             tr.c.prev_hash,
             tr.c.hash,
+            tr.c.detail,
         )
         .join(c, c.c.id == tr.c.covenant_id)
         .join(s, s.c.id == c.c.sector_id)

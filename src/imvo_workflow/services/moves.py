@@ -9,6 +9,11 @@ underneath the unit of work's connection (db/driver.py).
 
 `move` is the user action (it takes the unit of work and commits); `make_move` is the same
 step inside a transaction someone else owns (the seed replays many moves in one).
+
+The move to `ondertekend` may bring its signatories, and any move may close milestones in the
+same step; reaching a terminal stage drops the milestones still open (services/milestones.py,
+services/signatories.py). Only a move that brings any of that, or ends in a terminal stage,
+pays for it: the ordinary move runs the same statements as before.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import ConcurrentUpdate, InvalidInput, RequirementMissing
 from imvo_workflow.domain.record import canonical_detail
 from imvo_workflow.domain.requirements import MoveFacts
-from imvo_workflow.services import history
+from imvo_workflow.services import history, milestones, signatories
+from imvo_workflow.services.milestones import MilestoneClosing
 
 #: Per definition and destination: the UPDATE that closes the targets a move meets or ends.
 _CLOSERS: weakref.WeakKeyDictionary[WorkflowDefinition, dict[str, DriverStatement]] = (
@@ -92,6 +98,11 @@ class MoveRequest:
     role: str | None = None
     #: The slug of the covenant a move to `opgegaan` continues in (services/continuation.py).
     continues_in: str | None = None
+    #: For the move to ondertekend: who signed (on the move's date), in one step.
+    signatories: tuple[str, ...] = ()
+    #: Add a signatory that is not yet a party as `partij` (else it is refused).
+    add_as_party: bool = False
+    milestones: tuple[MilestoneClosing, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +128,24 @@ def move(
     occurred_on: date | None = None,
     expected_version: int | None = None,
     role: str | None = None,
+    signatories: tuple[str, ...] = (),
+    add_as_party: bool = False,
+    milestones: tuple[MilestoneClosing, ...] = (),
     now: datetime,
 ) -> MoveResult:
     """Move a covenant to stage (or by trigger) `to`; refuse with a DomainError otherwise."""
-    request = MoveRequest(covenant, to, actor, reason, occurred_on, expected_version, role)
+    request = MoveRequest(
+        covenant,
+        to,
+        actor,
+        reason,
+        occurred_on,
+        expected_version,
+        role,
+        signatories=signatories,
+        add_as_party=add_as_party,
+        milestones=milestones,
+    )
     with uow:
         result = make_move(uow.conn, definition, request, now=now)
         uow.commit()
@@ -146,18 +171,24 @@ def make_move(
             f"{request.expected_version}). Bekijk de nieuwe stand en probeer het opnieuw."
         )
     tr = definition.resolve(head.stage, request.to, covenant=head.slug)
+    on = request.occurred_on or today
+    signing: list[signatories.Signatory] = []
+    if request.signatories:
+        signing = _signing(conn, head, tr.dest, request, on, now)
+    for closing in request.milestones:
+        milestones.check_closing(closing)
+    joining = sum(who.joins for who in signing)
     facts = MoveFacts(
         covenant=head.slug,
         role=request.role,
         reason=request.reason,
         occurred_on=request.occurred_on,
-        count_parties=lambda: _count(conn, _PARTIES, head.covenant_id),
-        count_signatures=lambda: _count(conn, _SIGNATURES, head.covenant_id),
+        count_parties=lambda: _count(conn, _PARTIES, head.covenant_id) + joining,
+        count_signatures=lambda: _count(conn, _SIGNATURES, head.covenant_id) + len(signing),
     )
     dest = definition.fire(head.stage, tr.trigger, facts)
     if (dest == CONTINUED_STAGE) != (request.continues_in is not None):
         _refuse_continuation(head.slug, dest)
-    on = request.occurred_on or today
     if on > today:
         raise InvalidInput(f"De datum {on.isoformat()} ligt in de toekomst.")
     if on < head.stage_since:
@@ -182,8 +213,40 @@ def make_move(
         ),
         now=now,
     )
+    version = head.version + 1
+    if signing or request.milestones or definition.stages[dest].terminal:
+        after = milestones.after_entry(head, seq, digest, stage=dest, since=on)
+        after = signatories.record(
+            conn, after, definition, signing, on=on, actor=request.actor, now=now
+        )
+        for closing in request.milestones:
+            after = milestones.close_in(
+                conn, after, definition, closing, actor=request.actor, default_on=on, now=now
+            )
+        if definition.stages[dest].terminal:
+            after = milestones.drop_open(
+                conn, after, definition, actor=request.actor, on=on, now=now
+            )
+        version = after.version
     close_targets(conn, definition, head.covenant_id, dest, on, now)
-    return MoveResult(head.slug, head.stage, dest, tr.trigger, seq, head.version + 1, on, digest)
+    return MoveResult(head.slug, head.stage, dest, tr.trigger, seq, version, on, digest)
+
+
+def _signing(
+    conn: Connection,
+    head: history.Head,
+    dest: str,
+    request: MoveRequest,
+    on: date,
+    now: datetime,
+) -> list[signatories.Signatory]:
+    """The signatories a move to ondertekend brings, checked before anything is written."""
+    if dest != signatories.SIGNED:
+        raise InvalidInput(
+            f"Ondertekenaars horen bij de stap naar '{signatories.SIGNED}', niet naar '{dest}'."
+        )
+    signatories.check_day(conn, head, on, now)
+    return signatories.plan(conn, head, request.signatories, on, add_as_party=request.add_as_party)
 
 
 def _refuse_continuation(slug: str, dest: str) -> None:

@@ -6,6 +6,7 @@ same answers and `--json` is a dump of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.domain.entry_text import EntryFacts, corrected_by, describe_all
+from imvo_workflow.domain.record import read_detail
 from imvo_workflow.domain.targets import target_name
 from imvo_workflow.services import lookup
 
@@ -30,6 +33,9 @@ class TargetView:
     status: str
     closed_on: date | None
     overdue: bool
+    #: Planned against actual: days closed after the deadline (negative: before it).
+    days_late: int | None = None
+    close_reason: str | None = None
 
     @property
     def what(self) -> str:
@@ -87,6 +93,10 @@ class HistoryEntry:
     recorded_at: datetime
     hash: str
     corrects_seq: int | None = None
+    #: What the entry did, in one Dutch line (domain/entry_text.py).
+    description: str = ""
+    #: The seq of the latest correction of this entry, if it was corrected.
+    corrected_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +131,14 @@ def _target_view(row: object, today: date) -> TargetView:
         status=r["status"],
         closed_on=r["closed_on"],
         overdue=r["status"] == "open" and r["deadline"] < today,
+        days_late=days_late(r["deadline"], r["closed_on"]),
+        close_reason=r["close_reason"],
     )
+
+
+def days_late(deadline: date, closed_on: date | None) -> int | None:
+    """Planned against actual: positive when closed late, negative when early."""
+    return None if closed_on is None else (closed_on - deadline).days
 
 
 _PARENT = t.covenant.alias("parent")
@@ -177,7 +194,11 @@ def status(*, conn: Connection, today: date, slug: str | None = None) -> list[St
     return found
 
 
-def history(*, conn: Connection, covenant: str) -> list[HistoryEntry]:
+def history(
+    *, conn: Connection, covenant: str, labels: Mapping[str, str] | None = None
+) -> list[HistoryEntry]:
+    """The covenant's entries in chain order, each described (stage `labels` by name) and
+    marked with the correction that corrected it last."""
     covenant_id = lookup.covenant_id(conn, covenant)
     tr = t.transition
     rows = conn.execute(
@@ -192,11 +213,36 @@ def history(*, conn: Connection, covenant: str) -> list[HistoryEntry]:
             tr.c.recorded_at,
             tr.c.hash,
             tr.c.corrects_seq,
+            tr.c.detail,
         )
         .where(tr.c.covenant_id == covenant_id)
         .order_by(tr.c.seq)
-    )
-    return [HistoryEntry(**{**r._mapping, "recorded_at": aware(r.recorded_at)}) for r in rows]
+    ).all()
+    facts = [
+        EntryFacts(
+            r.seq,
+            r.trigger,
+            r.from_stage,
+            r.to_stage,
+            r.occurred_on,
+            r.corrects_seq,
+            read_detail(r.detail),
+        )
+        for r in rows
+    ]
+    said = describe_all(facts, labels or {})
+    fixed = corrected_by(facts)
+    return [
+        HistoryEntry(
+            **{
+                **{k: v for k, v in r._mapping.items() if k != "detail"},
+                "recorded_at": aware(r.recorded_at),
+            },
+            description=text,
+            corrected_by=fixed.get(r.seq),
+        )
+        for r, text in zip(rows, said, strict=True)
+    ]
 
 
 def aware(moment: datetime) -> datetime:
@@ -204,7 +250,9 @@ def aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def detail(*, conn: Connection, covenant: str, today: date) -> CovenantDetail:
+def detail(
+    *, conn: Connection, covenant: str, today: date, labels: Mapping[str, str] | None = None
+) -> CovenantDetail:
     covenant_id = lookup.covenant_id(conn, covenant)
     c = t.covenant
     head = conn.execute(select(c.c.slug, c.c.summary, c.c.notes).where(c.c.id == covenant_id)).one()
@@ -233,7 +281,7 @@ def detail(*, conn: Connection, covenant: str, today: date) -> CovenantDetail:
         notes=list(head.notes or []),
         parties=parties,
         targets=targets,
-        history=history(conn=conn, covenant=head.slug),
+        history=history(conn=conn, covenant=head.slug, labels=labels),
     )
 
 

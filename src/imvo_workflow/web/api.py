@@ -13,14 +13,14 @@ links): a covenant's slug and ETag lead to its move, history and targets.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Response, Security
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 
 from imvo_workflow.bootstrap import App
-from imvo_workflow.domain.bounds import MAX_LABEL, MAX_TEXT
+from imvo_workflow.domain.bounds import MAX_ID, MAX_LABEL, MAX_TEXT
 from imvo_workflow.domain.errors import ConcurrentUpdate, PreconditionFailed
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
@@ -29,6 +29,7 @@ from imvo_workflow.services import alert_queries, history, queries
 from imvo_workflow.services.alert_queries import AlertView
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
+from imvo_workflow.services.milestones import MilestoneClosing
 from imvo_workflow.services.moves import MoveResult, move
 from imvo_workflow.services.queries import CovenantDetail, HistoryEntry, StatusRow, TargetView
 from imvo_workflow.services.targets import TargetResult, set_target
@@ -96,12 +97,35 @@ COVENANT_LINKS = {
 }
 
 
+class MilestoneBody(BaseModel):
+    """One milestone closed in a move (web/api.py's move body) or on its own."""
+
+    target_id: int = Field(ge=0, le=MAX_ID)
+    outcome: Literal["bereikt", "vervallen"]
+    on: date | None = Field(default=None, description="When (default: the step's day, or today).")
+    reason: str = Field(default="", max_length=MAX_TEXT, description="Required for vervallen.")
+
+    def closing(self) -> MilestoneClosing:
+        return MilestoneClosing(self.target_id, self.outcome, self.on, self.reason)
+
+
 class MoveRequest(BaseModel):
     to: str = Field(
         description="Destination stage or transition name.", min_length=1, max_length=60
     )
     reason: str = Field(default="", max_length=MAX_TEXT)
     occurred_on: date | None = Field(default=None, description="When it happened (default: today).")
+    signatories: list[Annotated[str, Field(min_length=1, max_length=MAX_LABEL)]] = Field(
+        default=[],
+        max_length=100,
+        description="For the move to ondertekend: the organisations that signed (that day).",
+    )
+    add_as_party: bool = Field(
+        default=False, description="Add a signatory that is not yet a party as `partij`."
+    )
+    milestones: list[MilestoneBody] = Field(
+        default=[], max_length=100, description="Milestones closed in the same step."
+    )
 
 
 class TargetRequest(BaseModel):
@@ -196,6 +220,9 @@ def move_covenant(
             occurred_on=body.occurred_on,
             expected_version=expected,
             role=user.role,
+            signatories=tuple(body.signatories),
+            add_as_party=body.add_as_party,
+            milestones=tuple(m.closing() for m in body.milestones),
             now=app.now(),
         )
     except ConcurrentUpdate as exc:

@@ -32,10 +32,12 @@ from imvo_workflow.services import alert_queries, auth
 from imvo_workflow.web import (
     api,
     api_record,
+    api_signing,
     api_story,
     api_terms,
     pages,
     pages_record,
+    pages_signing,
     pages_story,
     pages_terms,
 )
@@ -124,6 +126,8 @@ def create_app(
     web.include_router(api_story.router)
     web.include_router(pages_terms.router)
     web.include_router(api_terms.router)
+    web.include_router(api_signing.router)
+    web.include_router(pages_signing.router)
     _add_health(web)
     _add_docs(web)
     _add_calendar(web)

@@ -22,16 +22,18 @@ from fastapi.templating import Jinja2Templates
 from imvo_workflow.bootstrap import App
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.continuation import CONTINUE_TRIGGER
+from imvo_workflow.domain.entry_text import stage_labels
 from imvo_workflow.domain.errors import DomainError, InvalidInput
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import render
-from imvo_workflow.services import alert_queries, audit, auth, queries, signatures, users
+from imvo_workflow.services import alert_queries, audit, auth, queries, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
 from imvo_workflow.services.continuation import stage_label
 from imvo_workflow.services.export import ExportFilter, export_history, export_rows
 from imvo_workflow.services.moves import move
+from imvo_workflow.web import pages_signing
 from imvo_workflow.web.diagram import state_diagram
 from imvo_workflow.web.errors import http_status
 from imvo_workflow.web.paths import TEMPLATES
@@ -160,13 +162,16 @@ def _covenant_page(
     request: Request, app: App, user: UserView, slug: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     with app.uow(readonly=True) as uow:
-        detail = queries.detail(conn=uow.conn, covenant=slug, today=app.today())
+        detail = queries.detail(
+            conn=uow.conn, covenant=slug, today=app.today(), labels=stage_labels(app.definition)
+        )
         changes = queries.target_changes(conn=uow.conn, covenant=slug)
-        signed = signatures.signatures(conn=uow.conn, covenant=slug)
         story = story_context(uow.conn, app.definition, detail)
         panel = terms_panel(uow.conn, app.definition, detail.status.slug, app.today())
-    offered = app.definition.offered(detail.status.stage, role=user.role)
-    moves = [m for m in offered if m.trigger != CONTINUE_TRIGGER]  # its own form: _terms.html
+        offered = app.definition.offered(detail.status.stage, role=user.role)
+        moves = [m for m in offered if m.trigger != CONTINUE_TRIGGER]  # its own form: _terms.html
+        first = moves[0].trigger if moves else ""
+        signing = pages_signing.covenant_context(uow.conn, app.definition, detail, first)
     return page(
         request,
         "covenant.html",
@@ -175,7 +180,6 @@ def _covenant_page(
         active="bord",
         detail=detail,
         changes=changes,
-        signatures=signed,
         moves=moves,
         can_move=user.can("coordinator"),
         today=app.today(),
@@ -184,6 +188,7 @@ def _covenant_page(
         diagram=state_diagram(app.definition, detail.status.stage),
         **parties_context(app, request, slug),
         **story,
+        **signing,
         **extra,
     )
 
@@ -203,6 +208,11 @@ def covenant_move(
     version: Annotated[int, Form()],
     reason: Annotated[str, Form()] = "",
     on: Annotated[str, Form()] = "",
+    signatory: Annotated[list[str] | None, Form()] = None,
+    milestone_id: Annotated[list[str] | None, Form()] = None,
+    milestone_outcome: Annotated[list[str] | None, Form()] = None,
+    milestone_on: Annotated[list[str] | None, Form()] = None,
+    milestone_reason: Annotated[list[str] | None, Form()] = None,
 ) -> HTMLResponse:
     try:
         result = move(
@@ -215,6 +225,13 @@ def covenant_move(
             occurred_on=_date(on, "Datum"),
             expected_version=version,
             role=user.role,
+            signatories=tuple(signatory or ()),
+            milestones=pages_signing.closings(
+                milestone_id or [],
+                milestone_outcome or [],
+                milestone_on or [],
+                milestone_reason or [],
+            ),
             now=app.now(),
         )
     except DomainError as exc:
