@@ -75,8 +75,8 @@ class Imvo:
         assert "Traceback" not in done.stdout + done.stderr, shown
         return done
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
+    def json(self, *args: str, **env: str) -> Any:
+        return json.loads(self(*args, "--json", **env).stdout)
 
 
 def _sqlite(path: Path) -> Imvo:
