@@ -55,7 +55,7 @@ def test_the_page_shows_the_seeded_story_and_the_forms(site: Site) -> None:
     for field in ("note-text", "note-date", "summary-text", "summary-reason", "target-phrase"):
         assert re.search(rf'<label for="{field}"', page), field
     assert 'hx-get="/perioden/voorbeeld"' in page and 'aria-live="polite"' in page
-    assert 'hx-trigger="keyup changed delay:300ms"' in page
+    assert 'hx-trigger="input changed delay:300ms"' in page
 
 
 def test_a_viewer_reads_the_story_but_gets_no_forms_and_is_refused(site: Site) -> None:
