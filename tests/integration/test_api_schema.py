@@ -73,6 +73,7 @@ OPERATIONS = [
     ("POST", "/api/v1/organisations"),
     ("POST", "/api/v1/organisations/{organisation_id}/rename"),
     ("GET", "/api/v1/covenants/{slug}/parties"),
+    ("GET", "/api/v1/covenants/{slug}/as-of/{day}"),
     ("POST", "/api/v1/covenants/{slug}/parties"),
     ("POST", "/api/v1/covenants/{slug}/parties/{participation_id}/leave"),
     ("GET", "/api/v1/covenants/{slug}/signatures"),

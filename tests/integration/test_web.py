@@ -176,6 +176,7 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
         "json": {"new_name": "Anoniem", "reason": "anoniem"}
     },
     ("GET", "/api/v1/covenants/{slug}/parties"): {},
+    ("GET", "/api/v1/covenants/{slug}/as-of/{day}"): {},
     ("POST", "/api/v1/covenants/{slug}/parties"): {
         "json": {"organisation": "FNV", "role": "partij", "since": "2016-10-01"}
     },
@@ -192,7 +193,7 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 #: Ids the record's routes take (an organisation, a participation, a target of the seed).
-RECORD_IDS = {"organisation_id": 1, "participation_id": 1, "target_id": 1}
+RECORD_IDS = {"organisation_id": 1, "participation_id": 1, "target_id": 1, "day": "2016-11-01"}
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from imvo_workflow.domain.bounds import MAX_LABEL, MAX_TEXT
 from imvo_workflow.domain.parties import CHOOSABLE_KINDS, PartyRole
+from imvo_workflow.services.covenant_day import CovenantOnDay, covenant_on
 from imvo_workflow.services.organisations import (
     OrganisationView,
     RenameResult,
@@ -147,6 +148,22 @@ def get_parties(
 ) -> PartyOverview:
     with app.uow(readonly=True) as uow:
         return party_overview(conn=uow.conn, covenant=slug, day=as_of, known_at=known_at)
+
+
+@router.get("/covenants/{slug}/as-of/{day}", responses=ERRORS)
+def get_covenant_on_day(
+    app: Imvo,
+    user: Reader,
+    slug: str,
+    day: date,
+    known_at: Annotated[
+        bool, Query(description="As the database knew it at the end of the day.")
+    ] = False,
+) -> CovenantOnDay:
+    """The covenant's whole record on `day`, from its history: stage, continuation, parties,
+    signatures, targets (due and overdue then), the progress note, summary and terms."""
+    with app.uow(readonly=True) as uow:
+        return covenant_on(conn=uow.conn, covenant=slug, day=day, known_at=known_at)
 
 
 @router.post("/covenants/{slug}/parties", status_code=201, responses=ERRORS)
