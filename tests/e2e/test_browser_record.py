@@ -120,5 +120,7 @@ def test_open_a_process_keep_its_record_and_read_it_back(
     parties = page.get_by_test_id("parties")
     expect(parties).to_contain_text("FME-CWM")
     expect(parties).not_to_contain_text("FNV")  # it joined on 1 October
+    expect(page.get_by_test_id("stage-then")).to_have_text("Dialoog")  # signed on 31 October
+    expect(page.locator("#on-day")).to_contain_text("Nog niemand.")
     page.screenshot(path=str(shots / "record-peildatum.png"), full_page=True)
     _accessible(page)

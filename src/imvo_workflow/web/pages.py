@@ -31,13 +31,14 @@ from imvo_workflow.services import alert_queries, audit, auth, queries, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
 from imvo_workflow.services.continuation import stage_label
+from imvo_workflow.services.covenant_day import covenant_on
 from imvo_workflow.services.export import ExportFilter, export_history, export_rows
 from imvo_workflow.services.moves import move
 from imvo_workflow.web import pages_signing
 from imvo_workflow.web.diagram import state_diagram
 from imvo_workflow.web.errors import http_status
 from imvo_workflow.web.paths import TEMPLATES
-from imvo_workflow.web.record_context import parties_context
+from imvo_workflow.web.record_context import parties_context, peildatum
 from imvo_workflow.web.security import (
     check_csrf,
     client_address,
@@ -172,6 +173,8 @@ def _covenant_page(
         moves = [m for m in offered if m.trigger != CONTINUE_TRIGGER]  # its own form: _terms.html
         first = moves[0].trigger if moves else ""
         signing = pages_signing.covenant_context(uow.conn, app.definition, detail, first)
+        day = peildatum(request)
+        then = None if day is None else covenant_on(conn=uow.conn, covenant=slug, day=day)
     return page(
         request,
         "covenant.html",
@@ -186,6 +189,7 @@ def _covenant_page(
         stage_label=stage_label(app.definition, detail.status),
         terms=panel,
         diagram=state_diagram(app.definition, detail.status.stage),
+        then=then,
         **parties_context(app, request, slug),
         **story,
         **signing,
