@@ -14,22 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from imvo_workflow.domain.bounds import check_date, check_label
-from imvo_workflow.domain.periods import resolve_period
-
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+from imvo_workflow.domain.periods import dutch_date, resolve_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +25,6 @@ class PeriodPreview:
     end: date
     #: "1 januari 2017 – 31 maart 2017, deadline 31-03-2017"
     text: str
-
-
-def dutch_date(day: date) -> str:
-    """20 december 2016."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def preview_period(phrase: str, reference: date) -> PeriodPreview:

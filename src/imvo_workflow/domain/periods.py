@@ -162,7 +162,7 @@ def _upcoming(build: Callable[[int], _Span], reference: date) -> _Span:
     """The earliest such period that has not ended on the reference date, looking no further
     than the year after it: "29 februari" written on 2016-11-01 is refused (29 februari 2017
     does not exist), not read as 2020, which nobody writing it then means."""
-    refusal = _Refusal(f"geen zulke periode na {_dutch(reference)}")
+    refusal = _Refusal(f"geen zulke periode na {dutch_date(reference)}")
     for year in (reference.year - 1, reference.year, reference.year + 1):
         try:
             span = build(year)
@@ -216,11 +216,12 @@ def _resolve_single(words: Sequence[str], reference: date) -> _Span:
     if words[0] == "voor" and shape != ("day", "month"):
         raise _Refusal("'vóór' gaat alleen samen met een dag, zoals 'vóór 1 maart 2018'")
     if end < reference:
-        raise _Refusal(f"{_dutch(end)} ligt vóór de peildatum {_dutch(reference)}")
+        raise _Refusal(f"{dutch_date(end)} ligt vóór de peildatum {dutch_date(reference)}")
     return reference, end
 
 
-def _dutch(day: date) -> str:
+def dutch_date(day: date) -> str:
+    """`day` in Dutch words this parser reads back as exactly that day: "4 juli 2021"."""
     return f"{day.day} {_MONTH_NAMES[day.month]} {day.year}"
 
 

@@ -16,26 +16,12 @@ from datetime import date, timedelta
 
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.errors import InvalidInput
-
-_MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+from imvo_workflow.domain.periods import dutch_date
 
 
 def nl_date(day: date) -> str:
     """`day` as Dutch words the period parser reads back as exactly that day: '4 juli 2021'."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return dutch_date(day)
 
 
 def end_milestone(number: int) -> str:
