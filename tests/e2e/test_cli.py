@@ -259,8 +259,12 @@ def test_show_json(imvo: Imvo) -> None:
     assert found["targets"][0]["deadline"] == "2017-03-31"
     moves = [h for h in found["history"] if not is_record(h["trigger"])]
     assert [h["to_stage"] for h in moves] == ["verkenning", "dialoog"]
-    # After its moves the seed records the report's target and the source's text (a note).
-    assert [h["trigger"] for h in found["history"][2:]] == ["doel_vastgelegd", "voortgangsnotitie"]
+    # After its moves the seed records the report's target, SER joining and the source's text.
+    assert [h["trigger"] for h in found["history"][2:]] == [
+        "doel_vastgelegd",
+        "partij_toegevoegd",
+        "voortgangsnotitie",
+    ]
 
 
 # --- moving ---------------------------------------------------------------------------------

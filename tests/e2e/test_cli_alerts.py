@@ -249,7 +249,7 @@ def test_changing_a_target_keeps_the_old_deadline_visible(imvo_rw: Imvo) -> None
     assert "2017-06-30" in text
     assert '"Q1 van 2017"' in text
 
-    changes = imvo_rw.json("targets", "list", "natuursteen")
+    changes = imvo_rw.json("targets", "list", "natuursteen")["changes"]
     assert [(c["what"], c["old_phrase"], c["new_phrase"]) for c in changes] == [
         ("fase ondertekend", None, "Q1 van 2017"),
         ("fase ondertekend", "Q1 van 2017", "eerste helft 2017"),
@@ -262,7 +262,8 @@ def test_changing_a_target_keeps_the_old_deadline_visible(imvo_rw: Imvo) -> None
     }.items() <= changes[-1].items()
 
     table = _table(imvo_rw("targets", "list", "natuursteen").stdout)
-    assert [row[:4] for row in table] == [
+    changes_table = [row for row in table if len(row) == 6]  # then planned against actual (7)
+    assert [row[:4] for row in changes_table] == [
         ["fase ondertekend", "—", "Q1 van 2017 (2017-03-31)", "Voortgangsrapportage 2016"],
         ["fase ondertekend", "Q1 van 2017 (2017-03-31)", "eerste helft 2017 (2017-06-30)",
          "A. de Vries"],
@@ -546,10 +547,12 @@ def test_tables_fit_80_columns_without_cutting_a_date_or_a_mark(ticked_rw: Imvo)
     for args, text in shown.items():
         wide = [line for line in text.splitlines() if len(line) > 80]
         assert not wide, _shown(args, ticked_rw.run(*args, COLUMNS="80"))
-        assert "…" not in text, text
+        # a history entry quotes a progress note's first words, shortened on purpose with "…"
+        # (domain/entry_text.py); elsewhere "…" would be a cell Rich cut off
+        assert "…" not in text or args[0] in {"show", "history"}, text
     assert "2016-11-01" in shown["status",]  # when most covenants reached their stage
     assert "TE LAAT" in shown["status",]
-    assert "2017-01-01 t/m" in shown["show", "natuursteen"]
+    assert "Q1 van 2017" in shown["show", "natuursteen"]
     assert "2017-03-31" in shown["show", "natuursteen"]
     assert "2015-12-01" in shown["history", "goud"]
     assert "(2017-03-31)" in shown["targets", "list", "natuursteen"]

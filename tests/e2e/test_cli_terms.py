@@ -131,7 +131,10 @@ def test_continue_shows_in_status_show_and_history(imvo: Imvo) -> None:
     assert rows["metallurgische-industrie"]["continued_in"] == "technologische-industrie"
     shown = _flat(imvo("show", "metallurgische-industrie").stdout)
     assert "Fase: Opgegaan in IMVO-convenant Technologische industrie" in shown
-    assert imvo.json("history", "metallurgische-industrie")[-1]["trigger"] == "opgaan_in"
+    entries = imvo.json("history", "metallurgische-industrie")
+    step = next(i for i, e in enumerate(entries) if e["trigger"] == "opgaan_in")
+    # after the step only its milestones, dropped with it (nothing of an ended process stays open)
+    assert {e["trigger"] for e in entries[step + 1 :]} <= {"mijlpaal_gesloten"}
 
 
 def test_a_term_is_set_listed_and_renewed(imvo: Imvo) -> None:

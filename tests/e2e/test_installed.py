@@ -153,7 +153,7 @@ def test_installed_imvo_runs_from_an_empty_directory(
     imvo("seed")
     assert "natuursteen" in imvo("status")
     checked = " ".join(imvo("stages", "check").split())
-    assert f"{installed.venv}" in checked and "6 fasen, 14 overgangen" in checked, checked
+    assert f"{installed.venv}" in checked and "7 fasen, 18 overgangen" in checked, checked
 
     port = free_port()
     log = (tmp_path / "serve.log").open("w", encoding="utf-8")

@@ -254,7 +254,7 @@ def test_the_report_shows_signatures_milestones_and_corrections(app: App, signed
         phrase="30 september 2016", reference=date(2016, 6, 1), milestone="Oogstdag",
         actor="A", now=app.now(),
     ).target_id  # fmt: skip
-    audit.correct(
+    fix = audit.correct(
         uow=app.uow(), covenant="natuursteen", seq=3, actor="B", reason="typfout",
         occurred_on=date(2016, 9, 29), now=app.now(),
     )  # fmt: skip
@@ -269,10 +269,10 @@ def test_the_report_shows_signatures_milestones_and_corrections(app: App, signed
     text = render(built, app.definition, "md")
     assert "**Ondertekend door:** NVN (01-10-2016)" in text
     assert "Oogstdag: uiterlijk 30-09-2016, gehaald op 02-10-2016 (2 dagen te laat)" in text
-    assert "3. 29-09-2016: Dialoog → Ondertekend (gecorrigeerd in rij 5)" in text
+    assert f"3. 29-09-2016: Dialoog → Ondertekend (gecorrigeerd in rij {fix})" in text
     assert "Correctie van rij 3 (Dialoog → Ondertekend): datum 2016-10-01 → 2016-09-29" in text
     html = render(built, app.definition, "html")
-    assert "gecorrigeerd in rij 5" in html and "NVN (01-10-2016)" in html
+    assert f"gecorrigeerd in rij {fix}" in html and "NVN (01-10-2016)" in html
     before = build_report(
         uow=app.uow(readonly=True), definition=app.definition, as_of=date(2016, 9, 15)
     )
