@@ -280,12 +280,31 @@ def test_the_operations_are_linked(api: Api) -> None:
     assert ("/api/v1/covenants", "get", "FirstCovenant") in links
 
 
+def _linked_operations(api: Api) -> list[str]:
+    """The operations a link leads from or to: what a stateful sequence can follow."""
+    found: set[str] = set()
+    for item in api.web.openapi()["paths"].values():
+        for operation in item.values():
+            links = operation["responses"].get("200", {}).get("links", {})
+            if links:
+                found.add(operation["operationId"])
+                found.update(link["operationId"] for link in links.values())
+    return sorted(found)
+
+
 def test_sequences_that_follow_the_links_get_no_server_error(api: Api) -> None:
-    """Stateful: list → read → move with the ETag → move again → history, alerts → ack, ..."""
+    """Stateful: list → read → move with the ETag → move again → history, alerts → ack, ...
+
+    The sequences run over the linked operations only. The unlinked ones (opening a process,
+    adding organisations, parties, notes: each fuzzed on its own above) would only change the
+    data between examples, so that a replayed sequence no longer draws what it drew first
+    (hypothesis then reports FlakyStrategyDefinition instead of what went wrong).
+    """
     headers = api.headers
     calls: list[int] = []
+    linked = api.schema.include(operation_id=_linked_operations(api))
 
-    class Sequences(api.schema.as_state_machine()):  # type: ignore[misc]
+    class Sequences(linked.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
             return {"headers": headers}
 
