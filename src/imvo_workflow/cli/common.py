@@ -72,3 +72,11 @@ def dump_json(data: Any) -> None:
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         data = dataclasses.asdict(data)
     out.print_json(json.dumps(data, default=default, ensure_ascii=False))
+
+
+def peildag(as_of: str | None, known_at: str | None) -> tuple[date | None, bool]:
+    """`--as-of D` or `--known-at D` (not both) as (the day or None, whether "known at")."""
+    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
+    if day and past:
+        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
+    return day or past, past is not None

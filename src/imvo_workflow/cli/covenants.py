@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
+from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out, peildag
 from imvo_workflow.cli.render import render_detail, render_history, render_status
 from imvo_workflow.cli.render_day import render_day
 from imvo_workflow.cli.signing import milestone_option
 from imvo_workflow.domain.entry_text import stage_labels
-from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import asof, queries, signatures
 from imvo_workflow.services.covenant_day import covenant_on
 from imvo_workflow.services.moves import move as move_service
@@ -32,13 +31,10 @@ def status(
 ) -> None:
     """Elk convenantproces: fase, sinds wanneer, volgend doel en of het te laat is."""
     app = app_from_env()
-    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
-    if day and past:
-        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
+    moment, known = peildag(as_of, known_at)
     with app.uow(readonly=True) as uow:
-        moment = day or past
         if moment is not None:
-            rows = asof.status_on(conn=uow.conn, day=moment, known_at=past is not None)
+            rows = asof.status_on(conn=uow.conn, day=moment, known_at=known)
         else:
             rows = queries.status(conn=uow.conn, today=app.today())
     dump_json(rows) if as_json else render_status(out, rows, app.definition)
@@ -57,14 +53,11 @@ def show(
 ) -> None:
     """Eén convenant: partijen, ondertekenaars, doelen, verhaal en geschiedenis (ook op een dag)."""
     app = app_from_env()
-    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
-    if day and past:
-        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
-    moment = day or past
+    moment, known = peildag(as_of, known_at)
     labels = stage_labels(app.definition)
     with app.uow(readonly=True) as uow:
         if moment is not None:
-            then = covenant_on(conn=uow.conn, covenant=name, day=moment, known_at=past is not None)
+            then = covenant_on(conn=uow.conn, covenant=name, day=moment, known_at=known)
         else:
             found = queries.detail(conn=uow.conn, covenant=name, today=app.today(), labels=labels)
             signed = signatures.signatures(conn=uow.conn, covenant=name)

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
-from imvo_workflow.domain.errors import InvalidInput, RequirementMissing
+from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out, peildag
+from imvo_workflow.domain.errors import RequirementMissing
 from imvo_workflow.services.parties import PartyOverview, add_party, party_leaves, party_overview
 
 group = typer.Typer(help="Partijen: toetreden, vertrekken, bekijken.", no_args_is_help=True)
@@ -104,13 +104,9 @@ def list_(
 ) -> None:
     """De partijen van een convenant: huidige, vertrokken (met periode) en niet bij naam genoemde."""
     app = app_from_env()
-    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
-    if day and past:
-        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
+    moment, known = peildag(as_of, known_at)
     with app.uow(readonly=True) as uow:
-        found = party_overview(
-            conn=uow.conn, covenant=name, day=day or past, known_at=past is not None
-        )
+        found = party_overview(conn=uow.conn, covenant=name, day=moment, known_at=known)
     dump_json(found) if as_json else render_parties(found)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli.common import app_from_env, iso_date, out
+from imvo_workflow.cli.common import app_from_env, out, peildag
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.outputs import check_output_path, output_file
 from imvo_workflow.reports.progress import build_report
@@ -34,17 +34,15 @@ def report(
         raise InvalidInput(f"Onbekend formaat '{fmt}'; kies uit {', '.join(REPORT_FORMATS)}.")
     if output is not None:
         check_output_path(output)  # before the work, not after it
-    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
-    if day and past:
-        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
+    moment, known = peildag(as_of, known_at)
     app = app_from_env()
-    day = day or past or app.today()
+    day = moment or app.today()
     text = render(
         build_report(
             uow=app.uow(readonly=True),
             definition=app.definition,
             as_of=day,
-            known_at=past is not None,
+            known_at=known,
         ),
         app.definition,
         fmt,

@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 
-from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out
+from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out, peildag
 from imvo_workflow.cli.render import render_deadlines, render_target_changes, render_targets
-from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.services import alert_queries, queries
 from imvo_workflow.services.asof_deadlines import deadlines_on
 from imvo_workflow.services.targets import set_target
@@ -87,15 +86,10 @@ def deadlines(
 ) -> None:
     """Wat binnenkort moet, en wat te laat is (vandaag, of op een dag uit de geschiedenis)."""
     app = app_from_env()
-    day, past = iso_date(as_of, "--as-of"), iso_date(known_at, "--known-at")
-    if day and past:
-        raise InvalidInput("Kies --as-of of --known-at, niet allebei.")
-    moment = day or past
+    moment, known = peildag(as_of, known_at)
     with app.uow(readonly=True) as uow:
         if moment is None:
             rows = alert_queries.deadlines(conn=uow.conn, today=app.today(), within_days=within)
         else:
-            rows = deadlines_on(
-                conn=uow.conn, day=moment, within_days=within, known_at=past is not None
-            )
+            rows = deadlines_on(conn=uow.conn, day=moment, within_days=within, known_at=known)
     dump_json(rows) if as_json else render_deadlines(out, rows, within, moment or app.today())
