@@ -15,8 +15,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from cli_runner import Done, run_imvo
 from imvo_workflow.domain.record import is_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,16 +46,8 @@ class Imvo:
             "PYTHONIOENCODING": "utf-8",
         }
 
-    def __call__(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "imvo_workflow", *args],
-            cwd=ROOT,
-            env=self.env(),
-            capture_output=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
-        )
+    def __call__(self, *args: str, code: int = 0) -> Done:
+        done = run_imvo(args, self.env())
         shown = f"imvo {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
         assert done.returncode == code, shown
         assert "Traceback" not in done.stdout + done.stderr, shown

@@ -20,7 +20,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from cli_runner import run_imvo
 from helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,15 +106,7 @@ def _env(database: Path) -> dict[str, str]:
 
 def _imvo(database: Path, *args: str, now: str | None = None) -> str:
     env = _env(database) | ({"IMVO_NOW": now} if now else {})
-    done = subprocess.run(
-        [*IMVO, *args],
-        cwd=database.parent,
-        env=env,
-        capture_output=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    done = run_imvo(args, env, cwd=database.parent)
     assert done.returncode == 0, f"imvo {' '.join(args)}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -190,13 +182,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     _imvo(database, "scheduler", "tick", now="2016-11-01T12:00")
     _imvo(database, "alerts", "ack", "1", "--by", "coco")
     accounts = {"adam": "admin", "coco": "coordinator", "vera": "viewer"}
-    # Side by side: each call is mostly the interpreter importing the CLI; SQLite serialises
-    # the two short writes.
-    with ThreadPoolExecutor() as pool:
-        added = pool.map(
-            lambda name: _imvo(database, "users", "add", name, "--role", accounts[name]), accounts
-        )
-        passwords = {name: _password(output) for name, output in zip(accounts, added, strict=True)}
+    passwords = {
+        name: _password(_imvo(database, "users", "add", name, "--role", role))
+        for name, role in accounts.items()
+    }
     return Seeded(database, passwords)
 
 

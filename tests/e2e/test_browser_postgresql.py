@@ -34,6 +34,7 @@ from test_browser import (  # noqa: F401 - fixtures and tests pytest collects fr
     test_viewer_sees_no_move_form_and_her_post_is_refused,
 )
 
+from cli_runner import run_imvo
 from helpers import free_port
 
 
@@ -55,15 +56,7 @@ def _pg_env(workdir: Path, url: str) -> dict[str, str]:
 
 
 def _imvo(workdir: Path, url: str, *args: str) -> str:
-    done = subprocess.run(
-        [*IMVO, *args],
-        cwd=workdir,
-        env=_pg_env(workdir, url),
-        capture_output=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    done = run_imvo(args, _pg_env(workdir, url), cwd=workdir)
     assert done.returncode == 0, f"imvo {' '.join(args)}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 

@@ -29,6 +29,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from cli_runner import Done, run_imvo
 from imvo_workflow.db.models import Base
 from imvo_workflow.domain.record import is_record
 
@@ -42,6 +43,8 @@ class Imvo:
     """Runs `imvo` against one database; `code` is the exit status the test expects."""
 
     database_url: str
+    #: False: a real `python -m imvo_workflow` process (tests/cli_runner.py says when it matters).
+    in_process: bool = True
 
     @property
     def path(self) -> Path:
@@ -60,16 +63,8 @@ class Imvo:
         }
         return env | extra
 
-    def __call__(self, *args: str, code: int = 0, **env: str) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "imvo_workflow", *args],
-            cwd=ROOT,
-            env=self.env(**env),
-            capture_output=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
-        )
+    def __call__(self, *args: str, code: int = 0, **env: str) -> Done:
+        done = run_imvo(args, self.env(**env), in_process=self.in_process)
         shown = f"imvo {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
         assert done.returncode == code, shown
         assert "Traceback" not in done.stdout + done.stderr, shown

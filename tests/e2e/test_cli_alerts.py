@@ -19,13 +19,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from cli_runner import Done, run_imvo
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The report's date, the clock of every command unless a test says otherwise.
@@ -54,21 +55,11 @@ class Imvo:
         }
         return env | extra
 
-    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, **env: str) -> Done:
         """`imvo *args`, whatever its outcome."""
-        return subprocess.run(
-            [sys.executable, "-m", "imvo_workflow", *args],
-            cwd=ROOT,
-            env=self.env(**env),
-            capture_output=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
-        )
+        return run_imvo(args, self.env(**env))
 
-    def __call__(
-        self, *args: str, code: int | None = 0, **env: str
-    ) -> subprocess.CompletedProcess[str]:
+    def __call__(self, *args: str, code: int | None = 0, **env: str) -> Done:
         """`imvo *args`, checked: the exit status (unless `code=None`) and no traceback."""
         done = self.run(*args, **env)
         assert code is None or done.returncode == code, _shown(args, done)
@@ -79,7 +70,7 @@ class Imvo:
         return json.loads(self(*args, "--json", code=0, **env).stdout)
 
 
-def _shown(args: Sequence[str], done: subprocess.CompletedProcess[str]) -> str:
+def _shown(args: Sequence[str], done: Done) -> str:
     return f"imvo {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
 
 
@@ -343,7 +334,7 @@ REFUSALS: dict[str, tuple[list[str], list[str]]] = {
 
 @dataclass(frozen=True)
 class Refused:
-    done: subprocess.CompletedProcess[str]
+    done: Done
     written: bool
 
 
@@ -351,8 +342,7 @@ class Refused:
 def refusals(
     subscribed: Subscribed, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Refused]:
-    """Every refusal on its own copy of the report with anna, run side by side: they are
-    independent, and the CLI's start-up is nearly all of their cost."""
+    """Every refusal on its own copy of the report with anna."""
     copies = {
         case: _copy(subscribed.path, tmp_path_factory.mktemp(case) / "imvo.db") for case in REFUSALS
     }
@@ -363,8 +353,7 @@ def refusals(
         done = imvo.run(*REFUSALS[case][0])
         return Refused(done, _contents(imvo.path) != stored)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return dict(zip(REFUSALS, pool.map(attempt, REFUSALS), strict=True))
+    return {case: attempt(case) for case in REFUSALS}
 
 
 @pytest.mark.parametrize("case", list(REFUSALS))

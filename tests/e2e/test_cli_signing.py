@@ -11,14 +11,14 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from cli_runner import Done, run_imvo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Imvo:
     path: Path
 
-    def __call__(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+    def __call__(self, *args: str, code: int = 0) -> Done:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMVO_")}
         env |= {
             "IMVO_DATABASE_URL": f"sqlite:///{self.path}",
@@ -35,15 +35,7 @@ class Imvo:
             "COLUMNS": "200",
             "PYTHONIOENCODING": "utf-8",
         }
-        done = subprocess.run(
-            [sys.executable, "-m", "imvo_workflow", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
-        )
+        done = run_imvo(args, env)
         shown = f"imvo {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
         assert done.returncode == code, shown
         assert "Traceback" not in done.stdout + done.stderr, shown

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from cli_runner import Done, run_imvo
 from imvo_workflow.db.models import Base
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,9 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class Imvo:
     database_url: str
 
-    def __call__(
-        self, *args: str, code: int = 0, now: str = "2016-11-01"
-    ) -> subprocess.CompletedProcess[str]:
+    def __call__(self, *args: str, code: int = 0, now: str = "2016-11-01") -> Done:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IMVO_")}
         env |= {
             "IMVO_DATABASE_URL": self.database_url,
@@ -43,15 +40,7 @@ class Imvo:
             "PYTHONIOENCODING": "utf-8",
         }
         env.pop("FORCE_COLOR", None)
-        done = subprocess.run(
-            [sys.executable, "-m", "imvo_workflow", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
-        )
+        done = run_imvo(args, env)
         shown = f"imvo {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
         assert done.returncode == code, shown
         assert "Traceback" not in done.stdout + done.stderr, shown

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_runner import run_imvo
 from helpers import free_port
 
 IMVO = (sys.executable, "-m", "imvo_workflow")
@@ -34,15 +35,7 @@ def _env(database: Path) -> dict[str, str]:
 
 
 def imvo(database: Path, *args: str, code: int = 0) -> str:
-    done = subprocess.run(
-        [*IMVO, *args],
-        cwd=database.parent,
-        env=_env(database),
-        capture_output=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    done = run_imvo(args, _env(database), cwd=database.parent)
     shown = f"imvo {' '.join(args)}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
     assert done.returncode == code, shown
     assert "Traceback" not in done.stdout + done.stderr, shown

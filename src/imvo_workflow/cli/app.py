@@ -32,7 +32,7 @@ from imvo_workflow.cli import (
     terms,
     users,
 )
-from imvo_workflow.cli.common import err
+from imvo_workflow.cli.common import close_apps, err
 
 cli = typer.Typer(
     name="imvo",
@@ -69,10 +69,14 @@ cli.add_typer(db.group, name="db")
 cli.command("seed")(db.seed)
 
 
-def main() -> None:
-    """Run the CLI; every refusal becomes a message and its exit code, never a traceback."""
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every refusal becomes a message and its exit code, never a traceback.
+
+    `argv` is for running a command inside another Python process (the tests do); the
+    console script passes none and the arguments come from sys.argv.
+    """
     try:
-        cli(prog_name="imvo")
+        cli(args=argv, prog_name="imvo")
     except Exception as exc:
         found = errors.refusal(exc)
         if found is None:
@@ -80,3 +84,5 @@ def main() -> None:
         code, message = found
         err.print(f"[red]Fout:[/] {escape(message)}", highlight=False)
         sys.exit(code)
+    finally:
+        close_apps()

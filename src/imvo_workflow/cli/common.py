@@ -21,6 +21,17 @@ err = Console(stderr=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Uitvoer als JSON, voor scripts.")]
 
 
+#: The Apps this command built; `close_apps` ends their connections when the command ends.
+_opened: list[boot.App] = []
+
+
+def close_apps() -> None:
+    """End the command's database connections (and SQLite's WAL) with the command itself,
+    also when it runs inside a longer process, not whenever the interpreter exits."""
+    while _opened:
+        _opened.pop().close()
+
+
 def app_from_env(*, database: bool = True) -> boot.App:
     """The App for one command, from the environment.
 
@@ -29,6 +40,7 @@ def app_from_env(*, database: bool = True) -> boot.App:
     definition, so they work without a database.
     """
     app = boot.bootstrap()
+    _opened.append(app)
     if database:
         app.check_definition()
     return app
