@@ -21,7 +21,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -468,7 +468,8 @@ def test_reopening_without_a_reason_is_refused(
     ids=["unreachable", "malformed-url"],
 )
 def test_database_that_cannot_be_reached(url: str) -> None:
-    message = _flat(Imvo(url)("status", code=2).stderr)
+    # A real process: the entry point's refusal, with nothing of this test's process around it.
+    message = _flat(Imvo(url, in_process=False)("status", code=2).stderr)
     assert "database" in message.lower()
     assert "IMVO_DATABASE_URL" in message
 
@@ -486,8 +487,9 @@ def test_a_definition_that_strands_a_covenant_stops_every_command_that_uses_the_
         conn.execute("UPDATE covenant SET stage = 'oud_stadium' WHERE slug = 'bouw'")
         conn.commit()
     stored = _contents(imvo_rw.path)
+    as_a_process = replace(imvo_rw, in_process=False)
     for args in [("status",), ("show", "natuursteen"), ("scheduler", "tick"), ("serve",)]:
-        message = _flat(imvo_rw(*args, code=2).stderr)
+        message = _flat(as_a_process(*args, code=2).stderr)
         assert "'oud_stadium'" in message, (args, message)
         assert "renamed_stages" in message, (args, message)
     assert _contents(imvo_rw.path) == stored
