@@ -34,7 +34,9 @@ def upgrade() -> None:
         sa.Column("covenants", sa.Integer(), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint("format IN ('md', 'html', 'docx')", name=op.f("ck_issued_report_format")),
+        sa.CheckConstraint(
+            "format IN ('md', 'html', 'docx')", name=op.f("ck_issued_report_format")
+        ),
         sa.CheckConstraint(
             "since IS NULL OR since < as_of", name=op.f("ck_issued_report_since_before_as_of")
         ),
