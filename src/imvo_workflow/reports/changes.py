@@ -18,6 +18,7 @@ from typing import Any
 
 from imvo_workflow.domain.entry_text import EntryFacts, describe
 from imvo_workflow.domain.record import RecordKind, is_record, read_detail
+from imvo_workflow.reports.wording import closed_text, nl
 from imvo_workflow.services.asof import Step
 from imvo_workflow.services.queries import TargetView
 
@@ -40,10 +41,6 @@ class Change:
     text: str
 
 
-def nl(day: date) -> str:
-    return f"{day.day:02d}-{day.month:02d}-{day.year}"
-
-
 def _iso(text: object) -> str:
     try:
         return nl(date.fromisoformat(str(text)))
@@ -61,21 +58,6 @@ def _target_set(d: Mapping[str, Any]) -> tuple[ChangeKind, str]:
     if str(d["old_deadline"]) > str(d.get("deadline", "")):
         return ChangeKind.TARGET_ADVANCED, f"Doel vervroegd: {what}: van {old} naar {new}"
     return ChangeKind.TARGET_SET, f"Doel anders verwoord: {what}: van {old} naar {new}"
-
-
-def closed_text(target: TargetView) -> str:
-    """A closed target planned against actual: "gehaald op …, 3 dagen te laat"."""
-    assert target.closed_on is not None
-    verdict = "gehaald" if target.status == "met" else "vervallen"
-    late = target.days_late or 0
-    timing = (
-        "op tijd"
-        if late == 0
-        else f"{abs(late)} {'dag' if abs(late) == 1 else 'dagen'} "
-        + ("te laat" if late > 0 else "eerder")
-    )
-    said = f"{verdict} op {nl(target.closed_on)}"
-    return f"{said}, {timing}" if target.status == "met" else said
 
 
 def changes_between(

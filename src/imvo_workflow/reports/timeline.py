@@ -60,6 +60,13 @@ class Scale:
         return found
 
 
+def canvas_width(labels: dict[str, str]) -> int:
+    """Wide enough for the plot and for the legend's last label (about 7 px a letter)."""
+    last = list(labels.values())[-1] if labels else ""
+    legend = LABEL_WIDTH + 110 * max(len(labels) - 1, 0) + 16 + 7 * len(last) + 10
+    return max(LABEL_WIDTH + PLOT_WIDTH + 20, legend)
+
+
 def mark_title(lane: Lane, day: date, what: str) -> str:
     return f"{lane.label}: doel {what}, uiterlijk {day:%d-%m-%Y}"
 
@@ -70,7 +77,7 @@ def timeline_svg(
     scale = Scale.of(lanes, as_of)
     x = scale.x
     height = TOP + LANE * len(lanes) + 60
-    width = LABEL_WIDTH + PLOT_WIDTH + 20
+    width = canvas_width(labels)
     bottom = TOP + LANE * len(lanes)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
