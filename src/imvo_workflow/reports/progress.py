@@ -80,7 +80,8 @@ class ProgressReport:
     timeline: str = ""
     #: The since-date of the change section (None: no change section).
     since: date | None = None
-    #: The issued report whose date gave `since` when none was asked for.
+    #: The issued report whose date gave `since` when none was asked for (not printed: the
+    #: same (D, S) must give the same bytes however S was chosen).
     since_report: int | None = None
     period: PeriodSummary = field(default_factory=lambda: PeriodSummary(None))
     #: The timeline's lanes, for renderers that draw it themselves (the Word report).

@@ -38,10 +38,7 @@ def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes
     )
     doc.add_paragraph(stand + ".")
     if report.since:
-        since = f"Wijzigingen sinds {nl(report.since)}"
-        if report.since_report:
-            since += f" (de peildatum van uitgebracht rapport #{report.since_report})"
-        doc.add_paragraph(since + ".")
+        doc.add_paragraph(f"Wijzigingen sinds {nl(report.since)}.")
     else:
         doc.add_paragraph(NO_SINCE)
     _summary(doc, report, definition)
