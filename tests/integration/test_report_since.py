@@ -19,7 +19,6 @@ from pathlib import Path
 import html5lib
 import pytest
 from docx import Document
-from report_year import NEXT, PREVIOUS, WHO, build_year, on
 from sqlalchemy import create_engine, func, select, text
 
 from imvo_workflow.bootstrap import App
@@ -35,6 +34,7 @@ from imvo_workflow.services import audit, issued
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.settings import Settings
+from report_year import NEXT, PREVIOUS, WHO, build_year, on
 
 
 def _year(app: App) -> App:
