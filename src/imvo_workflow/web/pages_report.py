@@ -2,12 +2,16 @@
 
 /rapport asks for the peildatum and the since-date and lists the issued reports;
 /rapport/bekijk shows the printable HTML report with a download link per format (md, html,
-docx: /rapport/download, the same bytes as `imvo report`); a coordinator issues the report
-from /rapport (POST /rapport/uitbrengen: recorded in the chain, answered with the file).
+docx: /rapport/download, the same bytes as `imvo report`), its inline stylesheet allowed by
+hash in the page's Content-Security-Policy; a coordinator issues the report from /rapport
+(POST /rapport/uitbrengen: recorded in the chain, answered with the file).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,6 +22,7 @@ from imvo_workflow.reports.issue import issue_report
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import FORMATS, MEDIA_TYPES, check_format, render, render_bytes
 from imvo_workflow.services import issued
+from imvo_workflow.web.headers import CSP
 from imvo_workflow.web.pages import Coordinator, Imvo, Viewer, _date, page
 from imvo_workflow.web.security import check_csrf
 
@@ -64,7 +69,18 @@ def report_view(
     links = [
         (LABELS[fmt], "/rapport/download?" + urlencode(asked | {"formaat": fmt})) for fmt in FORMATS
     ]
-    return HTMLResponse(render(built, app.definition, "html", links))
+    html = render(built, app.definition, "html", links)
+    return HTMLResponse(html, headers={"Content-Security-Policy": _csp_for(html)})
+
+
+def _csp_for(html: str) -> str:
+    """The page's policy with its own <style> allowed by hash: the report is one file that
+    prints alone, so its stylesheet is inline; every other inline style stays refused."""
+    found = re.search(r"<style>(.*?)</style>", html, re.DOTALL)
+    if found is None:
+        return CSP
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode("utf-8")).digest()).decode()
+    return CSP.replace("style-src 'self';", f"style-src 'self' 'sha256-{digest}';", 1)
 
 
 @router.get("/rapport/download")
