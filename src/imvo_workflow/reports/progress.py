@@ -26,10 +26,11 @@ from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.entry_text import stage_labels
 from imvo_workflow.domain.errors import InvalidInput
-from imvo_workflow.domain.parties import PartyEntry, unnamed_in
+from imvo_workflow.domain.parties import PartyEntry
 from imvo_workflow.reports import chain_read
-from imvo_workflow.reports.changes import Change, changes_between
-from imvo_workflow.reports.record_lines import RecordLines, record_lines
+from imvo_workflow.reports.changes import changes_between
+from imvo_workflow.reports.layout import Covenant, Entry, Layout, Sector
+from imvo_workflow.reports.record_lines import record_lines
 from imvo_workflow.reports.summary import (
     PeriodSummary,
     StageSummary,
@@ -38,37 +39,10 @@ from imvo_workflow.reports.summary import (
 )
 from imvo_workflow.reports.timeline import Lane, timeline_svg
 from imvo_workflow.services.asof import effective_steps, end_of_day, stage_on, targets_on
-from imvo_workflow.services.continuation import stage_label
 from imvo_workflow.services.issued import last_issued
 from imvo_workflow.services.parties import parties_by_covenant, party_entries
 from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow
 from imvo_workflow.services.signatures import fold_signatures
-
-GROUP_TITLES = {"risicosector": "Risicosectoren", "overige": "Overige sectoren"}
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    level: int
-    heading: str
-    status: StatusRow | None = None
-    stage_label: str = ""
-    trekker: str = ""
-    facilitator: str = ""
-    parties: tuple[str, ...] = ()
-    #: The summary as it read on the report's date, when it says more than the note.
-    summary: str = ""
-    #: Signatures, targets planned against actual, the history described (reports/record_lines).
-    record: RecordLines | None = None
-    covenant_id: int | None = None
-    kwartiermaker: str = ""
-    #: Organisations involved without being a party (role "betrokken").
-    involved: tuple[str, ...] = ()
-    #: The source's words about participants it does not name.
-    unnamed: tuple[str, ...] = ()
-    note: chain_read.StoryNote | None = None
-    #: What changed since the report's since-date (empty without one).
-    changes: tuple[Change, ...] = ()
 
 
 @dataclass
@@ -95,96 +69,6 @@ class ProgressReport:
     def changed(self) -> list[Entry]:
         """The entries with something in the change section, in the document's order."""
         return [e for _, entries in self.groups for e in entries if e.changes]
-
-
-@dataclass(frozen=True, slots=True)
-class _Sector:
-    id: int
-    name: str
-    group: str
-    parent_id: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Covenant:
-    id: int
-    slug: str
-    sector_id: int
-    parent_id: int | None
-    summary: str
-    notes: tuple[str, ...]
-
-
-class _Layout:
-    """Walks sectors and covenants in the document's order, producing report entries."""
-
-    def __init__(
-        self,
-        definition: WorkflowDefinition,
-        statuses: dict[str, StatusRow],
-        sectors: list[_Sector],
-        covenants: list[_Covenant],
-        people: dict[int, dict[str, list[str]]],
-    ) -> None:
-        self.definition, self.statuses, self.people = definition, statuses, people
-        self.children: dict[int | None, list[_Sector]] = defaultdict(list)
-        for sector in sectors:
-            self.children[sector.parent_id].append(sector)
-        self.by_sector: dict[int, list[_Covenant]] = defaultdict(list)
-        self.subs: dict[int, list[_Covenant]] = defaultdict(list)
-        for cov in covenants:
-            if cov.parent_id is None:
-                self.by_sector[cov.sector_id].append(cov)
-            else:
-                self.subs[cov.parent_id].append(cov)
-
-    def entry(self, cov: _Covenant, level: int, heading: str) -> Entry | None:
-        status = self.statuses.get(cov.slug)
-        if status is None:
-            return None
-        roles = self.people.get(cov.id, {})
-        return Entry(
-            level,
-            heading,
-            status,
-            stage_label(self.definition, status),
-            ", ".join(roles.get("trekker", [])),
-            ", ".join(roles.get("facilitator", [])),
-            tuple(roles.get("partij", [])),
-            cov.summary,
-            covenant_id=cov.id,
-            kwartiermaker=", ".join(roles.get("kwartiermaker", [])),
-            involved=tuple(roles.get("betrokken", [])),
-            unnamed=tuple(unnamed_in(cov.notes)),
-        )
-
-    def sector(self, sector: _Sector, level: int) -> list[Entry]:
-        found: list[Entry] = []
-        for cov in self.by_sector.get(sector.id, []):
-            if (main := self.entry(cov, level, sector.name)) is not None:
-                found.append(main)
-            for sub in self.subs.get(cov.id, []):
-                name = sub.slug.removeprefix(cov.slug + "-").replace("-", " ").capitalize()
-                if (
-                    part := self.entry(sub, level + 1, f"{sector.name}: subconvenant {name}")
-                ) is not None:
-                    found.append(part)
-        below = [
-            e for child in self.children.get(sector.id, []) for e in self.sector(child, level + 1)
-        ]
-        if below and not found:
-            found.append(Entry(level, sector.name))
-        return found + below
-
-    def groups(self) -> list[tuple[str, list[Entry]]]:
-        found = []
-        for group, title in GROUP_TITLES.items():
-            entries = [
-                e for s in self.children[None] if s.group == group for e in self.sector(s, 0)
-            ]
-            if entries:
-                found.append((title, entries))
-        return found
 
 
 def build_report(
@@ -234,14 +118,14 @@ def report_in(
     statuses = _statuses(conn, steps, targets, as_of)
     sc = t.sector
     sectors = [
-        _Sector(r.id, r.name, r.group, r.parent_id)
+        Sector(r.id, r.name, r.group, r.parent_id)
         for r in conn.execute(
             select(sc.c.id, sc.c.name, sc.c.group, sc.c.parent_id).order_by(sc.c.position, sc.c.id)
         )
     ]
     c = t.covenant
     covenants = [
-        _Covenant(r.id, r.slug, r.sector_id, r.parent_id, r.summary, tuple(r.notes or ()))
+        Covenant(r.id, r.slug, r.sector_id, r.parent_id, r.summary, tuple(r.notes or ()))
         for r in conn.execute(
             select(c.c.id, c.c.slug, c.c.sector_id, c.c.parent_id, c.c.summary, c.c.notes).order_by(
                 c.c.position, c.c.id
@@ -274,7 +158,7 @@ def report_in(
 
     report.groups = [
         (title, [filled(e) for e in entries])
-        for title, entries in _Layout(definition, statuses, sectors, covenants, people).groups()
+        for title, entries in Layout(definition, statuses, sectors, covenants, people).groups()
     ]
     shown = {e.covenant_id: e.heading for e in _entries(report) if e.covenant_id is not None}
     report.stages = stage_summary(

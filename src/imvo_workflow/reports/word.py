@@ -19,7 +19,8 @@ from docx.document import Document as DocxDocument
 from docx.shared import Cm
 
 from imvo_workflow.domain.definition import WorkflowDefinition
-from imvo_workflow.reports.progress import Entry, ProgressReport
+from imvo_workflow.reports.layout import Entry
+from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.render import NO_SINCE, period_lines
 from imvo_workflow.reports.timeline_png import timeline_png
 from imvo_workflow.reports.wording import TARGET_HEADERS, nl, target_cells
