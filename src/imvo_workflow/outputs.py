@@ -46,3 +46,15 @@ def output_file(target: Path) -> Iterator[TextIO]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_bytes(target: Path, data: bytes) -> None:
+    """Write `data` (a binary report: docx) to `target`, appearing only once complete."""
+    check_output_path(target)
+    tmp = partial_path(target)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"Kan {target} niet schrijven: {exc.strerror}.") from None

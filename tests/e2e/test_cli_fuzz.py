@@ -61,7 +61,17 @@ NAMES = sorted({*DEFINITION.stages, *(tr.trigger for tr in DEFINITION.transition
 SLUGS = ["natuursteen", "goud", "chemie", "bouw", "toerisme-suriname", "natuursteem"]
 PHRASES = ["Q1 2017", "eerste helft 2017", "eind 2016", "nog dit jaar", "29 februari", "ooit"]
 #: Paths relative to the example's folder: a file, one in a missing folder, a folder, odd ones.
-PATHS = ["uit.txt", "ontbreekt/diep/uit.txt", "map", ".", "map/", "-", "bestaat-niet.yaml"]
+PATHS = [
+    "uit.txt",
+    "uit.md",
+    "uit.docx",
+    "ontbreekt/diep/uit.txt",
+    "map",
+    ".",
+    "map/",
+    "-",
+    "bestaat-niet.yaml",
+]
 
 text = st.text(max_size=40)
 odd_text = st.sampled_from(
@@ -87,7 +97,7 @@ BY_NAME: dict[str, st.SearchStrategy[str]] = {
     "by": st.sampled_from(["A. de Vries"]) | free,
     "actor": st.sampled_from(["A. de Vries", "seed"]) | free,
     "reason": st.sampled_from(["omdat het moet"]) | free,
-    "fmt": st.sampled_from(["md", "html", "csv", "json", "pdf"]) | free,
+    "fmt": st.sampled_from(["md", "html", "docx", "csv", "json", "pdf"]) | free,
     "role": st.sampled_from(["admin", "coordinator", "viewer", "root"]) | free,
     "channel": st.sampled_from(["email", "webhook", "inbox", "log", "fax"]) | free,
     "address": st.sampled_from(["iemand@example.org", "http://127.0.0.1:9/haak"]) | free,
@@ -148,6 +158,8 @@ def _arguments(command: Any) -> st.SearchStrategy[list[str]]:
 
 def _commands(command: Any, path: str = "imvo") -> Iterator[tuple[str, Any]]:
     subs = getattr(command, "commands", None)
+    if subs and getattr(command, "invoke_without_command", False):
+        yield path, command  # a group that is a command too (`imvo report --as-of D`)
     if subs:
         for name, sub in sorted(subs.items()):
             yield from _commands(sub, f"{path} {name}")

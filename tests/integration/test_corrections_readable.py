@@ -268,7 +268,10 @@ def test_the_report_shows_signatures_milestones_and_corrections(app: App, signed
     built = build_report(uow=app.uow(readonly=True), definition=app.definition, as_of=app.today())
     text = render(built, app.definition, "md")
     assert "**Ondertekend door:** NVN (01-10-2016)" in text
-    assert "Oogstdag: uiterlijk 30-09-2016, gehaald op 02-10-2016 (2 dagen te laat)" in text
+    assert (
+        "| Oogstdag | “30 september 2016” | 30-09-2016 | gehaald | 02-10-2016, 2 dagen te laat |"
+        in text
+    )
     assert f"3. 29-09-2016: Dialoog → Ondertekend (gecorrigeerd in rij {fix})" in text
     assert "Correctie van rij 3 (Dialoog → Ondertekend): datum 2016-10-01 → 2016-09-29" in text
     html = render(built, app.definition, "html")

@@ -264,12 +264,13 @@ def test_timeline_draws_every_lane_in_the_stage_colours(report: ProgressReport, 
 def test_markdown_report(report: ProgressReport, app: App) -> None:
     text = render(report, app.definition, "md")
     headings = [line for line in text.splitlines() if line.startswith("#")]
-    expected = ["# Voortgang IMVO-convenanten"]
+    # issue 13: the summary at the top; no change section without a since-date (it says so)
+    expected = ["# Voortgang IMVO-convenanten", "## Samenvatting"]
     for title, rows in DOCUMENT:
         expected.append(f"## {title}")
         expected += [f"{'#' * (3 + level)} {heading}" for level, heading, *_ in rows]
-    expected.append("## Samenvatting")
     assert headings == expected
+    assert "geen overzicht van wat er veranderd is" in text
     assert "Stand per 01-11-2016." in text
     assert 'fase ondertekend: "Q1 van 2017" (uiterlijk 31-03-2017)' in text
     assert 'fase ondertekend: "februari" (uiterlijk 28-02-2017)' in text
@@ -277,7 +278,8 @@ def test_markdown_report(report: ProgressReport, app: App) -> None:
     assert "- **Fase:** Afgezien, sinds 01-11-2016" in text
     assert "- **Facilitator:** SER" in text
     assert "**te laat**" in text
-    table = [line for line in text.splitlines() if line.startswith("| ") and "Fase" not in line]
+    summary = text.split("## Samenvatting", 1)[1].split("\n## ", 1)[0]
+    table = [line for line in summary.splitlines() if line.startswith("| ") and "Fase" not in line]
     assert sum(int(line.split("|")[2]) for line in table) == 21
 
 
@@ -344,9 +346,9 @@ def test_html_report_in_a_browser(report: ProgressReport, app: App) -> None:
             ):
                 assert words in seen
             assert page.locator("h2").all_inner_texts() == [
+                "Samenvatting",
                 "Risicosectoren",
                 "Overige sectoren",
-                "Samenvatting",
             ]
             svg = page.locator("figure svg")
             assert svg.is_visible()

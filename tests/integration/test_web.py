@@ -101,6 +101,8 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/audit/export.csv"): {},
     ("GET", "/rapport"): {},
     ("GET", "/rapport/bekijk"): {},
+    ("GET", "/rapport/download"): {"params": {"formaat": "md"}},
+    ("POST", "/rapport/uitbrengen"): {"data": {"datum": "2016-11-01", "formaat": "md"}},
     ("GET", "/account"): {},
     ("POST", "/account/token"): {"data": {"name": "anoniem"}},
     ("POST", "/account/token/{token_id}/intrekken"): {"data": {}},
@@ -133,6 +135,8 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/alerts"): {},
     ("POST", "/api/v1/alerts/{alert_id}/ack"): {},
     ("GET", "/api/v1/report"): {},
+    ("GET", "/api/v1/reports/issued"): {},
+    ("POST", "/api/v1/reports/issued"): {"json": {"as_of": "2016-11-01", "format": "md"}},
     # the covenant record (web/pages_record.py, web/api_record.py)
     ("GET", "/processen/nieuw"): {},
     ("POST", "/processen"): {
@@ -1070,7 +1074,11 @@ def test_the_openapi_document_is_what_a_generated_client_needs(site: Site) -> No
         assert "ETag" in ok["headers"], path
         assert "412" in doc["paths"][path][method]["responses"] or method == "get"
     report = doc["paths"]["/api/v1/report"]["get"]["responses"]["200"]["content"]
-    assert set(report) == {"text/markdown", "text/html"}
+    assert set(report) == {
+        "text/markdown",
+        "text/html",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
     api = site.client(headers=site.bearer("viewer"))
     for fmt, media in (("md", "text/markdown"), ("html", "text/html")):
         answer = api.get("/api/v1/report", params={"format": fmt, "as_of": "2016-11-01"})

@@ -453,3 +453,29 @@ class AuditCheckpoint(Base):
     #: {covenant_id: [last_seq, head_hash]} at the time of the checkpoint.
     heads: Mapped[dict[str, list[object]]] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class IssuedReport(Base):
+    """A progress report that was sent out: its dates, format and the SHA-256 of its bytes.
+
+    A read table beside the proof: each issue also appends a `rapport_uitgebracht` entry to
+    the chain of every covenant it reports on, so `imvo audit verify` covers it.
+    """
+
+    __tablename__ = "issued_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    since: Mapped[date | None] = mapped_column(Date)
+    known_at: Mapped[bool]
+    format: Mapped[str] = mapped_column(String(8))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    covenants: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("format IN ('md', 'html', 'docx')", name="format"),
+        CheckConstraint("since IS NULL OR since < as_of", name="since_before_as_of"),
+    )

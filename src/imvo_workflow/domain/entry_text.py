@@ -71,6 +71,12 @@ def _record(kind: RecordKind, d: Mapping[str, Any]) -> str:
         what = (
             f"termijn {d.get('number', '?')}: {d.get('starts_on', '?')} t/m {d.get('ends_on', '?')}"
         )
+    elif kind is RecordKind.REPORT_ISSUED:
+        since = f" sinds {d['since']}" if d.get("since") else ""
+        what = (
+            f"rapport #{d.get('report_id', '?')} per {d.get('as_of', '?')}{since} "
+            f"({d.get('format', '?')}, sha256 {str(d.get('sha256', '?'))[:12]}…)"
+        )
     else:  # organisatie_hernoemd
         what = f"{d.get('old_name', '?')} → {d.get('new_name', '?')}"
     return f"{kind.label}: {what}"

@@ -2,9 +2,10 @@
 
 A covenant's history holds its moves and, since the record-keeping release, every other change
 to its record: a party joins or leaves, an organisation signs, a milestone is closed, a target
-is set, a progress note or the summary is written, a term opens. Each is one chained, hashed
-entry (services/history.record) whose `trigger` is its kind and whose `detail` is a canonical
-JSON object of what changed; `from_stage` and `to_stage` are both the stage it was recorded in.
+is set, a progress note or the summary is written, a term opens, a progress report on it is
+issued. Each is one chained, hashed entry (services/history.record) whose `trigger` is its
+kind and whose `detail` is a canonical JSON object of what changed; `from_stage` and
+`to_stage` are both the stage it was recorded in.
 Replays of the stage pass over them (they are not moves); as-of views fold them.
 
 Pure: no database or web imports.
@@ -29,6 +30,7 @@ class RecordKind(StrEnum):
     SUMMARY = "samenvatting"
     TERM = "looptijd"
     ORGANISATION_RENAMED = "organisatie_hernoemd"
+    REPORT_ISSUED = "rapport_uitgebracht"
 
     @property
     def label(self) -> str:
@@ -45,7 +47,11 @@ _LABELS = {
     RecordKind.SUMMARY: "Samenvatting gewijzigd",
     RecordKind.TERM: "Looptijd",
     RecordKind.ORGANISATION_RENAMED: "Organisatie hernoemd",
+    RecordKind.REPORT_ISSUED: "Rapport uitgebracht",
 }
+#: Entries about the record that a progress report does not report on (issuing one adds them;
+#: a report regenerated later must read as the one that was sent).
+NOT_REPORTED = frozenset({RecordKind.REPORT_ISSUED.value})
 
 RECORD_TRIGGERS = frozenset(kind.value for kind in RecordKind)
 

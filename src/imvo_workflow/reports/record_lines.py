@@ -7,17 +7,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
-from sqlalchemy import Connection, select
-
-from imvo_workflow.db import tables as t
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.entry_text import EntryFacts, describe_all, stage_labels
 from imvo_workflow.domain.record import read_detail
-from imvo_workflow.services.asof import targets_on
-from imvo_workflow.services.queries import TargetView, aware
-from imvo_workflow.services.signatures import SignatureView, all_signatures_on
+from imvo_workflow.services.queries import TargetView
+from imvo_workflow.services.signatures import SignatureView
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +33,15 @@ class RecordLines:
 
 
 def record_lines(
-    conn: Connection, definition: WorkflowDefinition, day: date, known_by: datetime | None
+    rows: list[Any],
+    definition: WorkflowDefinition,
+    day: date,
+    signed: dict[int, list[SignatureView]],
+    targets: dict[int, list[TargetView]],
 ) -> dict[int, RecordLines]:
-    """Per covenant id: what the report says of its record on `day`."""
-    signed = all_signatures_on(conn, day, known_by)
-    targets = targets_on(conn, day, known_by)
-    lines = _history(conn, definition, day, known_by)
+    """Per covenant id: what the report says of its record on `day`, from the chain rows the
+    report read once (reports/chain_read), the signatures folded from them and the targets."""
+    lines = _history(rows, definition, day)
     ids = set(signed) | set(targets) | set(lines)
     return {
         cid: RecordLines(
@@ -52,25 +52,10 @@ def record_lines(
 
 
 def _history(
-    conn: Connection, definition: WorkflowDefinition, day: date, known_by: datetime | None
+    rows: list[Any], definition: WorkflowDefinition, day: date
 ) -> dict[int, list[HistoryLine]]:
-    tr = t.transition
-    rows: dict[int, list[EntryFacts]] = defaultdict(list)
-    for r in conn.execute(
-        select(
-            tr.c.covenant_id,
-            tr.c.seq,
-            tr.c.trigger,
-            tr.c.from_stage,
-            tr.c.to_stage,
-            tr.c.occurred_on,
-            tr.c.corrects_seq,
-            tr.c.detail,
-            tr.c.recorded_at,
-        ).order_by(tr.c.covenant_id, tr.c.seq)
-    ):
-        if known_by is not None and aware(r.recorded_at) >= known_by:
-            continue
+    by_covenant: dict[int, list[EntryFacts]] = defaultdict(list)
+    for r in rows:
         entry = EntryFacts(
             r.seq,
             r.trigger,
@@ -80,10 +65,10 @@ def _history(
             r.corrects_seq,
             read_detail(r.detail),
         )
-        rows[r.covenant_id].append(entry)
+        by_covenant[r.covenant_id].append(entry)
     labels = stage_labels(definition)
     found: dict[int, list[HistoryLine]] = {}
-    for cid, facts in rows.items():
+    for cid, facts in by_covenant.items():
         said = describe_all(facts, labels)
         # a corrected step is shown on its corrected date (the latest correction's)
         dated = {f.corrects_seq: f.occurred_on for f in facts if f.corrects_seq is not None}

@@ -1,16 +1,56 @@
-"""Rendering the progress report as Markdown or as a printable HTML page."""
+"""Rendering the progress report: Markdown, a printable HTML page, or a Word document.
+
+Markdown and HTML come from the Jinja templates beside this module; Word from
+reports/word.py. Every format says the same things in the same words (reports/wording.py),
+and the same report gives the same bytes every time (no clock, no random ids), so an issued
+report can be proven by its hash. `-o FILE` picks the format from the file's extension.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.reports.progress import ProgressReport
+from imvo_workflow.reports.summary import PeriodSummary
+from imvo_workflow.reports.wording import TARGET_HEADERS, nl, target_cells
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-FORMATS = ("md", "html")
+FORMATS = ("md", "html", "docx")
+MEDIA_TYPES = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+NO_SINCE = (
+    "Er is geen vergelijkingsdatum: er is nog geen rapport uitgebracht vóór deze peildatum en "
+    "er is geen --since gegeven. Dit rapport heeft daarom geen overzicht van wat er veranderd is."
+)
+
+
+def period_lines(report: ProgressReport) -> list[tuple[str, str]]:
+    """The summary's lines under the stage table: signed, targets met, targets open."""
+    p: PeriodSummary = report.period
+    where = "in de periode" if report.since else f"tot {nl(report.as_of)}"
+    signed = f"{len(p.signed)}" + (f" ({', '.join(p.signed)})" if p.signed else "")
+    return [
+        (f"Ondertekend {where}", signed),
+        (f"Doelen gehaald {where}", f"{p.met_on_time} op tijd, {p.met_late} te laat"),
+        (
+            f"Doelen open op {nl(report.as_of)}",
+            f"{p.open_overdue} over de deadline, {p.open_on_track} nog binnen de termijn",
+        ),
+    ]
+
+
+def _cell(text: str) -> str:
+    """Text as one Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -20,8 +60,64 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+_env.filters["nl"] = nl
+_env.filters["cell"] = _cell
+_env.globals.update(
+    target_cells=target_cells,
+    TARGET_HEADERS=TARGET_HEADERS,
+    period_lines=period_lines,
+    NO_SINCE=NO_SINCE,
+)
 
 
-def render(report: ProgressReport, definition: WorkflowDefinition, fmt: str) -> str:
+def render(
+    report: ProgressReport,
+    definition: WorkflowDefinition,
+    fmt: str,
+    links: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The report as Markdown or HTML text; `links` (label, href) are download links the web
+    page shows above an HTML report (never part of a file)."""
+    if fmt not in ("md", "html"):
+        raise InvalidInput(f"Onbekend tekstformaat '{fmt}'; kies md of html.")
     colors = {name: stage.color for name, stage in definition.stages.items()}
-    return _env.get_template(f"report.{fmt}.j2").render(report=report, colors=colors)
+    template = _env.get_template(f"report.{fmt}.j2")
+    return template.render(report=report, colors=colors, links=list(links))
+
+
+def render_bytes(report: ProgressReport, definition: WorkflowDefinition, fmt: str) -> bytes:
+    """The report as the bytes of a file in `fmt` (md, html or docx)."""
+    check_format(fmt)
+    if fmt == "docx":
+        from imvo_workflow.reports.word import render_docx
+
+        return render_docx(report, definition)
+    return render(report, definition, fmt).encode("utf-8")
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"Onbekend formaat '{fmt}'; kies uit {', '.join(FORMATS)}.")
+    return fmt
+
+
+def format_for(output: Path | None, fmt: str | None) -> str:
+    """The format a command writes: from `--format`, else from the extension of `-o FILE`
+    (.md, .html, .docx), else md; an unknown extension or one that contradicts `--format` is
+    refused."""
+    if fmt is not None:
+        check_format(fmt)
+    if output is None:
+        return fmt or "md"
+    ext = output.suffix.lower().lstrip(".")
+    ext = {"htm": "html", "markdown": "md"}.get(ext, ext)
+    if ext not in FORMATS:
+        raise InvalidInput(
+            f"{output.name}: onbekende extensie '{output.suffix or '(geen)'}'; gebruik .md, "
+            ".html of .docx (of geef --format)."
+        )
+    if fmt is not None and fmt != ext:
+        raise InvalidInput(
+            f"--format {fmt} past niet bij {output.name} (een .{ext}-bestand); kies één van beide."
+        )
+    return ext

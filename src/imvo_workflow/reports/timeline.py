@@ -1,7 +1,10 @@
 """A timeline picture (SVG) of every covenant's stages over time, readable on paper.
 
 One lane per covenant, labelled with its sector; each stage a bar in the stage's colour from
-stages.yaml; years and half-years on the axis; a legend. Plain SVG text, no dependencies.
+stages.yaml, up to the report date (a dashed line); a black diamond where each of its targets'
+deadlines lay (the axis runs on past the report date to the last deadline, at most three years
+on); years and half-years on the axis; a legend. Plain SVG text, no dependencies. The Word
+report draws the same picture as a PNG from the same lanes and scale (reports/timeline_png.py).
 """
 
 from __future__ import annotations
@@ -21,37 +24,73 @@ class Lane:
     label: str
     #: (stage, since) in order; each lasts until the next one or the report date.
     steps: list[tuple[str, date]]
+    #: (deadline, what) of the covenant's targets.
+    marks: tuple[tuple[date, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """Where a day lies across the plot: from 1 January of the first year to `end`."""
+
+    first: date
+    end: date
+
+    @classmethod
+    def of(cls, lanes: list[Lane], as_of: date) -> Scale:
+        starts = [since for lane in lanes for _, since in lane.steps]
+        first = date(min(starts).year, 1, 1) if starts else date(as_of.year, 1, 1)
+        limit = date(as_of.year + 3, 12, 31)
+        ends = [day for lane in lanes for day, _ in lane.marks if as_of < day <= limit]
+        return cls(first, max([as_of, *ends]))
+
+    def x(self, day: date) -> float:
+        span = max((self.end - self.first).days, 1)
+        return LABEL_WIDTH + PLOT_WIDTH * (day - self.first).days / span
+
+    def shows(self, day: date) -> bool:
+        return self.first <= day <= self.end
+
+    def ticks(self) -> list[tuple[date, str]]:
+        """1 January (the year) and 1 July ("jul") of every year on the axis."""
+        found = []
+        for year in range(self.first.year, self.end.year + 1):
+            for month, label in ((1, str(year)), (7, "jul")):
+                if self.shows(tick := date(year, month, 1)):
+                    found.append((tick, label))
+        return found
+
+
+def canvas_width(labels: dict[str, str]) -> int:
+    """Wide enough for the plot and for the legend's last label (about 7 px a letter)."""
+    last = list(labels.values())[-1] if labels else ""
+    legend = LABEL_WIDTH + 110 * max(len(labels) - 1, 0) + 16 + 7 * len(last) + 10
+    return max(LABEL_WIDTH + PLOT_WIDTH + 20, legend)
+
+
+def mark_title(lane: Lane, day: date, what: str) -> str:
+    return f"{lane.label}: doel {what}, uiterlijk {day:%d-%m-%Y}"
 
 
 def timeline_svg(
     lanes: list[Lane], as_of: date, colors: dict[str, str], labels: dict[str, str]
 ) -> str:
-    starts = [since for lane in lanes for _, since in lane.steps]
-    first = date(min(starts).year, 1, 1) if starts else date(as_of.year, 1, 1)
-    span = max((as_of - first).days, 1)
-
-    def x(day: date) -> float:
-        return LABEL_WIDTH + PLOT_WIDTH * (day - first).days / span
-
+    scale = Scale.of(lanes, as_of)
+    x = scale.x
     height = TOP + LANE * len(lanes) + 60
-    width = LABEL_WIDTH + PLOT_WIDTH + 20
+    width = canvas_width(labels)
+    bottom = TOP + LANE * len(lanes)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-label="Tijdlijn van de fasen per sector" '
         'font-family="sans-serif" font-size="11">',
         f"<title>Fasen per sector tot {as_of:%d-%m-%Y}</title>",
     ]
-    for year in range(first.year, as_of.year + 1):
-        for month, label in ((1, str(year)), (7, "jul")):
-            tick = date(year, month, 1)
-            if first <= tick <= as_of:
-                parts.append(
-                    f'<line x1="{x(tick):.1f}" y1="{TOP - 6}" x2="{x(tick):.1f}" '
-                    f'y2="{TOP + LANE * len(lanes)}" stroke="#bbb" stroke-width="{1 if month == 1 else 0.5}"/>'
-                )
-                parts.append(
-                    f'<text x="{x(tick) + 2:.1f}" y="{TOP - 10}" fill="#333">{label}</text>'
-                )
+    for tick, label in scale.ticks():
+        parts.append(
+            f'<line x1="{x(tick):.1f}" y1="{TOP - 6}" x2="{x(tick):.1f}" y2="{bottom}" '
+            f'stroke="#bbb" stroke-width="{1 if tick.month == 1 else 0.5}"/>'
+        )
+        parts.append(f'<text x="{x(tick) + 2:.1f}" y="{TOP - 10}" fill="#333">{label}</text>')
     for row, lane in enumerate(lanes):
         y = TOP + row * LANE
         parts.append(
@@ -59,13 +98,29 @@ def timeline_svg(
         )
         ends = [since for _, since in lane.steps[1:]] + [as_of]
         for (stage, since), until in zip(lane.steps, ends, strict=False):
-            left, right = x(max(since, first)), x(until)
+            left, right = x(max(since, scale.first)), x(until)
             parts.append(
                 f'<rect x="{left:.1f}" y="{y + 3}" width="{max(right - left, 1.5):.1f}" height="{LANE - 6}" '
                 f'fill="{colors.get(stage, "#ccc")}"><title>{escape(lane.label)}: '
                 f"{escape(labels.get(stage, stage))} vanaf {since:%d-%m-%Y}</title></rect>"
             )
+        for day, what in lane.marks:
+            if scale.shows(day):
+                cx, cy = x(day), y + LANE / 2
+                parts.append(
+                    f'<path d="M{cx:.1f} {cy - 5:.1f} L{cx + 4:.1f} {cy:.1f} L{cx:.1f} '
+                    f'{cy + 5:.1f} L{cx - 4:.1f} {cy:.1f} Z" fill="#000">'
+                    f"<title>{escape(mark_title(lane, day, what))}</title></path>"
+                )
+    parts.append(
+        f'<line x1="{x(as_of):.1f}" y1="{TOP - 6}" x2="{x(as_of):.1f}" y2="{bottom}" '
+        'stroke="#000" stroke-dasharray="4 3"><title>Peildatum</title></line>'
+    )
     legend_y = TOP + LANE * len(lanes) + 25
+    parts.append(
+        f'<path d="M{LABEL_WIDTH - 110} {legend_y - 10} l5 6 l-5 6 l-5 -6 Z" fill="#000"/>'
+        f'<text x="{LABEL_WIDTH - 100}" y="{legend_y}">deadline doel</text>'
+    )
     for i, (stage, label) in enumerate(labels.items()):
         lx = LABEL_WIDTH + i * 110
         parts.append(

@@ -11,6 +11,7 @@ the start.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -306,10 +307,14 @@ def _the_participation(
 
 # -- reading ---------------------------------------------------------------------------
 
+_PARTY_ROWS = frozenset(
+    {RecordKind.PARTY_JOINED.value, RecordKind.PARTY_LEFT.value, CORRECTION_TRIGGER}
+)
+
 
 def _entries(conn: Connection, covenant_id: int | None) -> dict[int, list[PartyEntry]]:
     tr = t.transition
-    kinds = (RecordKind.PARTY_JOINED.value, RecordKind.PARTY_LEFT.value, CORRECTION_TRIGGER)
+    kinds = sorted(_PARTY_ROWS)
     query = (
         select(
             tr.c.covenant_id,
@@ -326,8 +331,16 @@ def _entries(conn: Connection, covenant_id: int | None) -> dict[int, list[PartyE
     )
     if covenant_id is not None:
         query = query.where(tr.c.covenant_id == covenant_id)
+    return party_entries(conn.execute(query))
+
+
+def party_entries(rows: Iterable[Any]) -> dict[int, list[PartyEntry]]:
+    """The party entries (and corrections) among chain rows in (covenant, seq) order, per
+    covenant (pure: the report passes every row it read once)."""
     found: dict[int, list[PartyEntry]] = defaultdict(list)
-    for r in conn.execute(query):
+    for r in rows:
+        if r.trigger not in _PARTY_ROWS:
+            continue
         found[r.covenant_id].append(
             PartyEntry(
                 r.seq,
@@ -357,10 +370,17 @@ def _names_at(conn: Connection, moment: datetime | None) -> dict[int, str]:
 
 
 def parties_by_covenant(
-    conn: Connection, day: date | None, known_by: datetime | None, covenant_id: int | None = None
+    conn: Connection,
+    day: date | None,
+    known_by: datetime | None,
+    covenant_id: int | None = None,
+    *,
+    entries: dict[int, list[PartyEntry]] | None = None,
 ) -> dict[int, list[PartyView]]:
-    """Every covenant's (or one's) parties on `day` (None: now), as known before `known_by`."""
-    entries = _entries(conn, covenant_id)
+    """Every covenant's (or one's) parties on `day` (None: now), as known before `known_by`;
+    `entries` are the party entries already read (party_entries), else they are read here."""
+    if entries is None:
+        entries = _entries(conn, covenant_id)
     pa, o = t.participation, t.organisation
     query = select(
         pa.c.id,

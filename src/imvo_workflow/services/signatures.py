@@ -12,8 +12,10 @@ applied, as they stood on a day or as the database knew them at a moment.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
@@ -27,6 +29,8 @@ from imvo_workflow.domain.record import RecordKind, read_detail
 from imvo_workflow.services import history, lookup, signatories
 from imvo_workflow.services.moves import MoveRequest, make_move
 from imvo_workflow.services.queries import aware
+
+_SIGNATURE_ROWS = frozenset({RecordKind.SIGNATURE.value, CORRECTION_TRIGGER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +152,18 @@ def _fold(
     )
     if covenant_id is not None:
         query = query.where(tr.c.covenant_id == covenant_id)
+    return fold_signatures(conn.execute(query), day, known_by)
+
+
+def fold_signatures(
+    rows: Iterable[Any], day: date | None, known_by: datetime | None = None
+) -> dict[int, list[SignatureView]]:
+    """Who had signed each covenant by `day`, from its chain rows in (covenant, seq) order
+    (pure: the report passes every row it read once; rows of other kinds are passed over)."""
     found: dict[int, dict[int, SignatureView]] = defaultdict(dict)
-    for r in conn.execute(query):
+    for r in rows:
+        if r.trigger not in _SIGNATURE_ROWS:
+            continue
         if known_by is not None and aware(r.recorded_at) >= known_by:
             continue
         mine = found[r.covenant_id]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response, Security
+from fastapi import APIRouter, Depends, Header, Response, Security
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -23,8 +23,6 @@ from imvo_workflow.bootstrap import App
 from imvo_workflow.domain.bounds import MAX_ID, MAX_LABEL, MAX_TEXT
 from imvo_workflow.domain.errors import ConcurrentUpdate, PreconditionFailed
 from imvo_workflow.metrics import MOVES
-from imvo_workflow.reports.progress import build_report
-from imvo_workflow.reports.render import render
 from imvo_workflow.services import alert_queries, history, queries
 from imvo_workflow.services.alert_queries import AlertView
 from imvo_workflow.services.alerts import acknowledge
@@ -287,34 +285,3 @@ def list_alerts(app: Imvo, user: Reader, include_acked: bool = False) -> list[Al
 def ack_alert(app: Imvo, user: Coordinator, alert_id: int) -> Acknowledged:
     acknowledge(uow=app.uow(), alert_id=alert_id, actor=user.name, now=app.now())
     return Acknowledged(id=alert_id)
-
-
-@router.get(
-    "/report",
-    response_class=Response,
-    responses={
-        **ERRORS,
-        200: {
-            "description": "The progress report, as Markdown (format=md) or HTML (format=html).",
-            "content": {
-                "text/markdown": {"schema": {"type": "string"}},
-                "text/html": {"schema": {"type": "string"}},
-            },
-        },
-    },
-)
-def get_report(
-    app: Imvo,
-    user: Reader,
-    as_of: date | None = None,
-    known_at: bool = False,
-    format: Annotated[str, Query(pattern="^(md|html)$")] = "md",
-) -> Response:
-    built = build_report(
-        uow=app.uow(readonly=True),
-        definition=app.definition,
-        as_of=as_of or app.today(),
-        known_at=known_at,
-    )
-    media = "text/html" if format == "html" else "text/markdown"
-    return Response(render(built, app.definition, format), media_type=f"{media}; charset=utf-8")

@@ -32,11 +32,13 @@ from imvo_workflow.services import alert_queries, auth
 from imvo_workflow.web import (
     api,
     api_record,
+    api_report,
     api_signing,
     api_story,
     api_terms,
     pages,
     pages_record,
+    pages_report,
     pages_signing,
     pages_story,
     pages_terms,
@@ -128,6 +130,8 @@ def create_app(
     web.include_router(api_terms.router)
     web.include_router(api_signing.router)
     web.include_router(pages_signing.router)
+    web.include_router(pages_report.router)
+    web.include_router(api_report.router)
     _add_health(web)
     _add_docs(web)
     _add_calendar(web)

@@ -1,4 +1,4 @@
-"""The coordinators' pages: board, covenant, inbox, audit, report, account, users.
+"""The coordinators' pages: board, covenant, inbox, audit, account, users (report: pages_report).
 
 Each route translates the request, calls the same service functions as the CLI and renders a
 template; rules live in the services. Forms work without JavaScript; htmx only makes them
@@ -25,8 +25,6 @@ from imvo_workflow.domain.continuation import CONTINUE_TRIGGER
 from imvo_workflow.domain.entry_text import stage_labels
 from imvo_workflow.domain.errors import DomainError, InvalidInput
 from imvo_workflow.metrics import MOVES
-from imvo_workflow.reports.progress import build_report
-from imvo_workflow.reports.render import render
 from imvo_workflow.services import alert_queries, audit, auth, queries, users
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
@@ -322,20 +320,6 @@ def audit_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="imvo-geschiedenis.csv"'},
     )
-
-
-@router.get("/rapport")
-def report_form(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
-    return page(request, "report_form.html", user, active="rapport", today=app.today())
-
-
-@router.get("/rapport/bekijk")
-def report_view(app: Imvo, user: Viewer, datum: str = "", bekend: str = "") -> HTMLResponse:
-    day = _date(datum, "Peildatum") or app.today()
-    built = build_report(
-        uow=app.uow(readonly=True), definition=app.definition, as_of=day, known_at=bool(bekend)
-    )
-    return HTMLResponse(render(built, app.definition, "html"))
 
 
 @router.get("/account")

@@ -1,0 +1,109 @@
+"""The history a progress report reads, in one pass: every chain row once, folded per concern.
+
+A report over a thousand covenants must not ask the database once per covenant or once per
+concern: it reads the chain once (`read_chain`), keeps the rows that were known by the report's
+moment, and hands the same rows to each service's pure fold (effective_steps for the stages,
+fold_signatures, party_entries for fold_parties, describe_all for the history) and to the two
+small folds here that have no service of their own on rows: the progress note and the summary
+current on a day. Issued-report entries are left out: a report regenerated later must read as
+the one that was sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from imvo_workflow.db import tables as t
+from imvo_workflow.domain.chain import CORRECTION_TRIGGER
+from imvo_workflow.domain.record import NOT_REPORTED, RecordKind, read_detail
+from imvo_workflow.services.queries import aware
+
+_tr = t.transition
+_CHAIN = select(
+    _tr.c.covenant_id,
+    _tr.c.seq,
+    _tr.c.trigger,
+    _tr.c.from_stage,
+    _tr.c.to_stage,
+    _tr.c.occurred_on,
+    _tr.c.recorded_at,
+    _tr.c.actor,
+    _tr.c.reason,
+    _tr.c.corrects_seq,
+    _tr.c.detail,
+).order_by(_tr.c.covenant_id, _tr.c.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryNote:
+    """The progress note current on a day, read from its chain entry."""
+
+    seq: int
+    written_on: date
+    author: str
+    text: str
+
+
+def read_chain(conn: Connection, known_by: datetime | None) -> list[Any]:
+    """Every chain row in (covenant, seq) order that was entered before `known_by` (None: all),
+    without issued-report entries and corrections of them."""
+    found: list[Any] = []
+    skipped: set[tuple[int, int]] = set()
+    for r in conn.execute(_CHAIN):
+        if known_by is not None and aware(r.recorded_at) >= known_by:
+            continue
+        if r.trigger in NOT_REPORTED:
+            skipped.add((r.covenant_id, r.seq))
+            continue
+        if r.trigger == CORRECTION_TRIGGER and (r.covenant_id, r.corrects_seq) in skipped:
+            continue
+        found.append(r)
+    return found
+
+
+def corrected_dates(rows: list[Any]) -> dict[tuple[int, int], date]:
+    """Per (covenant, seq) that was corrected: the date its latest correction gave it."""
+    return {
+        (r.covenant_id, r.corrects_seq): r.occurred_on
+        for r in rows
+        if r.trigger == CORRECTION_TRIGGER and r.corrects_seq is not None
+    }
+
+
+def notes_on(
+    rows: list[Any], fixed: dict[tuple[int, int], date], day: date
+) -> dict[int, StoryNote]:
+    """Per covenant, the newest note written on or before `day` (as services/notes.note_on
+    answers from the note table: by the day written, then by entry)."""
+    found: dict[int, StoryNote] = {}
+    for r in rows:
+        if r.trigger != RecordKind.NOTE.value:
+            continue
+        written = fixed.get((r.covenant_id, r.seq), r.occurred_on)
+        if written > day:
+            continue
+        known = found.get(r.covenant_id)
+        if known is None or (written, r.seq) > (known.written_on, known.seq):
+            text = str(read_detail(r.detail).get("text", ""))
+            found[r.covenant_id] = StoryNote(r.seq, written, r.actor, text)
+    return found
+
+
+def summaries_on(rows: list[Any], day: date, current: dict[int, str]) -> dict[int, str]:
+    """Per covenant, its summary as it read on `day` (services/notes.summary_on's rule: the
+    newest edit made by then, else the first edit's old text, else the text it has now)."""
+    edits: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        if r.trigger == RecordKind.SUMMARY.value:
+            edits[r.covenant_id].append(r)
+    found = dict(current)
+    for cid, mine in edits.items():
+        done = [r for r in mine if r.occurred_on <= day]
+        chosen = read_detail((done or mine)[-1 if done else 0].detail)
+        found[cid] = str(chosen.get("text" if done else "old_text", ""))
+    return found

@@ -1,0 +1,106 @@
+"""What changed between two report dates: the "Wat is er veranderd sinds S" section.
+
+Read from the chain entries that happened in (S, D] (with their corrections applied; with
+known-at, only those entered by then): moves, parties that joined or left, signatures,
+targets set, slipped (old and new deadline) or brought forward, progress notes and summaries
+rewritten, terms; and from the targets as they stood on D, those met or cancelled in the period,
+planned against actual. Pure: rows, steps and target views come in, dated lines go out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from imvo_workflow.domain.entry_text import EntryFacts, describe
+from imvo_workflow.domain.record import RecordKind, is_record, read_detail
+from imvo_workflow.reports.wording import closed_text, nl
+from imvo_workflow.services.asof import Step
+from imvo_workflow.services.queries import TargetView
+
+
+class ChangeKind(StrEnum):
+    OPENED = "geopend"
+    MOVED = "fase"
+    RECORD = "dossier"
+    TARGET_SET = "nieuw_doel"
+    TARGET_SLIPPED = "doel_verschoven"
+    TARGET_ADVANCED = "doel_vervroegd"
+    TARGET_MET = "doel_gehaald"
+    TARGET_CANCELLED = "doel_vervallen"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    on: date
+    kind: ChangeKind
+    text: str
+
+
+def _iso(text: object) -> str:
+    try:
+        return nl(date.fromisoformat(str(text)))
+    except ValueError:
+        return str(text)
+
+
+def _target_set(d: Mapping[str, Any]) -> tuple[ChangeKind, str]:
+    what, new = d.get("what", "?"), f"“{d.get('phrase', '')}” ({_iso(d.get('deadline'))})"
+    if not d.get("old_deadline"):
+        return ChangeKind.TARGET_SET, f"Nieuw doel: {what}: {new}"
+    old = f"“{d.get('old_phrase', '')}” ({_iso(d['old_deadline'])})"
+    if str(d["old_deadline"]) < str(d.get("deadline", "")):
+        return ChangeKind.TARGET_SLIPPED, f"Doel verschoven: {what}: van {old} naar {new}"
+    if str(d["old_deadline"]) > str(d.get("deadline", "")):
+        return ChangeKind.TARGET_ADVANCED, f"Doel vervroegd: {what}: van {old} naar {new}"
+    return ChangeKind.TARGET_SET, f"Doel anders verwoord: {what}: van {old} naar {new}"
+
+
+def changes_between(
+    rows: list[Any],
+    steps: dict[int, list[Step]],
+    targets: dict[int, list[TargetView]],
+    fixed: dict[tuple[int, int], date],
+    labels: Mapping[str, str],
+    since: date,
+    day: date,
+) -> dict[int, list[Change]]:
+    """Per covenant id, what changed in (since, day], in date order (then chain order)."""
+    found: dict[int, list[tuple[date, int, int, Change]]] = defaultdict(list)
+
+    def add(cid: int, on: date, order: tuple[int, int], kind: ChangeKind, text: str) -> None:
+        if since < on <= day:
+            found[cid].append((on, *order, Change(on, kind, text)))
+
+    for cid, mine in steps.items():
+        for step in mine:
+            if step.from_stage is None:
+                text = f"Geopend in {labels.get(step.to_stage, step.to_stage)}"
+                add(cid, step.occurred_on, (0, step.seq), ChangeKind.OPENED, text)
+            else:
+                moved = f"{labels.get(step.from_stage, step.from_stage)} → "
+                moved += labels.get(step.to_stage, step.to_stage)
+                add(cid, step.occurred_on, (0, step.seq), ChangeKind.MOVED, f"Fase: {moved}")
+    for r in rows:
+        if not is_record(r.trigger) or r.trigger == RecordKind.MILESTONE_CLOSED.value:
+            continue  # moves are read above; closed milestones with the targets below
+        on = fixed.get((r.covenant_id, r.seq), r.occurred_on)
+        detail = read_detail(r.detail)
+        if r.trigger == RecordKind.TARGET_SET.value:
+            kind, text = _target_set(detail)
+        else:
+            facts = EntryFacts(r.seq, r.trigger, None, r.to_stage, on, None, detail)
+            kind, text = ChangeKind.RECORD, describe(facts, labels)
+        add(r.covenant_id, on, (0, r.seq), kind, text)
+    for cid, views in targets.items():
+        for v in views:
+            if v.closed_on is not None:
+                kind = ChangeKind.TARGET_MET if v.status == "met" else ChangeKind.TARGET_CANCELLED
+                planned = f"“{v.phrase}”, uiterlijk {nl(v.deadline)}"
+                text = f"Doel {v.what} ({planned}): {closed_text(v)}"
+                add(cid, v.closed_on, (1, v.id), kind, text)
+    return {cid: [c for *_, c in sorted(items)] for cid, items in found.items()}
