@@ -3,7 +3,7 @@
 Risk sectors first, in the document's order, with sub-sectors (Financiële sector →
 Pensioensector, Verzekeringssector) and sub-covenants (Toerisme → Suriname) under their
 parent; then "Overige sectoren". Per covenant: stage, since when, trekker, facilitator,
-parties on the report's date, the next target in its own Dutch words with its date, and whether it is overdue.
+parties and others involved on the report's date, the next target in its own Dutch words with its date, and whether it is overdue.
 A summary counts covenants per stage, sums the time spent in each stage and draws a timeline.
 """
 
@@ -39,6 +39,8 @@ class Entry:
     facilitator: str = ""
     parties: tuple[str, ...] = ()
     summary: str = ""
+    #: Named without a role the source states (role "betrokken").
+    involved: tuple[str, ...] = ()
     #: Signatures, targets planned against actual, the history described (reports/record_lines).
     record: RecordLines | None = None
 
@@ -116,6 +118,7 @@ class _Layout:
             ", ".join(roles.get("facilitator", [])),
             tuple(roles.get("partij", [])),
             cov.summary,
+            tuple(roles.get("betrokken", [])),
         )
 
     def sector(self, sector: _Sector, level: int) -> list[Entry]:
