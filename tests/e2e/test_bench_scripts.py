@@ -39,6 +39,10 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
         ["--rows", "4000", "--covenants", "100"],
         ["export_memory_1m_vs_100k", "export_memory_1m_vs_100k_postgresql"],
     ),
+    "cli_start": (
+        ["--runs", "1"],
+        ["import_floor_ms", "status_json_ms", "status_json_vs_import_floor"],
+    ),
     "web": (
         ["--requests", "5", "--moves", "20", "--rounds", "1", "--covenants", "10", "--postgres"],
         ["board_p95_ms", "api_move_vs_service", "api_move_vs_service_postgresql"],

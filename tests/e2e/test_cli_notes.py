@@ -31,10 +31,11 @@ def test_a_note_is_written_and_listed_newest_first(imvo_on: Imvo) -> None:
         "2016-10-30",
     )
     listed = imvo_on.json("notes", "list", "goud")
-    assert [n["written_on"] for n in listed[:2]] == ["2016-11-01", "2016-10-30"]
+    # the seed's note is dated the report's date, 31 October 2016 (issue 13)
+    assert [n["written_on"] for n in listed[:2]] == ["2016-10-31", "2016-10-30"]
     assert listed[0]["author"] == "Voortgangsrapportage 2016"
     assert "Eerste regel\nTweede regel" in {n["text"] for n in listed}
-    then = imvo_on.json("notes", "list", "goud", "--as-of", "2016-10-31")
+    then = imvo_on.json("notes", "list", "goud", "--as-of", "2016-10-30")
     assert then[0]["text"] == "Eerste regel\nTweede regel"
     assert "(huidig)" in imvo_on("notes", "list", "goud").stdout
     assert imvo_on("audit", "verify").returncode == 0
@@ -84,7 +85,7 @@ def test_refusals_exit_2_with_a_message_and_write_nothing(
 
 def test_deadlines_as_of_a_day_come_from_the_history(imvo_on: Imvo) -> None:
     before = imvo_on.json("deadlines", "--as-of", "2016-10-15", "--within", "400")
-    assert before == []  # the report's targets were set on 1 November
+    assert before == []  # the report's targets were set on its date, 31 October
     on_report = imvo_on.json("deadlines", "--as-of", "2016-11-01", "--within", "60")
     today = imvo_on.json("deadlines", "--within", "60")
     assert on_report == today and on_report

@@ -550,8 +550,8 @@ def test_a_correction_is_a_new_row_and_changes_what_as_of_answers(seeded: App) -
     before = history(seeded, "goud")
     covenant_before = head(seeded, "goud")
     assert [(r.seq, r.to_stage, r.occurred_on) for r in before if not is_record(r.trigger)] == [
-        (1, "verkenning", date(2015, 12, 1)),
-        (2, "intentieverklaring", date(2015, 12, 1)),
+        (1, "verkenning", date(2015, 10, 1)),  # "eind 2015": its first day (issue 13)
+        (2, "intentieverklaring", date(2015, 10, 1)),
         (3, "dialoog", date(2016, 1, 1)),
     ]
     assert stages_on(seeded, date(2015, 12, 10))["goud"] == "intentieverklaring"
@@ -611,11 +611,11 @@ def test_a_correction_cannot_date_a_move_in_the_future(seeded: App) -> None:
 def test_a_correction_cannot_date_a_move_before_the_move_it_follows(seeded: App) -> None:
     """Goud's dialoog (row 3) cannot have begun before its intentieverklaring (row 2)."""
     with pytest.raises(InvalidInput):
-        correct_goud(seeded, 3, date(2015, 11, 1), "verkeerde datum")
+        correct_goud(seeded, 3, date(2015, 9, 1), "verkeerde datum")
 
 
 def test_a_correction_cannot_date_a_move_after_the_next_move(seeded: App) -> None:
-    """Goud's creation (row 1) cannot move past its intentieverklaring (row 2, 1 December)."""
+    """Goud's creation (row 1) cannot move past its intentieverklaring (row 2, 1 October)."""
     with pytest.raises(InvalidInput, match="latere stap"):
         correct_goud(seeded, 1, date(2015, 12, 15), "verkenning begon half december")
 
@@ -688,7 +688,7 @@ def test_as_of_uses_occurred_on_and_known_at_uses_recorded_at(seeded: App) -> No
         "goud": "intentieverklaring",
         "verzekeringssector": "verkenning",
     }
-    assert stages_on(seeded, date(2015, 11, 30)) == {}
+    assert stages_on(seeded, date(2015, 9, 30)) == {}
     # everything was entered on 1 November 2016: on 30 June nothing was known yet
     assert stages_on(seeded, date(2016, 6, 30), known_at=True) == {}
     assert "goud" in stages_on(seeded, date(2016, 6, 30))
@@ -844,7 +844,7 @@ def test_export_of_goud_is_its_history(seeded: App) -> None:
     assert [(i["covenant"], i["seq"], i["to_stage"], i["hash"]) for i in items] == [
         ("goud", r.seq, r.to_stage, r.hash) for r in stored
     ]
-    assert items[1]["occurred_on"] == "2015-12-01"
+    assert items[1]["occurred_on"] == "2015-10-01"
     assert datetime.fromisoformat(items[1]["recorded_at"]) == seeded.now()
 
 

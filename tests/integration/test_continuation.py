@@ -224,7 +224,7 @@ def test_continuing_from_a_terminal_stage_is_refused(later: App) -> None:
     ("kwargs", "error", "words"),
     [
         ({"on": date(2019, 7, 2)}, InvalidInput, "toekomst"),
-        ({"into": "kleding-en-textiel", "on": date(2016, 10, 31)}, InvalidInput, "vóór de vorige"),
+        ({"into": "kleding-en-textiel", "on": date(2016, 10, 30)}, InvalidInput, "vóór de vorige"),
         ({"on": date(2017, 12, 1)}, InvalidInput, "bestond"),
         ({"reason": ""}, RequirementMissing, "reden"),
         ({"reason": "x" * 2001}, InvalidInput, "lang"),

@@ -1,4 +1,5 @@
-"""The progress report for 1 November 2016 reads like the document it was seeded from.
+"""The progress report for the report's date (31 October 2016) reads like the document it
+was seeded from.
 
 Built from the seeded 2016 data: the document's grouping and order, each covenant's stage,
 next target in the document's own words with its date, the people involved, a summary that
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-REPORT_DAY = date(2016, 11, 1)
+REPORT_DAY = date(2016, 10, 31)  # the seed's report_date (issue 13)
 SVG = "{http://www.w3.org/2000/svg}"
 
 #: (level, heading, stage, next target phrase, its deadline, trekker, facilitator), as the
@@ -54,7 +55,7 @@ DOCUMENT: list[tuple[str, list[Row]]] = [
                 "",
             ),
             (0, "Detailhandel", "Afgezien", None, None, "RND", ""),
-            (0, "Goud", "Dialoog", "februari", date(2017, 2, 28), "FGZ", ""),
+            (0, "Goud", "Dialoog", "februari", date(2017, 2, 28), "", ""),
             (0, "Energie", "Verkenning", "Eind 2016", date(2016, 12, 31), "NVDE", ""),
             (0, "Financiële sector", None, None, None, "", ""),
             (1, "Pensioensector", "Verkenning", None, None, "Pensioenfederatie", "SER"),
@@ -67,7 +68,7 @@ DOCUMENT: list[tuple[str, list[Row]]] = [
                 "Verbond van Verzekeraars",
                 "SER",
             ),
-            (0, "Groothandel", "Dialoog", "in 2017", date(2017, 12, 31), "NVG", "MVO Nederland"),
+            (0, "Groothandel", "Dialoog", "in 2017", date(2017, 12, 31), "NVG", ""),
             (0, "Houtsector", "Dialoog", "nog in 2016", date(2016, 12, 31), "", ""),
             (
                 0,
@@ -86,7 +87,7 @@ DOCUMENT: list[tuple[str, list[Row]]] = [
                 "eind november",
                 date(2016, 11, 30),
                 "Het Planeet",
-                "MVO Nederland",
+                "",
             ),
             (
                 0,
@@ -155,6 +156,7 @@ DOCUMENT: list[tuple[str, list[Row]]] = [
 ]
 LANES = [row[1] for _, rows in DOCUMENT for row in rows if row[2] is not None]
 GOUD_PARTIES = (
+    "FGZ",
     "RLG Europe",
     "Lucardi",
     "Cookson Drijfhout",
@@ -211,14 +213,17 @@ def test_report_follows_the_document(report: ProgressReport) -> None:
 
 def test_report_names_the_parties(report: ProgressReport) -> None:
     assert entry(report, "Goud").parties == GOUD_PARTIES
-    assert entry(report, "Olie en Gas").parties == ("Kabinet", "NCP")
+    assert entry(report, "Olie en Gas").parties == ()
+    assert entry(report, "Olie en Gas").involved == ("Kabinet", "NCP")
+    assert entry(report, "Groothandel").involved == ("MVO Nederland",)
+    assert entry(report, "Duurzame eiwitten").involved == ("MVO Nederland",)
     assert entry(report, "Voedingsmiddelen").parties == ("CBL", "IDH", "NVS")
     assert entry(report, "Houtsector").parties[:2] == ("VVNH", "NBvT")
     assert entry(report, "Bouw").parties == ()
     goud = entry(report, "Goud").status
     assert (goud.stage, goud.since, goud.overdue) == ("dialoog", date(2016, 1, 1), False)
-    # the document's "eind oktober" had passed on 1 November without a recorded result
-    assert entry(report, "Metallurgische industrie").status.overdue is True
+    # the document's "eind oktober" is still ahead on the report's date (issue 13)
+    assert entry(report, "Metallurgische industrie").status.overdue is False
 
 
 def test_summary_accounts_for_every_covenant(report: ProgressReport, app: App) -> None:
@@ -235,7 +240,8 @@ def test_summary_accounts_for_every_covenant(report: ProgressReport, app: App) -
     }
     assert sum(counts.values()) == 21
     goud_in_intent = next(s for s in report.stages if s.stage == "intentieverklaring")
-    assert (goud_in_intent.days_total, goud_in_intent.days_average) == (31, 31.0)
+    # 1 October 2015 ("eind 2015", rule 2) to 1 January 2016
+    assert (goud_in_intent.days_total, goud_in_intent.days_average) == (92, 92.0)
     assert {s.stage: s.color for s in report.stages} == {
         name: stage.color for name, stage in app.definition.stages.items()
     }
@@ -271,13 +277,14 @@ def test_markdown_report(report: ProgressReport, app: App) -> None:
         expected += [f"{'#' * (3 + level)} {heading}" for level, heading, *_ in rows]
     assert headings == expected
     assert "geen overzicht van wat er veranderd is" in text
-    assert "Stand per 01-11-2016." in text
+    assert "Stand per 31-10-2016." in text
     assert 'fase ondertekend: "Q1 van 2017" (uiterlijk 31-03-2017)' in text
     assert 'fase ondertekend: "februari" (uiterlijk 28-02-2017)' in text
     assert '"tweede helft november 2016" (uiterlijk 30-11-2016)' in text
-    assert "- **Fase:** Afgezien, sinds 01-11-2016" in text
+    assert "- **Fase:** Afgezien, sinds 31-10-2016" in text
     assert "- **Facilitator:** SER" in text
-    assert "**te laat**" in text
+    assert "- **Betrokken:** Kabinet, NCP" in text
+    assert "te laat" not in text  # nothing the annex calls upcoming has passed
     summary = text.split("## Samenvatting", 1)[1].split("\n## ", 1)[0]
     table = [line for line in summary.splitlines() if line.startswith("| ") and "Fase" not in line]
     assert sum(int(line.split("|")[2]) for line in table) == 21

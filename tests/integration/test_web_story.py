@@ -223,8 +223,9 @@ def test_the_api_writes_and_reads_notes_and_the_summary(site: Site) -> None:
     assert made.status_code == 201, made.text
     assert made.json()["author"] == "coordinator"
     listed = api.get("/api/v1/covenants/natuursteen/notes").json()
-    assert [n["written_on"] for n in listed] == ["2016-11-01", "2016-10-30"]
-    then = api.get("/api/v1/covenants/natuursteen/notes", params={"as_of": "2016-10-31"}).json()
+    # the seed's note is dated the report's date, 31 October 2016 (issue 13)
+    assert [n["written_on"] for n in listed] == ["2016-10-31", "2016-10-30"]
+    then = api.get("/api/v1/covenants/natuursteen/notes", params={"as_of": "2016-10-30"}).json()
     assert [n["text"] for n in then] == ["regel 1\nregel 2"]
     edited = api.put(
         "/api/v1/covenants/natuursteen/summary", json={"text": "Nieuw", "reason": "overleg"}

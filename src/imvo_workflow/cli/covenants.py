@@ -1,4 +1,7 @@
-"""`imvo status`, `show`, `history` and `move`: one covenant or all, read and moved."""
+"""`imvo status`, `show`, `history` and `move`: one covenant or all, read and moved.
+
+What only `show` or `move` needs is imported inside them, so `imvo status` starts fast.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,8 @@ import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out, peildag
 from imvo_workflow.cli.render import render_detail, render_history, render_status
-from imvo_workflow.cli.render_day import render_day
-from imvo_workflow.cli.signing import milestone_option
 from imvo_workflow.domain.entry_text import stage_labels
-from imvo_workflow.services import asof, queries, signatures
-from imvo_workflow.services.covenant_day import covenant_on
-from imvo_workflow.services.moves import move as move_service
+from imvo_workflow.services import queries
 
 Name = Annotated[str, typer.Argument(help="Het convenant (naam of sector, bv. natuursteen).")]
 By = Annotated[str, typer.Option("--by", help="Wie zet deze stap.")]
@@ -30,6 +29,8 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Elk convenantproces: fase, sinds wanneer, volgend doel en of het te laat is."""
+    from imvo_workflow.services import asof  # only for --as-of / --known-at: keep start-up fast
+
     app = app_from_env()
     moment, known = peildag(as_of, known_at)
     with app.uow(readonly=True) as uow:
@@ -52,6 +53,10 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Eén convenant: partijen, ondertekenaars, doelen, verhaal en geschiedenis (ook op een dag)."""
+    from imvo_workflow.cli.render_day import render_day
+    from imvo_workflow.services import signatures
+    from imvo_workflow.services.covenant_day import covenant_on
+
     app = app_from_env()
     moment, known = peildag(as_of, known_at)
     labels = stage_labels(app.definition)
@@ -108,6 +113,9 @@ def move(
     as_json: JsonFlag = False,
 ) -> None:
     """Verplaats een convenant naar een volgende fase, als de workflow dat toestaat."""
+    from imvo_workflow.cli.signing import milestone_option
+    from imvo_workflow.services.moves import move as move_service
+
     app = app_from_env()
     occurred_on = iso_date(on, "--on")
     closings = tuple(milestone_option(value) for value in milestone or ())

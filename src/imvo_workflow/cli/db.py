@@ -87,3 +87,8 @@ def seed(
         f"[green]✓[/] {report.covenants_added} convenanten toegevoegd, {report.covenants_present} al aanwezig; "
         f"{report.sectors_added} sectoren, {report.organisations_added} organisaties, {report.targets_added} doelen."
     )
+    if report.revisions:
+        out.print(
+            f"[yellow]![/] {report.revisions} verschillen met de herziene seed vastgelegd "
+            "(correcties en wijzigingen in de geschiedenis, met de reden uit de seed)."
+        )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,9 +20,6 @@ from rich.table import Table
 
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
-from imvo_workflow.notify.message import dagen
-from imvo_workflow.services.alert_queries import AlertView, DeadlineView
-from imvo_workflow.services.continuation import stage_label
 from imvo_workflow.services.queries import (
     CovenantDetail,
     HistoryEntry,
@@ -30,7 +27,10 @@ from imvo_workflow.services.queries import (
     TargetChangeView,
     TargetView,
 )
-from imvo_workflow.services.signatures import SignatureView
+
+if TYPE_CHECKING:  # only named in annotations: a status need not import them
+    from imvo_workflow.services.alert_queries import AlertView, DeadlineView
+    from imvo_workflow.services.signatures import SignatureView
 
 #: A target's status as people read it.
 TARGET_STATUS = {"open": "open", "met": "gehaald", "cancelled": "vervallen"}
@@ -38,6 +38,19 @@ TARGET_STATUS = {"open": "open", "met": "gehaald", "cancelled": "vervallen"}
 #: Below this width `imvo status` drops its sector column.
 NARROW = 100
 DATE = len("2016-11-01")
+
+
+def _stage_label(definition: WorkflowDefinition, row: StatusRow) -> str:
+    # imported on use: services.continuation brings the move machinery, a JSON status none
+    from imvo_workflow.services.continuation import stage_label
+
+    return stage_label(definition, row)
+
+
+def _dagen(count: int) -> str:
+    from imvo_workflow.notify.message import dagen  # with the alert rules (and holidays)
+
+    return dagen(count)
 
 
 def _fixed(table: Table, header: str, width: int = DATE) -> None:
@@ -95,10 +108,10 @@ def render_status(console: Console, rows: list[StatusRow], definition: WorkflowD
         name = f"  ↳ {row.slug}" if row.parent else row.slug
         late = "[bold red]TE LAAT[/]" if row.overdue else ""
         if wide:
-            cells = [name, row.sector, stage_label(definition, row)]
+            cells = [name, row.sector, _stage_label(definition, row)]
             ends = [deadline, late]
         else:
-            cells = [name, stage_label(definition, row)]
+            cells = [name, _stage_label(definition, row)]
             ends = [f"{deadline}\n{late}" if late else deadline]
         table.add_row(*cells, row.since.isoformat(), what, *ends)
     console.print(table)
@@ -113,7 +126,7 @@ def render_detail(
     s = found.status
     console.print(f"[bold]{s.title}[/] ({s.slug}) — sector {s.sector}, {s.group}")
     console.print(
-        f"Fase: [bold]{escape(stage_label(definition, s))}[/] sinds {s.since.isoformat()} (versie {s.version})"
+        f"Fase: [bold]{escape(_stage_label(definition, s))}[/] sinds {s.since.isoformat()} (versie {s.version})"
     )
     if found.summary:
         console.print(found.summary, highlight=False)
@@ -145,8 +158,8 @@ def late(target: TargetView) -> str:
     if target.days_late == 0:
         return "op tijd"
     if target.days_late > 0:
-        return f"{dagen(target.days_late)} te laat"
-    return f"{dagen(-target.days_late)} vroeg"
+        return f"{_dagen(target.days_late)} te laat"
+    return f"{_dagen(-target.days_late)} vroeg"
 
 
 def render_targets(console: Console, targets: Sequence[TargetView]) -> None:
@@ -230,16 +243,16 @@ def render_target_changes(console: Console, name: str, changes: list[TargetChang
 
 
 def render_deadlines(console: Console, rows: list[DeadlineView], within: int, today: date) -> None:
-    table = Table(title=f"Deadlines tot en met {dagen(within)} vooruit (peildatum {today})")
+    table = Table(title=f"Deadlines tot en met {_dagen(within)} vooruit (peildatum {today})")
     for column in ("Convenant", "Doel", "Termijn"):
         _text(table, column)
     _fixed(table, "Deadline")
     _fixed(table, "", len("nog 30 dagen"))
     for r in rows:
         state = (
-            f"[bold red]{dagen(-r.days_left)} te laat[/]"
+            f"[bold red]{_dagen(-r.days_left)} te laat[/]"
             if r.overdue
-            else f"nog {dagen(r.days_left)}"
+            else f"nog {_dagen(r.days_left)}"
         )
         table.add_row(r.covenant, r.what, r.phrase, r.deadline.isoformat(), state)
     console.print(table)

@@ -61,7 +61,7 @@ def _record(kind: RecordKind, d: Mapping[str, Any]) -> str:
         what = str(d.get("organisation", "?"))
     elif kind is RecordKind.MILESTONE_CLOSED:
         what = f"{d.get('milestone', '?')} ({d.get('outcome', '?')})"
-    elif kind is RecordKind.TARGET_SET:
+    elif kind in (RecordKind.TARGET_SET, RecordKind.TARGET_DROPPED):
         what = f"{d.get('what', '?')}: “{d.get('phrase', '')}” ({d.get('deadline', '?')})"
         if d.get("old_phrase"):
             what += f", was “{d['old_phrase']}” ({d.get('old_deadline', '?')})"

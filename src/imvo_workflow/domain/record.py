@@ -2,9 +2,9 @@
 
 A covenant's history holds its moves and, since the record-keeping release, every other change
 to its record: a party joins or leaves, an organisation signs, a milestone is closed, a target
-is set, a progress note or the summary is written, a term opens, a progress report on it is
-issued. Each is one chained, hashed entry (services/history.record) whose `trigger` is its
-kind and whose `detail` is a canonical JSON object of what changed; `from_stage` and
+is set or dropped, a progress note or the summary is written, a term opens, a progress report
+on it is issued. Each is one chained, hashed entry (services/history.record) whose `trigger`
+is its kind and whose `detail` is a canonical JSON object of what changed; `from_stage` and
 `to_stage` are both the stage it was recorded in.
 Replays of the stage pass over them (they are not moves); as-of views fold them.
 
@@ -26,6 +26,7 @@ class RecordKind(StrEnum):
     SIGNATURE = "ondertekenaar"
     MILESTONE_CLOSED = "mijlpaal_gesloten"
     TARGET_SET = "doel_vastgelegd"
+    TARGET_DROPPED = "doel_vervallen"
     NOTE = "voortgangsnotitie"
     SUMMARY = "samenvatting"
     TERM = "looptijd"
@@ -43,6 +44,7 @@ _LABELS = {
     RecordKind.SIGNATURE: "Ondertekend door",
     RecordKind.MILESTONE_CLOSED: "Mijlpaal gesloten",
     RecordKind.TARGET_SET: "Doel vastgelegd",
+    RecordKind.TARGET_DROPPED: "Doel vervallen",
     RecordKind.NOTE: "Voortgangsnotitie",
     RecordKind.SUMMARY: "Samenvatting gewijzigd",
     RecordKind.TERM: "Looptijd",

@@ -23,6 +23,10 @@ from imvo_workflow.services.asof import Step
 from imvo_workflow.services.queries import TargetView
 
 
+#: Entries that close a target: the change section reads them from the targets' closing dates.
+_WITH_THE_TARGETS = frozenset({RecordKind.MILESTONE_CLOSED.value, RecordKind.TARGET_DROPPED.value})
+
+
 class ChangeKind(StrEnum):
     OPENED = "geopend"
     MOVED = "fase"
@@ -86,8 +90,8 @@ def changes_between(
                 moved += labels.get(step.to_stage, step.to_stage)
                 add(cid, step.occurred_on, (0, step.seq), ChangeKind.MOVED, f"Fase: {moved}")
     for r in rows:
-        if not is_record(r.trigger) or r.trigger == RecordKind.MILESTONE_CLOSED.value:
-            continue  # moves are read above; closed milestones with the targets below
+        if not is_record(r.trigger) or r.trigger in _WITH_THE_TARGETS:
+            continue  # moves are read above; closed milestones and dropped targets below
         on = fixed.get((r.covenant_id, r.seq), r.occurred_on)
         detail = read_detail(r.detail)
         if r.trigger == RecordKind.TARGET_SET.value:

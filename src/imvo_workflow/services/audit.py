@@ -271,56 +271,69 @@ def correct(
         check_date(occurred_on, "De datum")
     if not reason.strip():
         raise RequirementMissing("Een correctie vraagt om een reden.", "reason")
-    tr = t.transition
     with uow:
         head = history.read_head(uow.conn, covenant)
-        covenant_id = head.covenant_id
         check_id(seq, "geschiedenisrij", f"{head.slug} #{seq}")
-        original = uow.conn.execute(
-            select(tr).where(tr.c.covenant_id == covenant_id, tr.c.seq == seq)
-        ).first()
-        if original is None or original.corrects_seq is not None:
-            raise NotFound("geschiedenisrij", f"{head.slug} #{seq}")
-        on = occurred_on or original.occurred_on
-        if on > now.astimezone(AMSTERDAM).date():
-            raise InvalidInput(f"De datum {on} ligt in de toekomst.")
-        record_entry = is_record(original.trigger)
-        old_on = corrections.effective_date(uow.conn, covenant_id, original)
-        if record_entry:
-            corrections.check_record_date(uow.conn, original, on)
-            last_move = None
-        else:
-            # The covenant's moves with earlier corrections applied: the corrected row must
-            # stay between the move before it and the move after it.
-            rows = history_rows(uow.conn, covenant_id)
-            moves = effective_steps(rows).get(covenant_id, [])
-            before = [m.occurred_on for m in moves if m.seq < seq]
-            after = [m.occurred_on for m in moves if m.seq > seq]
-            if before and on < before[-1]:
-                raise InvalidInput(
-                    f"De datum {on} ligt vóór de stap ervoor ({before[-1]}); dat kan niet."
-                )
-            if after and on > after[0]:
-                raise InvalidInput(
-                    f"De datum {on} ligt na een latere stap ({after[0]}); dat kan niet."
-                )
-            last_move = moves[-1].seq if moves else seq
-        new_seq, _ = history.append(
-            uow.conn,
-            head,
-            history.NewEntry(
-                trigger=CORRECTION_TRIGGER,
-                actor=actor,
-                reason=reason,
-                occurred_on=on,
-                to_stage=head.stage,
-                stage_since=on if seq == last_move else head.stage_since,
-                definition_version=original.definition_version,
-                from_stage=head.stage,
-                corrects_seq=seq,
-            ),
-            now=now,
-        )
-        corrections.apply(uow.conn, original, old_on, on)
+        new_seq = correct_in(uow.conn, head, seq, actor, reason, occurred_on, now=now)
         uow.commit()
+    return new_seq
+
+
+def correct_in(
+    conn: Connection,
+    head: history.Head,
+    seq: int,
+    actor: str,
+    reason: str,
+    occurred_on: date | None,
+    *,
+    now: datetime,
+) -> int:
+    """The correction inside the caller's transaction (the seed's revisions make many)."""
+    tr = t.transition
+    covenant_id = head.covenant_id
+    original = conn.execute(
+        select(tr).where(tr.c.covenant_id == covenant_id, tr.c.seq == seq)
+    ).first()
+    if original is None or original.corrects_seq is not None:
+        raise NotFound("geschiedenisrij", f"{head.slug} #{seq}")
+    on = occurred_on or original.occurred_on
+    if on > now.astimezone(AMSTERDAM).date():
+        raise InvalidInput(f"De datum {on} ligt in de toekomst.")
+    record_entry = is_record(original.trigger)
+    old_on = corrections.effective_date(conn, covenant_id, original)
+    if record_entry:
+        corrections.check_record_date(conn, original, on)
+        last_move = None
+    else:
+        # The covenant's moves with earlier corrections applied: the corrected row must
+        # stay between the move before it and the move after it.
+        rows = history_rows(conn, covenant_id)
+        moves = effective_steps(rows).get(covenant_id, [])
+        before = [m.occurred_on for m in moves if m.seq < seq]
+        after = [m.occurred_on for m in moves if m.seq > seq]
+        if before and on < before[-1]:
+            raise InvalidInput(
+                f"De datum {on} ligt vóór de stap ervoor ({before[-1]}); dat kan niet."
+            )
+        if after and on > after[0]:
+            raise InvalidInput(f"De datum {on} ligt na een latere stap ({after[0]}); dat kan niet.")
+        last_move = moves[-1].seq if moves else seq
+    new_seq, _ = history.append(
+        conn,
+        head,
+        history.NewEntry(
+            trigger=CORRECTION_TRIGGER,
+            actor=actor,
+            reason=reason,
+            occurred_on=on,
+            to_stage=head.stage,
+            stage_since=on if seq == last_move else head.stage_since,
+            definition_version=original.definition_version,
+            from_stage=head.stage,
+            corrects_seq=seq,
+        ),
+        now=now,
+    )
+    corrections.apply(conn, original, old_on, on)
     return new_seq

@@ -28,6 +28,7 @@ PROJECTIONS: dict[RecordKind, tuple[Table, str, str]] = {
     RecordKind.PARTY_JOINED: (t.participation, "participation_id", "since"),
     RecordKind.PARTY_LEFT: (t.participation, "participation_id", "until"),
     RecordKind.MILESTONE_CLOSED: (t.target, "target_id", "closed_on"),
+    RecordKind.TARGET_DROPPED: (t.target, "target_id", "closed_on"),
     RecordKind.NOTE: (t.note, "note_id", "written_on"),
     RecordKind.TERM: (t.term, "term_id", "starts_on"),
 }

@@ -29,6 +29,7 @@ from imvo_workflow.domain.errors import ConcurrentUpdate, InvalidInput, NotFound
 from imvo_workflow.domain.parties import (
     PartyEntry,
     PartyPeriod,
+    PartyRole,
     check_role,
     fold_parties,
     unnamed_in,
@@ -95,9 +96,13 @@ def _check_common(actor: str, reason: str, on: date, now: datetime, what: str) -
 
 
 def _opened_on(conn: Connection, covenant_id: int) -> date:
+    """The opening's date, as its latest correction has it."""
     tr = t.transition
     return conn.execute(  # type: ignore[no-any-return]
-        select(tr.c.occurred_on).where(tr.c.covenant_id == covenant_id, tr.c.seq == 1)
+        select(tr.c.occurred_on)
+        .where(tr.c.covenant_id == covenant_id, (tr.c.seq == 1) | (tr.c.corrects_seq == 1))
+        .order_by(tr.c.seq.desc())
+        .limit(1)
     ).scalar_one()
 
 
@@ -120,51 +125,71 @@ def add_party(
         conn = uow.conn
         head = history.read_head(conn, covenant)
         org_id, name = find_organisation(conn, organisation)
-        if since < (opened := _opened_on(conn, head.covenant_id)):
-            raise InvalidInput(
-                f"{head.slug} is geopend op {opened.isoformat()}; {name} kan niet eerder "
-                f"({since.isoformat()}) toetreden."
-            )
-        pa = t.participation
-        earlier = conn.execute(
-            select(pa.c.since, pa.c.until).where(
-                pa.c.covenant_id == head.covenant_id,
-                pa.c.organisation_id == org_id,
-                pa.c.role == chosen.value,
-            )
-        ).all()
-        for r in earlier:
-            if r.until is None:
-                raise InvalidInput(
-                    f"{name} is al {chosen.value} van {head.slug}"
-                    + (f" (sinds {r.since.isoformat()})." if r.since else ".")
-                )
-            if since <= r.until:
-                raise InvalidInput(
-                    f"{name} was {chosen.value} van {head.slug} tot {r.until.isoformat()}; "
-                    f"opnieuw toetreden kan pas na die datum, niet op {since.isoformat()}."
-                )
-        try:
-            pid = conn.execute(
-                insert(pa).returning(pa.c.id),
-                {
-                    "covenant_id": head.covenant_id,
-                    "organisation_id": org_id,
-                    "role": chosen.value,
-                    "since": since,
-                    "until": None,
-                    "left_reason": None,
-                },
-            ).scalar_one()
-        except IntegrityError as exc:  # uq_participation_current: a concurrent join
-            raise ConcurrentUpdate(
-                f"Iemand anders heeft {name} zojuist als {chosen.value} toegevoegd."
-            ) from exc
-        seq, _ = record_join(
-            conn, definition, head, pid, org_id, name, chosen.value, since, actor, reason, now
+        pid, seq = join_in(
+            conn, definition, head, org_id, name, chosen, since, actor, reason, now=now
         )
         uow.commit()
     return PartyResult(head.slug, int(pid), name, chosen.value, since, None, seq, head.version + 1)
+
+
+def join_in(
+    conn: Connection,
+    definition: WorkflowDefinition,
+    head: history.Head,
+    org_id: int,
+    name: str,
+    chosen: PartyRole,
+    since: date,
+    actor: str,
+    reason: str,
+    *,
+    now: datetime,
+) -> tuple[int, int]:
+    """The join inside the caller's transaction; returns (participation id, seq)."""
+    if since < (opened := _opened_on(conn, head.covenant_id)):
+        raise InvalidInput(
+            f"{head.slug} is geopend op {opened.isoformat()}; {name} kan niet eerder "
+            f"({since.isoformat()}) toetreden."
+        )
+    pa = t.participation
+    earlier = conn.execute(
+        select(pa.c.since, pa.c.until).where(
+            pa.c.covenant_id == head.covenant_id,
+            pa.c.organisation_id == org_id,
+            pa.c.role == chosen.value,
+        )
+    ).all()
+    for r in earlier:
+        if r.until is None:
+            raise InvalidInput(
+                f"{name} is al {chosen.value} van {head.slug}"
+                + (f" (sinds {r.since.isoformat()})." if r.since else ".")
+            )
+        if since <= r.until:
+            raise InvalidInput(
+                f"{name} was {chosen.value} van {head.slug} tot {r.until.isoformat()}; "
+                f"opnieuw toetreden kan pas na die datum, niet op {since.isoformat()}."
+            )
+    try:
+        pid = conn.execute(
+            insert(pa).returning(pa.c.id),
+            {
+                "covenant_id": head.covenant_id,
+                "organisation_id": org_id,
+                "role": chosen.value,
+                "since": since,
+                "until": None,
+                "left_reason": None,
+            },
+        ).scalar_one()
+    except IntegrityError as exc:  # uq_participation_current: a concurrent join
+        raise ConcurrentUpdate(
+            f"Iemand anders heeft {name} zojuist als {chosen.value} toegevoegd."
+        ) from exc
+    seq, _ = record_join(
+        conn, definition, head, pid, org_id, name, chosen.value, since, actor, reason, now
+    )
+    return int(pid), seq
 
 
 def record_join(
@@ -226,42 +251,57 @@ def party_leaves(
         conn = uow.conn
         head = history.read_head(conn, covenant)
         row = _the_participation(conn, head, organisation, chosen, participation_id)
-        since = row.since or _opened_on(conn, head.covenant_id)
-        if until < since:
-            raise InvalidInput(
-                f"{row.name} trad toe op {since.isoformat()}; vertrekken op "
-                f"{until.isoformat()} zou daarvóór zijn."
-            )
-        pa = t.participation
-        changed = conn.execute(
-            update(pa)
-            .where(pa.c.id == row.id, pa.c.until.is_(None))
-            .values(until=until, left_reason=reason)
-        )
-        if changed.rowcount != 1:
-            raise ConcurrentUpdate(
-                f"Iemand anders heeft het vertrek van {row.name} net vastgelegd."
-            )
-        seq, _ = history.record(
-            conn,
-            head,
-            RecordKind.PARTY_LEFT,
-            {
-                "organisation": row.name,
-                "organisation_id": row.organisation_id,
-                "role": row.role,
-                "participation_id": row.id,
-            },
-            actor=actor,
-            reason=reason,
-            occurred_on=until,
-            definition_version=definition.version,
-            now=now,
-        )
+        seq = leave_in(conn, definition, head, row, until, actor, reason, now=now)
         uow.commit()
     return PartyResult(
         head.slug, row.id, row.name, row.role, row.since, until, seq, head.version + 1
     )
+
+
+def leave_in(
+    conn: Connection,
+    definition: WorkflowDefinition,
+    head: history.Head,
+    row: Any,
+    until: date,
+    actor: str,
+    reason: str,
+    *,
+    now: datetime,
+) -> int:
+    """The leave of participation `row` (id, organisation_id, role, since, name) inside the
+    caller's transaction; returns the entry's seq."""
+    since = row.since or _opened_on(conn, head.covenant_id)
+    if until < since:
+        raise InvalidInput(
+            f"{row.name} trad toe op {since.isoformat()}; vertrekken op "
+            f"{until.isoformat()} zou daarvóór zijn."
+        )
+    pa = t.participation
+    changed = conn.execute(
+        update(pa)
+        .where(pa.c.id == row.id, pa.c.until.is_(None))
+        .values(until=until, left_reason=reason)
+    )
+    if changed.rowcount != 1:
+        raise ConcurrentUpdate(f"Iemand anders heeft het vertrek van {row.name} net vastgelegd.")
+    seq, _ = history.record(
+        conn,
+        head,
+        RecordKind.PARTY_LEFT,
+        {
+            "organisation": row.name,
+            "organisation_id": row.organisation_id,
+            "role": row.role,
+            "participation_id": row.id,
+        },
+        actor=actor,
+        reason=reason,
+        occurred_on=until,
+        definition_version=definition.version,
+        now=now,
+    )
+    return seq
 
 
 def _the_participation(

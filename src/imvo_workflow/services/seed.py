@@ -2,7 +2,9 @@
 
 The whole load is one transaction. What exists already (a sector, an organisation, a
 covenant with its slug) is left as it is, so running the seed twice changes nothing and a
-covenant moved since it was seeded keeps its newer state. Each covenant's dated history
+covenant moved since it was seeded keeps its newer state; where the file now reads what the
+seed wrote differently, the difference is appended to the covenant's chain
+(services/seed_revision.py). Each covenant's dated history
 goes through the same `make_move` a coordinator's move does, so the seeded history obeys
 the graph and its chain hashes like any other; its targets go through `record_target` and the
 source's text becomes its first progress note (dated the report's date), both chain entries.
@@ -27,6 +29,7 @@ from imvo_workflow.services.moves import MoveRequest, make_move
 from imvo_workflow.services.notes import add_note
 from imvo_workflow.services.organisations import insert_organisation
 from imvo_workflow.services.parties import record_join
+from imvo_workflow.services.seed_revision import revise
 from imvo_workflow.services.seedfile import SeedCovenant, SeedFile, read_seed_file
 from imvo_workflow.services.targets import TargetSpec, record_target
 
@@ -41,6 +44,8 @@ class SeedReport:
     covenants_added: int = 0
     covenants_present: int = 0
     targets_added: int = 0
+    #: Entries appended to covenants seeded from an earlier reading of the file.
+    revisions: int = 0
 
 
 def seed(
@@ -63,6 +68,9 @@ def seed(
             progress(item.slug)
             if item.slug in existing:
                 report.covenants_present += 1
+                report.revisions += revise(
+                    uow.conn, definition, data, item, covenant_ids[item.slug], now=now
+                )
                 continue
             covenant_ids[item.slug] = _load_covenant(
                 uow.conn,
@@ -164,6 +172,7 @@ def _load_covenant(
     # as-of views fold) carry the opening date.
     roles = [("trekker", item.trekker), ("facilitator", item.facilitator)]
     roles += [("partij", name) for name in item.parties]
+    roles += [("betrokken", name) for name in item.involved]
     joined = []
     for role, name in roles:
         if name is not None:

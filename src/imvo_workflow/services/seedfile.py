@@ -68,15 +68,22 @@ class SeedCovenant(_Strict):
     trekker: str | None = None
     facilitator: str | None = None
     parties: list[str] = []
+    #: Named in the covenant's section without a role the document states (role "betrokken").
+    involved: list[str] = []
     summary: str = ""
     notes: list[str] = []
     history: list[SeedStep] = Field(min_length=1)
     targets: list[SeedTarget] = []
+    #: Why this covenant reads differently than in an earlier version of the file: the reason
+    #: of the entries `imvo seed` appends to a database seeded from that version.
+    revised: str = ""
 
 
 class SeedFile(_Strict):
     report_date: date
     reference_date: date
+    #: The same for every covenant without a `revised` of its own.
+    revised: str = ""
     sectors: list[SeedSector]
     organisations: list[SeedOrganisation]
     covenants: list[SeedCovenant]

@@ -253,3 +253,50 @@ def reset_target(
         result = record_target(uow.conn, definition, spec, now=now)
         uow.commit()
     return result
+
+
+def drop_target_in(
+    conn: Connection,
+    definition: WorkflowDefinition,
+    head: history.Head,
+    target_id: int,
+    *,
+    on: date,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> tuple[int, str]:
+    """Drop (vervallen) an open target that should never have been set, dated `on`, with a
+    `doel_vervallen` entry; returns (seq, hash). A milestone that ran its course is closed with
+    services/milestones instead; a stage target otherwise closes by the move that meets it."""
+    tg = t.target
+    row = conn.execute(
+        select(tg.c.stage, tg.c.milestone, tg.c.phrase, tg.c.deadline).where(
+            tg.c.id == target_id, tg.c.covenant_id == head.covenant_id, tg.c.status == "open"
+        )
+    ).first()
+    if row is None:
+        raise NotFound("open doel", f"#{target_id} van {head.slug}")
+    conn.execute(
+        update(tg)
+        .where(tg.c.id == target_id)
+        .values(
+            status="cancelled", closed_on=on, closed_at=now.astimezone(UTC), close_reason=reason
+        )
+    )
+    return history.record(
+        conn,
+        head,
+        RecordKind.TARGET_DROPPED,
+        {
+            "target_id": int(target_id),
+            "what": target_name(row.stage, row.milestone),
+            "phrase": row.phrase,
+            "deadline": row.deadline.isoformat(),
+        },
+        actor=actor,
+        reason=reason,
+        occurred_on=on,
+        definition_version=definition.version,
+        now=now,
+    )
