@@ -22,7 +22,6 @@ from imvo_workflow.reports.wording import closed_text, nl
 from imvo_workflow.services.asof import Step
 from imvo_workflow.services.queries import TargetView
 
-
 #: Entries that close a target: the change section reads them from the targets' closing dates.
 _WITH_THE_TARGETS = frozenset({RecordKind.MILESTONE_CLOSED.value, RecordKind.TARGET_DROPPED.value})
 
