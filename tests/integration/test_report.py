@@ -9,6 +9,7 @@ chromium to check what a reader sees, on screen and on paper.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -284,7 +285,8 @@ def test_markdown_report(report: ProgressReport, app: App) -> None:
     assert "- **Fase:** Afgezien, sinds 31-10-2016" in text
     assert "- **Facilitator:** SER" in text
     assert "- **Betrokken:** Kabinet, NCP" in text
-    assert "te laat" not in text  # nothing the annex calls upcoming has passed
+    # nothing the annex calls upcoming has passed (the summary counts targets met late: none)
+    assert "te laat" not in re.sub(r"\d+ op tijd, \d+ te laat", "", text)
     summary = text.split("## Samenvatting", 1)[1].split("\n## ", 1)[0]
     table = [line for line in summary.splitlines() if line.startswith("| ") and "Fase" not in line]
     assert sum(int(line.split("|")[2]) for line in table) == 21
