@@ -41,7 +41,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "web": (
         ["--requests", "5", "--moves", "20", "--rounds", "1", "--covenants", "10", "--postgres"],
-        ["board_p95_ms", "api_move_vs_service", "api_move_vs_service_postgresql"],
+        ["board_p95_ms", "api_move_vs_floor_plus_service", "api_move_vs_service_postgresql"],
     ),
 }
 

@@ -109,6 +109,7 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/gebruikers"): {"data": {"name": "mallory", "role": "admin"}},
     ("POST", "/gebruikers/uitschakelen"): {"data": {"name": "viewer"}},
     ("POST", "/gebruikers/inschakelen"): {"data": {"name": "viewer"}},
+    ("GET", "/api/v1/whoami"): {},
     ("GET", "/api/v1/covenants"): {},
     ("GET", "/api/v1/covenants/{slug}"): {},
     ("POST", "/api/v1/covenants/{slug}/move"): {"json": {"to": "afzien", "reason": "anoniem"}},
