@@ -79,7 +79,7 @@ def test_a_history_with_record_entries_cannot_go_back_before_0012(
         command.downgrade(config, "0011")
     engine = create_engine(Settings(database_url=empty_database_url).database_url)
     # SQLite stops after 0013's (empty) downgrade; PostgreSQL's one DDL transaction rolls back.
-    assert migrate.current_revision(engine) in {"0012", "0013"}
+    assert migrate.current_revision(engine) in {"0012", "0013", migrate.head_revision()}
     engine.dispose()
     app = App(settings=Settings(database_url=empty_database_url), definition=definition)
     assert audit.verify(uow=app.uow(readonly=True)).ok
