@@ -171,7 +171,8 @@ def board_latencies(url: str, count: int) -> list[float]:
             raise RuntimeError(f"POST /login: {done.status_code} {done.text[:200]}")
         for _ in range(WARMUP):
             page = client.get("/")
-            if page.status_code != 200 or page.text.count('class="card"') != SECTORS * PER_SECTOR:
+            counted = sum(int(n) for n in re.findall(r"<span>(\d+)</span></h2>", page.text))
+            if page.status_code != 200 or counted != SECTORS * PER_SECTOR:
                 raise RuntimeError(f"GET /: {page.status_code}, not a board of 1,000 covenants")
         times = []
         for _ in range(count):

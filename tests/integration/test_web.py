@@ -76,6 +76,7 @@ PUBLIC = {
 #: Every other route, with a well-formed request: the only reason to refuse is who asks.
 GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/"): {},
+    ("GET", "/bord/meer"): {"params": {"fase": "dialoog", "na": "MS4x"}},
     ("POST", "/uitloggen"): {"data": {}},
     ("GET", "/convenanten/{slug}"): {},
     ("POST", "/convenanten/{slug}/stap"): {

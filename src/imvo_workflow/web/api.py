@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Header, Query, Response, Security
 from fastapi.security import HTTPBearer
@@ -25,7 +26,7 @@ from imvo_workflow.domain.errors import ConcurrentUpdate, PreconditionFailed
 from imvo_workflow.metrics import MOVES
 from imvo_workflow.reports.progress import build_report
 from imvo_workflow.reports.render import render
-from imvo_workflow.services import alert_queries, history, queries
+from imvo_workflow.services import alert_queries, history, listing, queries
 from imvo_workflow.services.alert_queries import AlertView
 from imvo_workflow.services.alerts import acknowledge
 from imvo_workflow.services.auth import UserView
@@ -176,23 +177,59 @@ def whoami(user: Reader) -> Me:
     return Me(name=user.name, role=user.role)  # type: ignore[arg-type]
 
 
+NEXT_PAGE_HEADERS = {
+    "X-Next-Cursor": {
+        "description": "Where the next page starts: send it back as `cursor`. Absent on the "
+        "last page.",
+        "schema": {"type": "string"},
+    },
+    "Link": {
+        "description": 'The next page as a link (RFC 8288, rel="next"). Absent on the last page.',
+        "schema": {"type": "string"},
+    },
+}
+
+
 @router.get(
     "/covenants",
     responses={
         **ERRORS,
         200: {
+            "headers": NEXT_PAGE_HEADERS,
             "links": {
                 "FirstCovenant": {
                     "operationId": "get_covenant",
                     "parameters": {"slug": "$response.body#/0/slug"},
                 }
-            }
+            },
         },
     },
 )
-def list_covenants(app: Imvo, user: Reader) -> list[StatusRow]:
+def list_covenants(
+    app: Imvo,
+    user: Reader,
+    response: Response,
+    limit: Annotated[
+        int, Query(ge=1, le=listing.API_MAX, description="Covenants per page.")
+    ] = listing.API_PAGE,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Where to continue: the X-Next-Cursor of the previous page (opaque). "
+            "Covenants added meanwhile never shift the pages: none is listed twice or skipped.",
+        ),
+    ] = None,
+) -> list[StatusRow]:
+    """Every covenant in the document's order, a page at a time."""
     with app.uow(readonly=True) as uow:
-        return queries.status(conn=uow.conn, today=app.today())
+        found = listing.page(conn=uow.conn, today=app.today(), after=cursor, limit=limit)
+    if found.next is not None:
+        response.headers["X-Next-Cursor"] = found.next
+        response.headers["Link"] = (
+            f'</api/v1/covenants?{urlencode({"limit": limit, "cursor": found.next})}>; rel="next"'
+        )
+    return found.rows
 
 
 @router.get(
