@@ -31,7 +31,16 @@ from pathlib import Path
 from _common import ROOT, verdict
 
 #: In the order they run.
-SCRIPTS = ("move_floor", "deadline_scan", "dispatch", "export", "web", "cli_start", "peer")
+SCRIPTS = (
+    "move_floor",
+    "deadline_scan",
+    "dispatch",
+    "export",
+    "web",
+    "scale",
+    "cli_start",
+    "peer",
+)
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 FIGURE = re.compile(r"^(?P<name>[\w.-]+): (?P<value>.+?) \(budget: (?P<budget>[^)]*)\)\s*$")
 BOUND = re.compile(r"^\s*(?P<op><=|>=|<|>|==)\s*(?P<limit>-?\d+(?:\.\d+)?)")

@@ -11,9 +11,13 @@ Moves: N moves via POST /api/v1/covenants/{slug}/move (Bearer token, If-Match wi
 the previous answer gave) against N calls of `services.moves.move` with one reused UnitOfWork
 on the app's own engine (same database, same run, same role and expected version), each side
 on its own covenants, round-robin through verkenning -> afgezien -> verkenning ->
-kwartiermaker -> afgezien -> ... (no dates needed). The sides take turns in chunks of CHUNK
-moves, the first side alternating, and the best of K rounds counts (budget: API >= 0.5 of the
-service rate). The HTTP client runs in this process, so the API figure includes its cost.
+kwartiermaker -> afgezien -> ... (no dates needed); and, as the framework's floor, N calls of
+GET /api/v1/whoami with the same token (authenticated, nothing else). The three take turns in
+chunks of CHUNK calls, each going first in turn; rates are the best of K rounds, p50s are over
+every call. The HTTP client runs in this process, so the API figures include its cost.
+Budgets (issue 14): on SQLite, where one HTTP round trip costs more CPU than a whole move, the
+API move's p50 <= 1.3 x (floor p50 + service move p50); on PostgreSQL the API's move rate
+>= 0.5 of the service's.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -57,7 +62,7 @@ from imvo_workflow.services.targets import TargetSpec, record_target
 from imvo_workflow.services.users import add_user
 from imvo_workflow.settings import Settings
 
-BOARD_P95_MS, MOVE_RATIO = 150.0, 0.5
+BOARD_P95_MS, MOVE_RATIO, OVERHEAD = 150.0, 0.5, 1.3
 SECTORS, PER_SECTOR, WARMUP, CHUNK = 50, 20, 10, 100
 USER, PASSWORD, REASON = "bench", "bench-wachtwoord", "bench: rondje"
 OPENED = date(2016, 3, 1)  # covenants open (and targets are stated) before NOW
@@ -166,7 +171,8 @@ def board_latencies(url: str, count: int) -> list[float]:
             raise RuntimeError(f"POST /login: {done.status_code} {done.text[:200]}")
         for _ in range(WARMUP):
             page = client.get("/")
-            if page.status_code != 200 or page.text.count('class="card"') != SECTORS * PER_SECTOR:
+            counted = sum(int(n) for n in re.findall(r"<span>(\d+)</span></h2>", page.text))
+            if page.status_code != 200 or counted != SECTORS * PER_SECTOR:
                 raise RuntimeError(f"GET /: {page.status_code}, not a board of 1,000 covenants")
         times = []
         for _ in range(count):
@@ -178,10 +184,10 @@ def board_latencies(url: str, count: int) -> list[float]:
     return times
 
 
-def move_rates(
+def move_timings(
     app: App, url: str, token: str, ids: list[int], args: argparse.Namespace
-) -> dict[str, float]:
-    """Best moves/s of each side over args.rounds rounds of args.moves moves."""
+) -> dict[str, Timing]:
+    """Each side's moves/s (best round) and milliseconds per call (every call of every round)."""
     api_ids, service_ids = ids[0::2][: args.covenants], ids[1::2][: args.covenants]
     with app.engine.connect() as conn:
         rows = conn.execute(select(t.covenant.c.id, t.covenant.c.slug, t.covenant.c.version))
@@ -192,41 +198,63 @@ def move_rates(
     client = httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {token}"})
     uow = UnitOfWork(app.engine)
 
-    def api(plan: list[tuple[Any, str]]) -> None:
+    def api(plan: list[tuple[Any, str]], times: list[float]) -> None:
         for s, dest in plan:
             body, match = {"to": dest, "reason": REASON}, {"If-Match": version[s]}
+            start = time.perf_counter()
             answer = client.post(f"/api/v1/covenants/{s}/move", json=body, headers=match)
+            times.append(time.perf_counter() - start)
             if answer.status_code != 200:
                 raise RuntimeError(f"API move {s} -> {dest}: {answer.status_code} {answer.text}")
             version[s] = answer.headers["ETag"]
 
-    def service(plan: list[tuple[Any, str]]) -> None:
+    def floor(plan: list[tuple[Any, str]], times: list[float]) -> None:
+        for _ in plan:
+            start = time.perf_counter()
+            answer = client.get("/api/v1/whoami")
+            times.append(time.perf_counter() - start)
+            if answer.status_code != 200 or answer.json()["name"] != USER:
+                raise RuntimeError(f"GET /api/v1/whoami: {answer.status_code} {answer.text}")
+
+    def service(plan: list[tuple[Any, str]], times: list[float]) -> None:
         for cid, dest in plan:
+            start = time.perf_counter()
             version[cid] = move(
                 uow=uow, definition=app.definition, covenant=slug[cid], to=dest, actor=USER,
                 reason=REASON, expected_version=version[cid], role="coordinator", now=NOW,
             ).version  # fmt: skip
+            times.append(time.perf_counter() - start)
 
-    sides: dict[str, tuple[Callable[[list[tuple[Any, str]]], None], Iterator[tuple[Any, str]]]] = {
+    Side = Callable[[list[tuple[Any, str]], list[float]], None]
+    sides: dict[str, tuple[Side, Iterator[tuple[Any, str]]]] = {
         "api": (api, rotation([slug[cid] for cid in api_ids])),
+        "floor": (floor, rotation([slug[cid] for cid in api_ids])),
         "service": (service, rotation(service_ids)),
     }
     best = dict.fromkeys(sides, 0.0)
+    samples: dict[str, list[float]] = {name: [] for name in sides}
     with client:
         for run, plans in sides.values():  # warm up: pool, statement caches, threads
-            run(list(itertools.islice(plans, CHUNK)))
+            run(list(itertools.islice(plans, CHUNK)), [])
         for _ in range(args.rounds):
             spent = dict.fromkeys(sides, 0.0)
             for turn, done in enumerate(range(0, args.moves, CHUNK)):
-                for name in sorted(sides, reverse=bool(turn % 2)):
+                names = sorted(sides)
+                for name in names[turn % 3 :] + names[: turn % 3]:  # each side first in turn
                     run, plans = sides[name]
                     plan = list(itertools.islice(plans, min(CHUNK, args.moves - done)))
                     start = time.perf_counter()
-                    run(plan)
+                    run(plan, samples[name])
                     spent[name] += time.perf_counter() - start
             best = {name: max(best[name], args.moves / spent[name]) for name in sides}
     uow.close()
-    return best
+    return {name: Timing(best[name], statistics.median(samples[name]) * 1000) for name in sides}
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    rate: float  # calls per second, the best round
+    p50_ms: float
 
 
 def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str], list[str]]:
@@ -238,19 +266,31 @@ def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str],
     ids, token = seed(app)
     with serving(settings) as base:
         times = board_latencies(base, args.requests)
-        rates = move_rates(app, base, token, ids, args)
+        timing = move_timings(app, base, token, ids, args)
     app.close()
     p50, p95 = statistics.median(times), statistics.quantiles(times, n=100)[94]
-    ratio = rates["api"] / rates["service"]
+    api, floor, service = timing["api"], timing["floor"], timing["service"]
+    overhead = api.p50_ms / (floor.p50_ms + service.p50_ms)
+    rate_ratio = api.rate / service.rate
     print(f"board_p50_ms{suffix}: {p50:.1f}")
     print(f"board_p95_ms{suffix}: {p95:.1f} (budget: < {BOARD_P95_MS:.0f})")
-    print(f"api_move_rate{suffix}: {rates['api']:.0f} moves/s")
-    print(f"service_move_rate{suffix}: {rates['service']:.0f} moves/s")
-    print(f"api_move_vs_service{suffix}: {ratio:.2f} (budget: >= {MOVE_RATIO})")
-    checks = {
-        f"board p95{suffix} {p95:.0f} ms < {BOARD_P95_MS:.0f}": p95 < BOARD_P95_MS,
-        f"api/service{suffix} {ratio:.2f} >= {MOVE_RATIO}": ratio >= MOVE_RATIO,
-    }
+    print(f"api_floor_p50_ms{suffix}: {floor.p50_ms:.2f} (GET /api/v1/whoami, same token)")
+    print(f"service_move_p50_ms{suffix}: {service.p50_ms:.2f}")
+    print(f"api_move_p50_ms{suffix}: {api.p50_ms:.2f}")
+    print(f"api_move_rate{suffix}: {api.rate:.0f} moves/s")
+    print(f"service_move_rate{suffix}: {service.rate:.0f} moves/s")
+    sqlite = not suffix
+    # SQLite: an HTTP round trip costs more than the move itself, so the API is held to its
+    # own floor plus the move; PostgreSQL: the database dominates, so to the service's rate.
+    budget = "" if sqlite else f" (budget: >= {MOVE_RATIO})"
+    print(f"api_move_vs_service{suffix}: {rate_ratio:.2f}{budget}")
+    budget = f" (budget: <= {OVERHEAD})" if sqlite else ""
+    print(f"api_move_vs_floor_plus_service{suffix}: {overhead:.2f}{budget}")
+    checks = {f"board p95{suffix} {p95:.0f} ms < {BOARD_P95_MS:.0f}": p95 < BOARD_P95_MS}
+    if sqlite:
+        checks[f"api p50 {overhead:.2f} <= {OVERHEAD} x (floor + service)"] = overhead <= OVERHEAD
+    else:
+        checks[f"api/service{suffix} {rate_ratio:.2f} >= {MOVE_RATIO}"] = rate_ratio >= MOVE_RATIO
     return [c for c, ok in checks.items() if ok], [f"not {c}" for c, ok in checks.items() if not ok]
 
 

@@ -45,7 +45,11 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "web": (
         ["--requests", "5", "--moves", "20", "--rounds", "1", "--covenants", "10", "--postgres"],
-        ["board_p95_ms", "api_move_vs_service", "api_move_vs_service_postgresql"],
+        ["board_p95_ms", "api_move_vs_floor_plus_service", "api_move_vs_service_postgresql"],
+    ),
+    "scale": (
+        ["--covenants", "120", "--sectors", "6", "--requests", "10"],
+        ["scale_board_p95_ms", "api_page_p95_ms_postgresql", "status_json_vs_driver"],
     ),
 }
 

@@ -50,6 +50,7 @@ SCHEMA = "/api/v1/openapi.json"
 #: Every operation of the API; a new one fails test_the_schema_has_these_operations until
 #: it is listed here (and so fuzzed).
 OPERATIONS = [
+    ("GET", "/api/v1/whoami"),
     ("GET", "/api/v1/covenants"),
     ("GET", "/api/v1/covenants/{slug}"),
     ("POST", "/api/v1/covenants/{slug}/move"),

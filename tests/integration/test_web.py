@@ -76,6 +76,7 @@ PUBLIC = {
 #: Every other route, with a well-formed request: the only reason to refuse is who asks.
 GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/"): {},
+    ("GET", "/bord/meer"): {"params": {"fase": "dialoog", "na": "MS4x"}},
     ("POST", "/uitloggen"): {"data": {}},
     ("GET", "/convenanten/{slug}"): {},
     ("POST", "/convenanten/{slug}/stap"): {
@@ -111,6 +112,7 @@ GUARDED: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/gebruikers"): {"data": {"name": "mallory", "role": "admin"}},
     ("POST", "/gebruikers/uitschakelen"): {"data": {"name": "viewer"}},
     ("POST", "/gebruikers/inschakelen"): {"data": {"name": "viewer"}},
+    ("GET", "/api/v1/whoami"): {},
     ("GET", "/api/v1/covenants"): {},
     ("GET", "/api/v1/covenants/{slug}"): {},
     ("POST", "/api/v1/covenants/{slug}/move"): {"json": {"to": "afzien", "reason": "anoniem"}},

@@ -110,6 +110,12 @@ class Covenant(Base):
     head_hash: Mapped[str] = mapped_column(String(64), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
+    __table_args__ = (
+        # Lists in the document's order, a page after a keyset cursor (services/listing.py).
+        Index("ix_covenant_position_id", "position", "id"),
+        Index("ix_covenant_stage_position_id", "stage", "position", "id"),
+    )
+
 
 class Participation(Base):
     """An organisation's part in a covenant, from `since` until `until` (open: still a party).

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.entry_text import EntryFacts, corrected_by, describe_all
@@ -155,6 +155,7 @@ COVENANTS_IN_ORDER = (
         t.covenant.c.stage,
         t.covenant.c.stage_since,
         t.covenant.c.version,
+        t.covenant.c.position,
         _CONTINUED.c.slug.label("continued_in"),
         _CONTINUED.c.title.label("continued_in_title"),
     )
@@ -163,35 +164,54 @@ COVENANTS_IN_ORDER = (
     .outerjoin(_CONTINUED, _CONTINUED.c.id == t.covenant.c.continued_in_id)
     .order_by(t.covenant.c.position, t.covenant.c.id)
 )
-_OPEN_TARGETS = (
-    select(t.target).where(t.target.c.status == "open").order_by(t.target.c.deadline, t.target.c.id)
-)
+_TG = t.target
+_NEXT_COLUMNS = (
+    _TG.c.id, _TG.c.stage, _TG.c.milestone, _TG.c.description, _TG.c.phrase,
+    _TG.c.reference_date, _TG.c.period_start, _TG.c.deadline, _TG.c.status, _TG.c.closed_on,
+    _TG.c.close_reason,
+)  # fmt: skip
+
+
+def next_targets(
+    conn: Connection, today: date, covenant_ids: list[int] | None
+) -> dict[int, TargetView]:
+    """Each covenant's next open target (earliest deadline, then id), for `covenant_ids` or,
+    with None, for every covenant; only those rows leave the database (one per covenant)."""
+    if covenant_ids is not None and not covenant_ids:
+        return {}
+    ranked = select(
+        _TG.c.covenant_id,
+        *_NEXT_COLUMNS,
+        func.row_number()
+        .over(partition_by=_TG.c.covenant_id, order_by=(_TG.c.deadline, _TG.c.id))
+        .label("rank"),
+    ).where(_TG.c.status == "open")
+    if covenant_ids is not None:
+        ranked = ranked.where(_TG.c.covenant_id.in_(covenant_ids))
+    inner = ranked.subquery("ranked")
+    found = {}
+    for r in conn.execute(select(inner).where(inner.c.rank == 1)):
+        deadline, closed_on = r[8], r[10]
+        found[r[0]] = TargetView(
+            r[1], r[2], r[3], r[4], r[5], r[6], r[7], deadline, r[9], closed_on,
+            r[9] == "open" and deadline < today, days_late(deadline, closed_on), r[11],
+        )  # fmt: skip
+    return found
 
 
 def status(*, conn: Connection, today: date, slug: str | None = None) -> list[StatusRow]:
     """Every covenant (or one) with its stage, since when and its next open target."""
-    query, targets = COVENANTS_IN_ORDER, _OPEN_TARGETS
-    if slug is not None:
-        query = query.where(t.covenant.c.slug == slug)
-        targets = targets.where(
-            t.target.c.covenant_id.in_(select(t.covenant.c.id).where(t.covenant.c.slug == slug))
+    query = (
+        COVENANTS_IN_ORDER if slug is None else COVENANTS_IN_ORDER.where(t.covenant.c.slug == slug)
+    )
+    rows = conn.execute(query).all()
+    upcoming = next_targets(conn, today, None if slug is None else [r.id for r in rows])
+    return [
+        StatusRow.of(
+            r, stage=r.stage, since=r.stage_since, version=r.version, next_target=upcoming.get(r.id)
         )
-    first: dict[int, Any] = {}
-    for row in conn.execute(targets).all():
-        first.setdefault(row.covenant_id, row)  # ordered by deadline: the first is the next
-    upcoming = {covenant_id: _target_view(row, today) for covenant_id, row in first.items()}
-    found = []
-    for r in conn.execute(query).all():
-        found.append(
-            StatusRow.of(
-                r,
-                stage=r.stage,
-                since=r.stage_since,
-                version=r.version,
-                next_target=upcoming.get(r.id),
-            )
-        )
-    return found
+        for r in rows
+    ]
 
 
 def history(

@@ -37,6 +37,7 @@ from imvo_workflow.web import (
     api_story,
     api_terms,
     pages,
+    pages_board,
     pages_record,
     pages_report,
     pages_signing,
@@ -120,6 +121,7 @@ def create_app(
         web.add_middleware(TrustedHostMiddleware, allowed_hosts=[allowed, *LOOPBACK_HOSTS])
     web.add_middleware(SecurityHeaders, hsts=app.settings.secure_cookies)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    web.include_router(pages_board.router)
     web.include_router(pages.router)
     web.include_router(pages_story.router)
     web.include_router(api.router)

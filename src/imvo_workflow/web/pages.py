@@ -134,29 +134,6 @@ def logout(request: Request, app: Imvo, user: Viewer) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-@router.get("/")
-def board(
-    request: Request, app: Imvo, user: Viewer, groep: str = "", te_laat: str = ""
-) -> HTMLResponse:
-    with app.uow(readonly=True) as uow:
-        rows = queries.status(conn=uow.conn, today=app.today())
-    rows = [r for r in rows if (not groep or r.group == groep) and (not te_laat or r.overdue)]
-    columns: dict[str, list[queries.StatusRow]] = {stage: [] for stage in app.definition.stages}
-    for row in rows:
-        columns.setdefault(row.stage, []).append(row)
-    return page(
-        request,
-        "board.html",
-        user,
-        active="bord",
-        stages=list(app.definition.stages.items()),
-        columns=columns,
-        group=groep,
-        only_overdue=bool(te_laat),
-        today=app.today(),
-    )
-
-
 def _covenant_page(
     request: Request, app: App, user: UserView, slug: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
