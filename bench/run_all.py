@@ -31,7 +31,7 @@ from pathlib import Path
 from _common import ROOT, verdict
 
 #: In the order they run.
-SCRIPTS = ("move_floor", "deadline_scan", "dispatch", "export", "web", "peer")
+SCRIPTS = ("move_floor", "deadline_scan", "dispatch", "export", "web", "writers", "peer")
 RESULTS = ROOT / "bench" / "results" / "latest.md"
 FIGURE = re.compile(r"^(?P<name>[\w.-]+): (?P<value>.+?) \(budget: (?P<budget>[^)]*)\)\s*$")
 BOUND = re.compile(r"^\s*(?P<op><=|>=|<|>|==)\s*(?P<limit>-?\d+(?:\.\d+)?)")
