@@ -2,8 +2,8 @@
 
 A client that states the version it read (the API's `If-Match`, the web form's hidden
 version) usually moves a covenant this process moved last: the head that move committed is
-the head the next one is chained on. On PostgreSQL such a move is then one statement plus
-the commit (services/moves.py), instead of a read, three writes and the commit.
+the head the next one is chained on. On PostgreSQL such a move is then one statement,
+committed as it completes (services/moves.py), instead of a read, three writes and the commit.
 
 Nothing here has to be right for the history to be. The head is remembered per database
 (engine) and slug, only after the commit that wrote it; the statement that uses it is guarded

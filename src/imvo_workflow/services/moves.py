@@ -11,10 +11,11 @@ underneath the unit of work's connection (db/driver.py).
 step inside a transaction someone else owns (the seed replays many moves in one).
 
 On PostgreSQL an ordinary move writes in one statement (services/history.py's
-`append_in_one`: the guarded head UPDATE, the history INSERT and the target bookkeeping),
-and a `move` whose caller states the version this process committed last skips its read too
-(services/known_heads.py): one statement plus the commit. SQLite keeps the separate
-statements, where a round trip costs nothing.
+`append_in_one`: the guarded head UPDATE, the history INSERT and the target bookkeeping).
+A `move` whose caller states the version this process committed last (services/known_heads.py)
+skips its read too, and that one statement is its whole unit of work, committed as it
+completes (UnitOfWork.one_statement): one round trip. SQLite keeps the separate statements,
+where a round trip costs nothing.
 
 The move to `ondertekend` may bring its signatories, and any move may close milestones in the
 same step; reaching a terminal stage drops the milestones still open (services/milestones.py,
@@ -160,10 +161,22 @@ def move(
         add_as_party=add_as_party,
         milestones=milestones,
     )
-    with uow:
-        result, head = _move(uow.conn, definition, request, now=now, recall=True)
-        uow.commit()
-    if uow.dialect == "postgresql":
+    _check(request)
+    postgresql = uow.dialect == "postgresql"
+    known = None
+    if postgresql and expected_version is not None and not _brings_more(request):
+        known = known_heads.recall(uow.engine, normalise(covenant), expected_version)
+    done = None
+    if known is not None:
+        with uow.one_statement():
+            done = _from_known(uow.conn, definition, request, known, now)
+            uow.commit()
+    if done is None:
+        with uow:
+            done = _move(uow.conn, definition, request, now=now)
+            uow.commit()
+    result, head = done
+    if postgresql:
         known_heads.remember(uow.engine, head)
     return result
 
@@ -172,25 +185,12 @@ def make_move(
     conn: Connection, definition: WorkflowDefinition, request: MoveRequest, *, now: datetime
 ) -> MoveResult:
     """The move inside the caller's transaction."""
-    return _move(conn, definition, request, now=now, recall=False)[0]
+    _check(request)
+    return _move(conn, definition, request, now=now)[0]
 
 
-def _move(
-    conn: Connection,
-    definition: WorkflowDefinition,
-    request: MoveRequest,
-    *,
-    now: datetime,
-    recall: bool,
-) -> tuple[MoveResult, history.Head]:
-    """The move and the covenant's head after it.
-
-    With `recall` (PostgreSQL), a head this process committed at the version the caller
-    states stands in for reading it, for an ordinary move. Nothing is written until its one
-    statement, which writes only while the covenant is still exactly that head; when it does
-    not, or a check refuses on that head, the move is judged again on the head read from the
-    database, so its answer (a conflict first of all) is the one it always was.
-    """
+def _check(request: MoveRequest) -> None:
+    """The request's own bounds, before anything is read."""
     check_label(request.actor, "Wie de stap zet")
     check_text(request.reason, "De reden")
     check_label(request.to, "De doelfase")
@@ -198,13 +198,13 @@ def _move(
         check_date(request.occurred_on, "De datum")
     if not request.actor.strip():
         raise RequirementMissing("Geef aan wie deze stap zet.", "actor")
+
+
+def _move(
+    conn: Connection, definition: WorkflowDefinition, request: MoveRequest, *, now: datetime
+) -> tuple[MoveResult, history.Head]:
+    """The move from the head read in this transaction, and the covenant's head after it."""
     one_trip = conn.dialect.name == "postgresql"
-    version = request.expected_version
-    if recall and one_trip and version is not None and not _brings_more(request):
-        known = known_heads.recall(conn.engine, normalise(request.covenant), version)
-        done = None if known is None else _from_known(conn, definition, request, known, now)
-        if done is not None:
-            return done
     head = history.read_head(conn, request.covenant)
     step = _judge(conn, definition, request, head, now)
     if one_trip and not step.extra:
@@ -240,8 +240,12 @@ def _from_known(
     known: history.Head,
     now: datetime,
 ) -> tuple[MoveResult, history.Head] | None:
-    """The ordinary move from a remembered head in one statement; None, nothing written, when
-    the head is no longer the covenant's or a check refuses on it (judged again on the read)."""
+    """The ordinary move from a head this process committed, as one statement (PostgreSQL).
+
+    The statement writes only while the covenant is still exactly `known`. None, nothing
+    written, when it is not, when a check refuses on `known`, or when the move needs more
+    than the one statement: the move is then made from the head read in a transaction, so
+    its answer (a conflict first of all) is the one it always was."""
     try:
         step = _judge(conn, definition, request, known, now)
     except DomainError:
