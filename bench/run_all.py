@@ -39,6 +39,7 @@ SCRIPTS = (
     "web",
     "scale",
     "cli_start",
+    "writers",
     "peer",
 )
 RESULTS = ROOT / "bench" / "results" / "latest.md"

@@ -25,7 +25,11 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 RUNS: dict[str, tuple[list[str], list[str]]] = {
     "move_floor": (
         ["--moves", "40", "--rounds", "1", "--covenants", "10"],
-        ["move_vs_driver_floor_sqlite", "move_vs_driver_floor_postgresql"],
+        [
+            "move_vs_driver_floor_sqlite",
+            "move_vs_driver_floor_postgresql",
+            "move_one_trip_vs_driver_floor_postgresql",
+        ],
     ),
     "deadline_scan": (
         ["--targets", "20000", "--due", "50", "--rounds", "1"],
@@ -50,6 +54,14 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     "scale": (
         ["--covenants", "120", "--sectors", "6", "--requests", "10"],
         ["scale_board_p95_ms", "api_page_p95_ms_postgresql", "status_json_vs_driver"],
+    ),
+    "writers": (
+        ["--moves", "4", "--rounds", "1", "--covenants", "1", "--race-rounds", "3"],
+        [
+            "writers_api_vs_floor_16_postgresql",
+            "writers_race_wrong_rounds_postgresql",
+            "writers_history_problems_postgresql",
+        ],
     ),
 }
 

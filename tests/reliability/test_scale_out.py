@@ -390,3 +390,86 @@ def test_web_process_exits_0_on_sigterm(tmp_path: Path) -> None:
         code = web.wait(timeout=20)
         assert "Application shutdown complete" in processes.log("web")
         assert code == 0, f"exit {code} after a clean shutdown:\n{processes.log('web')}"
+
+
+#: The race (issue 14): clients moving one covenant with the same If-Match at once.
+RACERS, RACE_ROUNDS = 8, 4
+
+
+@pytest.mark.slow
+def test_clients_racing_for_one_version_on_two_web_processes(tmp_path: Path) -> None:
+    """Per version exactly one move is accepted, every other one is 412, whichever of the two
+    web processes it reached (one may have moved the covenant itself and remember its head,
+    the other not); the history has one row per accepted move, no gap, and verifies."""
+    admin_url = os.environ.get("IMVO_TEST_DATABASE_URL", PG_DEFAULT)
+    with (
+        scratch_database(admin_url, "imvo_race") as url,
+        fleet(tmp_path, app_env(url)) as processes,
+    ):
+        app = wall_clock_app(url)
+        try:
+            migrate.upgrade(app.settings.database_url)
+            open_in_new_sector(app, "wedloop")
+            token = coordinator_token(app, "coco")
+            ports = [free_port(), free_port()]
+            for n, port in enumerate(ports):
+                processes.start(f"web{n + 1}", on_loopback(compose_commands()["web"], port))
+            bases = [f"http://{LOOPBACK}:{port}" for port in ports]
+            answers = _race(bases, token, processes)
+            for codes in answers:
+                assert sorted(codes) == [200] + [412] * (RACERS - 1), answers
+            counts = history_counts(app)
+            assert counts["wedloop"] == (1 + RACE_ROUNDS, 1 + RACE_ROUNDS)
+            with app.uow(readonly=True) as uow:
+                seqs = list(
+                    uow.conn.execute(
+                        select(t.transition.c.seq).order_by(t.transition.c.seq)
+                    ).scalars()
+                )
+            assert seqs == list(range(1, 2 + RACE_ROUNDS))
+            audit = verify(uow=app.uow(readonly=True))
+            assert audit.ok, audit.problems
+        finally:
+            app.close()
+
+
+def _race(bases: list[str], token: str, processes: Fleet) -> list[list[int]]:
+    """RACE_ROUNDS rounds of RACERS clients (alternating between the web processes) posting
+    the same move with the same If-Match at once; each round's status codes."""
+    clients = [
+        httpx.Client(base_url=bases[n % 2], timeout=30, trust_env=False) for n in range(RACERS)
+    ]
+    try:
+        for client in clients:
+            wait_until(lambda c=client: ready(c, ""), 40, f"{client.base_url}readyz", processes)
+        auth = {"Authorization": f"Bearer {token}"}
+        etag = clients[0].get("/api/v1/covenants/wedloop", headers=auth).headers["ETag"]
+        stage, rounds = "verkenning", []
+        with ThreadPoolExecutor(RACERS) as pool:
+            for _ in range(RACE_ROUNDS):
+                body = {"to": NEXT[stage], "reason": "wedloop"}
+                answers = _at_once(pool, clients, body, auth | {"If-Match": etag})
+                rounds.append([answer.status_code for answer in answers])
+                won = [answer for answer in answers if answer.status_code == 200]
+                if won:
+                    etag, stage = won[0].headers["ETag"], NEXT[stage]
+    finally:
+        for client in clients:
+            client.close()
+    return rounds
+
+
+def _at_once(
+    pool: ThreadPoolExecutor,
+    clients: list[httpx.Client],
+    body: dict[str, str],
+    headers: dict[str, str],
+) -> list[httpx.Response]:
+    """The same move posted by every client, released together."""
+    start = threading.Barrier(len(clients))
+
+    def post(client: httpx.Client) -> httpx.Response:
+        start.wait()
+        return client.post("/api/v1/covenants/wedloop/move", json=body, headers=headers)
+
+    return list(pool.map(post, clients, timeout=60))

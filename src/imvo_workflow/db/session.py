@@ -193,6 +193,29 @@ class UnitOfWork:
             self._conn = None
 
     @contextmanager
+    def one_statement(self) -> Iterator[UnitOfWork]:
+        """`with uow.one_statement(): …; uow.commit()`: a unit of work whose one write is one
+        statement, which PostgreSQL commits as it completes (autocommit), so neither BEGIN nor
+        COMMIT costs a round trip. Reads before it see committed data, as every statement of
+        a READ COMMITTED transaction does; a second write would not be atomic with the first,
+        so only a caller that writes with one statement may use it (the one-statement move,
+        services/moves.py). On SQLite it is an ordinary unit of work."""
+        with self:
+            driver: Any = self.conn.connection.driver_connection
+            autocommit = self.dialect == "postgresql"
+            if autocommit:
+                driver.autocommit = True
+            try:
+                yield self
+            finally:
+                if autocommit:
+                    try:
+                        driver.autocommit = False
+                    except Exception:  # never back into the pool committing by itself
+                        if self._conn is not None:
+                            self._conn.invalidate()
+
+    @contextmanager
     def holding_connection(self) -> Iterator[UnitOfWork]:
         """Keep one connection across the transactions inside (a drain of many batches), then
         hand it back: a pool checkout on PostgreSQL costs a ping, a round trip per transaction."""
