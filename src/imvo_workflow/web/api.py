@@ -16,7 +16,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Header, Response, Security
+from fastapi import APIRouter, Depends, Header, Query, Response, Security
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, Field, TypeAdapter
 
