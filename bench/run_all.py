@@ -38,6 +38,7 @@ SCRIPTS = (
     "export",
     "web",
     "scale",
+    "report",
     "cli_start",
     "writers",
     "peer",

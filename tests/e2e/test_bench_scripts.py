@@ -55,6 +55,14 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
         ["--covenants", "120", "--sectors", "6", "--requests", "10"],
         ["scale_board_p95_ms", "api_page_p95_ms_postgresql", "status_json_vs_driver"],
     ),
+    "report": (
+        ["--covenants", "20", "--rounds", "1"],
+        [
+            "report_vs_driver_floor",
+            "report_memory_per_covenant_1000_vs_100",
+            "report_vs_driver_floor_postgresql",
+        ],
+    ),
     "writers": (
         ["--moves", "4", "--rounds", "1", "--covenants", "1", "--race-rounds", "3"],
         [
