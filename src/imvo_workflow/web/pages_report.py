@@ -12,14 +12,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from datetime import date
 from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from imvo_workflow.bootstrap import App
 from imvo_workflow.reports.issue import issue_report
-from imvo_workflow.reports.progress import build_report
+from imvo_workflow.reports.progress import ProgressReport, build_report
 from imvo_workflow.reports.render import FORMATS, MEDIA_TYPES, check_format, render, render_bytes
 from imvo_workflow.services import issued
 from imvo_workflow.web.headers import CSP
@@ -53,10 +55,8 @@ def report_form(request: Request, app: Imvo, user: Viewer) -> HTMLResponse:
     )
 
 
-@router.get("/rapport/bekijk")
-def report_view(
-    app: Imvo, user: Viewer, datum: str = "", sinds: str = "", bekend: str = ""
-) -> HTMLResponse:
+def _report(app: App, datum: str, sinds: str, bekend: str) -> tuple[date, ProgressReport]:
+    """The report the view and the download show for the form's fields."""
     day = _date(datum, "Peildatum") or app.today()
     built = build_report(
         uow=app.uow(readonly=True),
@@ -65,6 +65,14 @@ def report_view(
         known_at=bool(bekend),
         since=_date(sinds, "Sinds"),
     )
+    return day, built
+
+
+@router.get("/rapport/bekijk")
+def report_view(
+    app: Imvo, user: Viewer, datum: str = "", sinds: str = "", bekend: str = ""
+) -> HTMLResponse:
+    day, built = _report(app, datum, sinds, bekend)
     asked = {"datum": day.isoformat(), "sinds": sinds, "bekend": bekend}
     links = [
         (LABELS[fmt], "/rapport/download?" + urlencode(asked | {"formaat": fmt})) for fmt in FORMATS
@@ -88,14 +96,7 @@ def report_download(
     app: Imvo, user: Viewer, datum: str = "", sinds: str = "", bekend: str = "", formaat: str = ""
 ) -> Response:
     fmt = check_format(formaat)
-    day = _date(datum, "Peildatum") or app.today()
-    built = build_report(
-        uow=app.uow(readonly=True),
-        definition=app.definition,
-        as_of=day,
-        known_at=bool(bekend),
-        since=_date(sinds, "Sinds"),
-    )
+    day, built = _report(app, datum, sinds, bekend)
     return _file(render_bytes(built, app.definition, fmt), fmt, f"voortgang-imvo-{day}")
 
 
