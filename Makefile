@@ -33,7 +33,7 @@ run: install
 
 ## test: every test, each database test on SQLite and on PostgreSQL
 test: install
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term:skip-covered
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 --cov --cov-report=term:skip-covered
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from imvo_workflow.cli import common
 from imvo_workflow.cli.app import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,7 +69,13 @@ def run_imvo(
     # pytest's handlers back afterwards, as a process's end would have.
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
+    # A process's consoles take their width from COLUMNS when they are made, and output that
+    # is no terminal is 80 wide without it; these were made once, by whichever call came first.
+    consoles = (common.out, common.err)
+    widths = [console.width for console in consoles]
     with CliRunner().isolation(env=overrides) as (stdout, stderr, _):
+        for console in consoles:
+            console.width = int(env.get("COLUMNS", "80"))
         os.chdir(cwd)
         try:
             main(list(args))
@@ -80,6 +87,8 @@ def run_imvo(
         finally:
             os.chdir(before)
             root.handlers[:], root.level = handlers, level
+            for console, width in zip(consoles, widths, strict=True):
+                console.width = width
             sys.stdout.flush()
             sys.stderr.flush()
         out, err = stdout.getvalue(), stderr.getvalue()

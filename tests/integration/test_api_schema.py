@@ -69,6 +69,8 @@ OPERATIONS = [
     ("GET", "/api/v1/alerts"),
     ("POST", "/api/v1/alerts/{alert_id}/ack"),
     ("GET", "/api/v1/report"),
+    ("GET", "/api/v1/reports/issued"),
+    ("POST", "/api/v1/reports/issued"),
     ("POST", "/api/v1/covenants"),
     ("GET", "/api/v1/organisations"),
     ("POST", "/api/v1/organisations"),
