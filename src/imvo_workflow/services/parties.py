@@ -438,8 +438,10 @@ def parties_by_covenant(
     moment = known_by or (end_of_day(day) if day is not None else None)
     names = _names_at(conn, moment)
     found: dict[int, list[PartyView]] = defaultdict(list)
-    covenants = {r.covenant_id for r in rows} | set(entries)
-    for cid in sorted(covenants):
+    rows_of: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        rows_of[r.covenant_id].append(r)
+    for cid in sorted(set(rows_of) | set(entries)):
         folded = fold_parties(entries.get(cid, []), day, known_by)
         spoken_of = {
             int(e.detail["participation_id"])
@@ -450,8 +452,8 @@ def parties_by_covenant(
             PartyPeriod(
                 r.id, r.organisation_id, "", r.role, r.since, r.until, r.left_reason, 0, None
             )
-            for r in rows
-            if r.covenant_id == cid and r.id not in spoken_of
+            for r in rows_of.get(cid, [])
+            if r.id not in spoken_of
         ]
         for period in sorted(legacy + folded, key=lambda p: (p.joined_seq, p.participation_id)):
             org = orgs[period.organisation_id]
