@@ -14,7 +14,7 @@ import sqlite3
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,6 +71,25 @@ def scratch_postgres(admin_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(libpq_url(admin_url), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def on_both_databases(
+    measure: Callable[[str, str], tuple[list[str], list[str]]],
+    *,
+    postgres_url: str | None,
+) -> int:
+    """`measure(url, suffix)` on a scratch SQLite file and, unless `postgres_url` is None, on
+    a scratch PostgreSQL database ("_postgresql"); the verdict over both (exit code)."""
+    with scratch_sqlite() as url:
+        passed, missed = measure(url, "")
+    if postgres_url is not None:
+        try:
+            with scratch_postgres(postgres_url) as url:
+                ok, not_ok = measure(url, "_postgresql")
+            passed, missed = passed + ok, missed + not_ok
+        except psycopg.OperationalError as exc:
+            missed.append(f"PostgreSQL at {postgres_url} failed ({str(exc).splitlines()[0]})")
+    return verdict(passed, missed)
 
 
 def verdict(passed: list[str], missed: list[str]) -> int:

@@ -29,7 +29,6 @@ import time
 from typing import Any
 
 import httpx
-import psycopg
 from typer.testing import CliRunner
 
 from _common import (
@@ -38,9 +37,7 @@ from _common import (
     bare_connection,
     default_postgres_url,
     load_script,
-    scratch_postgres,
-    scratch_sqlite,
-    verdict,
+    on_both_databases,
 )
 from imvo_workflow.bootstrap import bootstrap
 from imvo_workflow.cli.app import cli
@@ -209,16 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--postgres-url", default=default_postgres_url())
     args = parser.parse_args(argv)
-    with scratch_sqlite() as url:
-        passed, missed = measure(url, args, "")
-    if not args.skip_postgres:
-        try:
-            with scratch_postgres(args.postgres_url) as url:
-                ok, not_ok = measure(url, args, "_postgresql")
-            passed, missed = passed + ok, missed + not_ok
-        except psycopg.OperationalError as exc:
-            missed.append(f"PostgreSQL at {args.postgres_url} failed ({str(exc).splitlines()[0]})")
-    return verdict(passed, missed)
+    return on_both_databases(
+        lambda url, suffix: measure(url, args, suffix),
+        postgres_url=None if args.skip_postgres else args.postgres_url,
+    )
 
 
 if __name__ == "__main__":

@@ -41,17 +41,9 @@ from datetime import date
 from typing import Any
 
 import httpx
-import psycopg
 from sqlalchemy import insert, select
 
-from _common import (
-    NOW,
-    STAGES,
-    default_postgres_url,
-    scratch_postgres,
-    scratch_sqlite,
-    verdict,
-)
+from _common import NOW, STAGES, default_postgres_url, on_both_databases
 from imvo_workflow.bootstrap import App, bootstrap
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -303,16 +295,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="also measure on PostgreSQL")
     parser.add_argument("--postgres-url", default=default_postgres_url())
     args = parser.parse_args(argv)
-    with scratch_sqlite() as url:
-        passed, missed = measure(url, args, "")
-    if args.postgres:
-        try:
-            with scratch_postgres(args.postgres_url) as url:
-                ok, not_ok = measure(url, args, "_postgresql")
-            passed, missed = passed + ok, missed + not_ok
-        except psycopg.OperationalError as exc:
-            missed.append(f"PostgreSQL at {args.postgres_url} failed ({str(exc).splitlines()[0]})")
-    return verdict(passed, missed)
+    return on_both_databases(
+        lambda url, suffix: measure(url, args, suffix),
+        postgres_url=args.postgres_url if args.postgres else None,
+    )
 
 
 if __name__ == "__main__":
