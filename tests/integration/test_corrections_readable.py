@@ -280,3 +280,34 @@ def test_the_report_shows_signatures_milestones_and_corrections(app: App, signed
         uow=app.uow(readonly=True), definition=app.definition, as_of=date(2016, 9, 15)
     )
     assert "Ondertekend door" not in render(before, app.definition, "md")
+
+
+def test_with_a_since_date_the_history_is_the_periods(app: App, signed: int) -> None:
+    """The history lists the entries dated in the period; a correction in it still names the
+    row it corrects and the date that row had before, from a correction outside the period."""
+    first = audit.correct(
+        uow=app.uow(), covenant="natuursteen", seq=3, actor="B", reason="typfout",
+        occurred_on=date(2016, 9, 29), now=app.now(),
+    )  # fmt: skip
+    again = audit.correct(
+        uow=app.uow(), covenant="natuursteen", seq=3, actor="B", reason="toch later",
+        occurred_on=date(2016, 10, 5), now=app.now(),
+    )  # fmt: skip
+    since = date(2016, 10, 1)
+    built = build_report(
+        uow=app.uow(readonly=True), definition=app.definition, as_of=app.today(), since=since
+    )
+    entry = next(e for _, es in built.groups for e in es if e.heading.startswith("Natuursteen"))
+    assert entry.record is not None
+    lines = entry.record.history
+    assert lines and all(since < line.occurred_on <= app.today() for line in lines)
+    assert first not in {line.seq for line in lines}
+    text = render(built, app.definition, "md")
+    assert f"3. 05-10-2016: Dialoog → Ondertekend (gecorrigeerd in rij {again})" in text
+    assert "Correctie van rij 3 (Dialoog → Ondertekend): datum 2016-09-29 → 2016-10-05" in text
+    whole = build_report(uow=app.uow(readonly=True), definition=app.definition, as_of=app.today())
+    everything = next(
+        e for _, es in whole.groups for e in es if e.heading.startswith("Natuursteen")
+    )
+    assert everything.record is not None
+    assert {line.seq for line in everything.record.history} >= {1, 3, first, again}

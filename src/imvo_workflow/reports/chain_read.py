@@ -2,11 +2,12 @@
 
 A report over a thousand covenants must not ask the database once per covenant or once per
 concern: it reads the chain once (`read_chain`), keeps the rows that were known by the report's
-moment, and hands the same rows to each service's pure fold (effective_steps for the stages,
+moment, and hands them to each service's pure fold (effective_steps for the stages,
 fold_signatures, party_entries for fold_parties, describe_all for the history) and to the two
 small folds here that have no service of their own on rows: the progress note and the summary
-current on a day. Issued-report entries are left out: a report regenerated later must read as
-the one that was sent.
+current on a day. The same pass sorts the rows by concern (`Chain`), so each fold walks its own
+rows, not all of them. Issued-report entries are left out: a report regenerated later must read
+as the one that was sent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.chain import CORRECTION_TRIGGER
-from imvo_workflow.domain.record import NOT_REPORTED, RecordKind, read_detail
+from imvo_workflow.domain.record import NOT_REPORTED, RECORD_TRIGGERS, RecordKind, read_detail
 from imvo_workflow.services.queries import aware
 
 _tr = t.transition
@@ -49,30 +50,77 @@ class StoryNote:
     text: str
 
 
-def read_chain(conn: Connection, known_by: datetime | None) -> list[Any]:
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """The rows a report read, in (covenant, seq) order, and the same rows by concern (each
+    concern's list in that order too). Corrections are in every list of rows they can amend:
+    each fold passes over those that amend none of its rows."""
+
+    rows: list[Any]
+    moves: list[Any]
+    signatures: list[Any]
+    parties: list[Any]
+    notes: list[Any]
+    summaries: list[Any]
+    corrections: list[Any]
+
+
+_SIGNATURE = RecordKind.SIGNATURE.value
+_PARTY = frozenset({RecordKind.PARTY_JOINED.value, RecordKind.PARTY_LEFT.value})
+
+
+def read_chain(conn: Connection, known_by: datetime | None) -> Chain:
     """Every chain row in (covenant, seq) order that was entered before `known_by` (None: all),
     without issued-report entries and corrections of them."""
-    found: list[Any] = []
+    chain = Chain([], [], [], [], [], [], [])
+    lists = {
+        CORRECTION_TRIGGER: (chain.moves, chain.signatures, chain.parties, chain.corrections),
+        _SIGNATURE: (chain.signatures,),
+        RecordKind.NOTE.value: (chain.notes,),
+        RecordKind.SUMMARY.value: (chain.summaries,),
+        **{kind: (chain.parties,) for kind in _PARTY},
+    }
     skipped: set[tuple[int, int]] = set()
     for r in conn.execute(_CHAIN):
+        trigger = r.trigger
         if known_by is not None and aware(r.recorded_at) >= known_by:
             continue
-        if r.trigger in NOT_REPORTED:
+        if trigger in NOT_REPORTED:
             skipped.add((r.covenant_id, r.seq))
             continue
-        if r.trigger == CORRECTION_TRIGGER and (r.covenant_id, r.corrects_seq) in skipped:
+        if trigger == CORRECTION_TRIGGER and (r.covenant_id, r.corrects_seq) in skipped:
             continue
-        found.append(r)
-    return found
+        chain.rows.append(r)
+        mine = lists.get(trigger)
+        if mine is not None:
+            for found in mine:
+                found.append(r)
+        elif trigger not in RECORD_TRIGGERS:
+            chain.moves.append(r)
+    return chain
 
 
-def corrected_dates(rows: list[Any]) -> dict[tuple[int, int], date]:
+def corrected_dates(corrections: list[Any]) -> dict[tuple[int, int], date]:
     """Per (covenant, seq) that was corrected: the date its latest correction gave it."""
     return {
         (r.covenant_id, r.corrects_seq): r.occurred_on
-        for r in rows
+        for r in corrections
         if r.trigger == CORRECTION_TRIGGER and r.corrects_seq is not None
     }
+
+
+def dated_between(
+    rows: list[Any], fixed: dict[tuple[int, int], date], since: date | None, day: date
+) -> list[tuple[Any, date]]:
+    """The rows dated in (since, day] (None: up to `day`), each with its date: a corrected
+    row's is the date its latest correction gave it. The history and the change section both
+    read the period from here."""
+    return [
+        (r, on)
+        for r in rows
+        if (on := fixed.get((r.covenant_id, r.seq), r.occurred_on)) <= day
+        and (since is None or since < on)
+    ]
 
 
 def notes_on(
@@ -80,18 +128,20 @@ def notes_on(
 ) -> dict[int, StoryNote]:
     """Per covenant, the newest note written on or before `day` (as services/notes.note_on
     answers from the note table: by the day written, then by entry)."""
-    found: dict[int, StoryNote] = {}
+    newest: dict[int, tuple[date, int, Any]] = {}
     for r in rows:
         if r.trigger != RecordKind.NOTE.value:
             continue
         written = fixed.get((r.covenant_id, r.seq), r.occurred_on)
         if written > day:
             continue
-        known = found.get(r.covenant_id)
-        if known is None or (written, r.seq) > (known.written_on, known.seq):
-            text = str(read_detail(r.detail).get("text", ""))
-            found[r.covenant_id] = StoryNote(r.seq, written, r.actor, text)
-    return found
+        known = newest.get(r.covenant_id)
+        if known is None or (written, r.seq) > known[:2]:
+            newest[r.covenant_id] = (written, r.seq, r)
+    return {
+        cid: StoryNote(seq, written, r.actor, str(read_detail(r.detail).get("text", "")))
+        for cid, (written, seq, r) in newest.items()
+    }
 
 
 def summaries_on(rows: list[Any], day: date, current: dict[int, str]) -> dict[int, str]:

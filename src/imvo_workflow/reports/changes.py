@@ -64,15 +64,15 @@ def _target_set(d: Mapping[str, Any]) -> tuple[ChangeKind, str]:
 
 
 def changes_between(
-    rows: list[Any],
+    dated: list[tuple[Any, date]],
     steps: dict[int, list[Step]],
     targets: dict[int, list[TargetView]],
-    fixed: dict[tuple[int, int], date],
     labels: Mapping[str, str],
     since: date,
     day: date,
 ) -> dict[int, list[Change]]:
-    """Per covenant id, what changed in (since, day], in date order (then chain order)."""
+    """Per covenant id, what changed in (since, day], in date order (then chain order); `dated`
+    are the chain rows dated in that period (reports/chain_read.dated_between)."""
     found: dict[int, list[tuple[date, int, int, Change]]] = defaultdict(list)
 
     def add(cid: int, on: date, order: tuple[int, int], kind: ChangeKind, text: str) -> None:
@@ -88,10 +88,9 @@ def changes_between(
                 moved = f"{labels.get(step.from_stage, step.from_stage)} → "
                 moved += labels.get(step.to_stage, step.to_stage)
                 add(cid, step.occurred_on, (0, step.seq), ChangeKind.MOVED, f"Fase: {moved}")
-    for r in rows:
+    for r, on in dated:
         if not is_record(r.trigger) or r.trigger in _WITH_THE_TARGETS:
             continue  # moves are read above; closed milestones and dropped targets below
-        on = fixed.get((r.covenant_id, r.seq), r.occurred_on)
         detail = read_detail(r.detail)
         if r.trigger == RecordKind.TARGET_SET.value:
             kind, text = _target_set(detail)

@@ -4,7 +4,8 @@ Risk sectors first, in the document's order, with sub-sectors (Financiële secto
 Pensioensector, Verzekeringssector) and sub-covenants (Toerisme → Suriname) under their
 parent; then "Overige sectoren". Per covenant: stage and since when, its parties by role and
 the participants the source does not name, its signatories, the progress note current on D,
-every target planned against actual, its history, and what changed since S
+every target planned against actual, its history (of the period, given S), and what changed
+since S
 (reports/changes.py). At the top a summary (reports/summary.py) and a timeline.
 Without S the last report issued before D gives it (services/issued.py); with none there is
 no change section. The history is read once for all covenants (reports/chain_read.py).
@@ -112,8 +113,9 @@ def report_in(
     report = ProgressReport(as_of, known_at, since=since)
     if since is None and (last := last_issued(conn, as_of, known_by)) is not None:
         report.since, report.since_report = last.as_of, last.id
-    rows = chain_read.read_chain(conn, known_by)
-    steps = effective_steps(rows)
+    chain = chain_read.read_chain(conn, known_by)
+    rows = chain.rows
+    steps = effective_steps(chain.moves)
     targets = targets_on(conn, as_of, known_by)
     statuses = _statuses(conn, steps, targets, as_of)
     sc = t.sector
@@ -132,13 +134,17 @@ def report_in(
             )
         )
     ]
-    people = _participants(conn, as_of, known_by, party_entries(rows))
-    lines = record_lines(rows, definition, as_of, fold_signatures(rows, as_of), targets)
-    fixed = chain_read.corrected_dates(rows)
-    notes = chain_read.notes_on(rows, fixed, as_of)
-    summaries = chain_read.summaries_on(rows, as_of, {cov.id: cov.summary for cov in covenants})
+    people = _participants(conn, as_of, known_by, party_entries(chain.parties))
+    fixed = chain_read.corrected_dates(chain.corrections)
+    signed = fold_signatures(chain.signatures, as_of)
+    dated = chain_read.dated_between(rows, fixed, report.since, as_of)
+    lines = record_lines(rows, dated, chain.corrections, definition, as_of, signed, targets)
+    notes = chain_read.notes_on(chain.notes, fixed, as_of)
+    summaries = chain_read.summaries_on(
+        chain.summaries, as_of, {cov.id: cov.summary for cov in covenants}
+    )
     changes = (
-        changes_between(rows, steps, targets, fixed, stage_labels(definition), report.since, as_of)
+        changes_between(dated, steps, targets, stage_labels(definition), report.since, as_of)
         if report.since is not None
         else {}
     )

@@ -1,6 +1,10 @@
 """The report's lines about a covenant's record: signatures, targets planned against actual,
 and its history described, corrected steps marked, all as they stood on the report's date
 (or as the database knew them then).
+
+With a since-date the history lists the period's entries only: the report is the account of
+that period (a report after ten years would otherwise repeat ten years per covenant, and
+describing them cost more than the rest of the report). Without one it lists them all.
 """
 
 from __future__ import annotations
@@ -34,14 +38,17 @@ class RecordLines:
 
 def record_lines(
     rows: list[Any],
+    dated: list[tuple[Any, date]],
+    corrections: list[Any],
     definition: WorkflowDefinition,
     day: date,
     signed: dict[int, list[SignatureView]],
     targets: dict[int, list[TargetView]],
 ) -> dict[int, RecordLines]:
     """Per covenant id: what the report says of its record on `day`, from the chain rows the
-    report read once (reports/chain_read), the signatures folded from them and the targets."""
-    lines = _history(rows, definition, day)
+    report read once (reports/chain_read): the history of the rows `dated` in the report's
+    period, the signatures folded from the rows and the targets."""
+    lines = _history(rows, dated, corrections, definition, day)
     ids = set(signed) | set(targets) | set(lines)
     return {
         cid: RecordLines(
@@ -52,31 +59,44 @@ def record_lines(
 
 
 def _history(
-    rows: list[Any], definition: WorkflowDefinition, day: date
+    rows: list[Any],
+    dated: list[tuple[Any, date]],
+    corrections: list[Any],
+    definition: WorkflowDefinition,
+    day: date,
 ) -> dict[int, list[HistoryLine]]:
-    by_covenant: dict[int, list[EntryFacts]] = defaultdict(list)
-    for r in rows:
-        entry = EntryFacts(
-            r.seq,
-            r.trigger,
-            r.from_stage,
-            r.to_stage,
-            r.occurred_on,
-            r.corrects_seq,
-            read_detail(r.detail),
-        )
-        by_covenant[r.covenant_id].append(entry)
+    """Each covenant's entries shown on a date in the period: a corrected step on the date its
+    latest correction gave it, marked with the row of its latest correction made by `day`."""
+    shown: dict[int, list[tuple[Any, date]]] = defaultdict(list)
+    for r, on in dated:
+        shown[r.covenant_id].append((r, on))
+    marked = {
+        (r.covenant_id, r.corrects_seq): r.seq
+        for r in corrections
+        if r.corrects_seq is not None and r.occurred_on <= day
+    }
+    # describe_all names what a correction corrected and the date as it stood before: it needs
+    # that row and its earlier corrections, wherever they lie (read only when one is shown)
+    named = {(r.covenant_id, r.corrects_seq) for r, _ in dated if r.corrects_seq is not None}
+    earlier: dict[int, list[Any]] = defaultdict(list)
+    if named:
+        for r in rows:
+            if (r.covenant_id, r.seq) in named or (r.covenant_id, r.corrects_seq) in named:
+                earlier[r.covenant_id].append(r)
     labels = stage_labels(definition)
     found: dict[int, list[HistoryLine]] = {}
-    for cid, facts in by_covenant.items():
-        said = describe_all(facts, labels)
-        # a corrected step is shown on its corrected date (the latest correction's)
-        dated = {f.corrects_seq: f.occurred_on for f in facts if f.corrects_seq is not None}
-        shown = [
-            (f, dated.get(f.seq, f.occurred_on), text)
-            for f, text in zip(facts, said, strict=True)
-            if dated.get(f.seq, f.occurred_on) <= day
+    for cid, mine in shown.items():
+        those = {r.seq: r for r in earlier.get(cid, ())} | {r.seq: r for r, _ in mine}
+        facts = [_facts(those[seq]) for seq in sorted(those)]
+        said = dict(zip((f.seq for f in facts), describe_all(facts, labels), strict=True))
+        found[cid] = [
+            HistoryLine(r.seq, on, said[r.seq], marked.get((cid, r.seq))) for r, on in mine
         ]
-        fixed = {f.corrects_seq: f.seq for f, _, _ in shown if f.corrects_seq is not None}
-        found[cid] = [HistoryLine(f.seq, on, text, fixed.get(f.seq)) for f, on, text in shown]
     return found
+
+
+def _facts(r: Any) -> EntryFacts:
+    return EntryFacts(
+        r.seq, r.trigger, r.from_stage, r.to_stage, r.occurred_on, r.corrects_seq,
+        read_detail(r.detail),
+    )  # fmt: skip

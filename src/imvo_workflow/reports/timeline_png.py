@@ -16,8 +16,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from imvo_workflow.reports.timeline import LABEL_WIDTH, LANE, TOP, Lane, Scale, canvas_width
 
-#: Twice the SVG's size for print; a long report (hundreds of lanes) at the SVG's own size, so
-#: the picture stays small enough to encode and to open in Word.
+#: Twice the SVG's size for print; a long report (hundreds of lanes) at the SVG's own size and
+#: in a palette of its few colours (text not smoothed), so the picture stays small enough to
+#: encode and to open in Word: a thousand lanes in RGB took half a second to encode.
 ZOOM = 2
 BIG = 100
 
@@ -40,7 +41,7 @@ def timeline_png(
     width = canvas_width(labels) * zoom
     bottom = TOP + LANE * len(lanes)
     height = (bottom + 60) * zoom
-    image = Image.new("RGB", (width, height), "white")
+    image = Image.new("RGB" if zoom > 1 else "P", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=11 * zoom)
 
@@ -104,5 +105,5 @@ def timeline_png(
         )
         draw.text((lx + 16 * zoom, legend), label, fill="black", font=font, anchor="ls")
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=3)
+    image.save(out, format="PNG", optimize=False, compress_level=3 if zoom > 1 else 1)
     return out.getvalue()

@@ -4,13 +4,16 @@ The same content as the Markdown and HTML reports, in Word's own structure so it
 repair prompts and edits well: headings (Title, Heading 1-4), real tables for the stage counts
 and each covenant's targets, bullet lists for the changes, and the timeline as a PNG picture
 (reports/timeline_png.py). The bytes are reproducible: the core properties carry the report's
-date instead of the clock, and the zip is written again with fixed entry times (python-docx
-stamps each part with the time of saving).
+date instead of the clock, and every zip entry carries a fixed time (python-docx stamps each
+part with the time of saving, so the package is written here with python-docx's own
+PackageWriter steps into a zip of fixed times).
 
 python-docx builds the document, its properties, the summary and the picture; the covenants'
-part (hundreds of headings, lists and tables) is written as WordprocessingML text in the same
-shapes python-docx makes (Blocks) and parsed once: python-docx's own calls cost about 0.1 ms
-per element and scan the body on every insert, which took minutes for a thousand covenants.
+part (thousands of headings, lists and tables) is written as WordprocessingML text in the same
+shapes python-docx makes (Blocks) and spliced into the serialized document at a marker
+paragraph: python-docx's own calls cost about 0.1 ms per element and scan the body on every
+insert (minutes for a thousand covenants), and parsing the text to elements only to serialize
+them again cost as much as writing it.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import UTC, datetime, time
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.opc.packuri import PackURI
+from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import parse_xml
 from docx.shared import Cm
 from docx.text.paragraph import Paragraph
@@ -35,6 +41,10 @@ from imvo_workflow.reports.wording import TARGET_HEADERS, nl, target_cells
 
 #: The time every zip entry carries (the zip format's earliest).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+#: The paragraph the covenants' part replaces, as python-docx serializes it.
+MARKER = "imvo-workflow: hier komen de convenanten"
+MARKER_XML = f"<w:p><w:r><w:t>{MARKER}</w:t></w:r></w:p>".encode()
+DOCUMENT_PART = "/word/document.xml"
 
 
 def _para(doc: DocxDocument, text: str = "", style_id: str | None = None) -> Paragraph:
@@ -68,6 +78,7 @@ def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes
     else:
         doc.add_paragraph(NO_SINCE)
     _summary(doc, report, definition)
+    doc.add_paragraph(MARKER)
     blocks = Blocks()
     if report.since:
         blocks.heading(f"Wat is er veranderd sinds {nl(report.since)}", 1)
@@ -81,8 +92,7 @@ def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes
         blocks.heading(title, 1)
         for e in entries:
             _entry(blocks, report, e)
-    blocks.move_to(doc)
-    return _fixed_zip(doc)
+    return _package(doc, "".join(blocks.parts).encode())
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -247,17 +257,44 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
         blocks.para([(e.summary, False)])
 
 
-def _fixed_zip(doc: DocxDocument) -> bytes:
-    saved = io.BytesIO()
-    doc.save(saved)
+class _FixedTimeZip:
+    """python-docx's physical package writer (write, close), with fixed entry times, that
+    puts the covenants' WordprocessingML in place of the marker paragraph."""
+
+    def __init__(self, out: io.BytesIO, body: bytes) -> None:
+        self.zip = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED)
+        self.body = body
+
+    def write(self, pack_uri: PackURI, blob: bytes) -> None:
+        if pack_uri == DOCUMENT_PART:
+            if blob.count(MARKER_XML) != 1:
+                raise RuntimeError("python-docx serialized the marker paragraph differently")
+            blob = blob.replace(MARKER_XML, self.body)
+        info = zipfile.ZipInfo(pack_uri.membername, date_time=ZIP_TIME)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        self.zip.writestr(info, blob, compresslevel=COMPRESS_LEVEL)
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+#: zlib's level for the parts: the document of a thousand covenants is megabytes of text,
+#: and level 1 compresses it about as well as the default in a fraction of the time.
+COMPRESS_LEVEL = 1
+
+
+def _package(doc: DocxDocument, body: bytes) -> bytes:
+    """The .docx bytes: python-docx's PackageWriter steps (content types, package rels, every
+    part and its rels) into a zip of fixed times, the body spliced in at the marker."""
+    package = doc.part.package
+    parts = list(package.iter_parts())
+    for part in parts:  # as OpcPackage.save does first
+        part.before_marshal()
     out = io.BytesIO()
-    with (
-        zipfile.ZipFile(saved) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for item in source.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(item.filename))
+    writer: Any = _FixedTimeZip(out, body)  # python-docx types it as its PhysPkgWriter
+    PackageWriter._write_content_types_stream(writer, parts)  # type: ignore[no-untyped-call]
+    PackageWriter._write_pkg_rels(writer, package.rels)  # type: ignore[no-untyped-call]
+    PackageWriter._write_parts(writer, parts)
+    writer.close()
     return out.getvalue()

@@ -56,9 +56,11 @@ def effective_steps(rows: Iterable[Any], known_by: datetime | None = None) -> di
     """
     moves: dict[int, dict[int, Step]] = defaultdict(dict)
     for r in rows:
+        if is_record(r.trigger):
+            continue  # a change of the record rather than a move
         recorded = aware(r.recorded_at)
-        if (known_by is not None and recorded >= known_by) or is_record(r.trigger):
-            continue  # not known yet, or a change of the record rather than a move
+        if known_by is not None and recorded >= known_by:
+            continue  # not known yet
         if r.corrects_seq is None:
             moves[r.covenant_id][r.seq] = Step(
                 r.covenant_id,
