@@ -115,12 +115,16 @@ def dated_between(
     """The rows dated in (since, day] (None: up to `day`), each with its date: a corrected
     row's is the date its latest correction gave it. The history and the change section both
     read the period from here."""
-    return [
-        (r, on)
-        for r in rows
-        if (on := fixed.get((r.covenant_id, r.seq), r.occurred_on)) <= day
-        and (since is None or since < on)
-    ]
+    by_covenant: dict[int, dict[int, date]] = defaultdict(dict)
+    for (cid, seq), on in fixed.items():
+        by_covenant[cid][seq] = on
+    found = []
+    for r in rows:  # every row of the chain: no tuple key per row, few rows were corrected
+        mine = by_covenant.get(r.covenant_id)
+        on = mine.get(r.seq, r.occurred_on) if mine else r.occurred_on
+        if on <= day and (since is None or since < on):
+            found.append((r, on))
+    return found
 
 
 def notes_on(
