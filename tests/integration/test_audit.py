@@ -12,8 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -39,6 +37,7 @@ from imvo_workflow.services.moves import move
 from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.settings import DEFAULT_STAGES_FILE, Settings
+from tampering import tampering
 
 STAGES = DEFAULT_STAGES_FILE
 APPEND_ONLY = ("transition", "target_change", "audit_checkpoint")
@@ -131,23 +130,6 @@ def problems(result: audit.VerifyResult) -> list[tuple[str, int | None]]:
 
 def verify(app: App, checkpoint_file: Path | None = None) -> audit.VerifyResult:
     return audit.verify(uow=app.uow(readonly=True), checkpoint_file=checkpoint_file)
-
-
-@contextmanager
-def tampering(app: App, *tables: str) -> Iterator[Connection]:
-    """One transaction with the append-only triggers of `tables` out of the way."""
-    postgres = app.engine.dialect.name == "postgresql"
-    with app.engine.begin() as conn:
-        for table in tables:
-            if postgres:
-                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-            else:
-                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
-                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
-        yield conn
-        if postgres:  # transactional DDL: the shared test database keeps its triggers
-            for table in tables:
-                conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
 
 
 def set_row(conn: Connection, cid: int, seq: int, /, **values: Any) -> None:

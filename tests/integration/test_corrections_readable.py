@@ -11,13 +11,12 @@ the export carries the detail. Both databases.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from signing_helpers import entries, milestone, party, row, verified
-from sqlalchemy import Connection, insert, text, update
+from sqlalchemy import insert, update
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
@@ -30,6 +29,7 @@ from imvo_workflow.services.export import export_history
 from imvo_workflow.services.moves import move
 from imvo_workflow.services.signatures import sign
 from imvo_workflow.services.targets import set_target
+from tampering import tampering
 
 MakeCovenant = Callable[..., int]
 
@@ -203,23 +203,10 @@ def test_correcting_a_party_a_milestone_a_note_and_a_term(app: App, signed: int)
         assert history.read_head(uow.conn, "natuursteen").stage_since == date(2016, 10, 1)
 
 
-@contextmanager
-def _tampering(app: App) -> Iterator[Connection]:
-    postgres = app.engine.dialect.name == "postgresql"
-    with app.engine.begin() as conn:
-        if postgres:
-            conn.execute(text("ALTER TABLE transition DISABLE TRIGGER USER"))
-        else:
-            conn.execute(text("DROP TRIGGER transition_no_update"))
-        yield conn
-        if postgres:
-            conn.execute(text("ALTER TABLE transition ENABLE TRIGGER USER"))
-
-
 def test_verify_finds_a_changed_record_detail(app: App, signed: int) -> None:
     assert verified(app)
     tr = t.transition
-    with _tampering(app) as conn:
+    with tampering(app, "transition") as conn:
         conn.execute(
             update(tr)
             .where(tr.c.covenant_id == signed, tr.c.seq == 4)
@@ -231,7 +218,7 @@ def test_verify_finds_a_changed_record_detail(app: App, signed: int) -> None:
 
 def test_verify_finds_a_removed_record_detail(app: App, signed: int) -> None:
     tr = t.transition
-    with _tampering(app) as conn:
+    with tampering(app, "transition") as conn:
         conn.execute(
             update(tr).where(tr.c.covenant_id == signed, tr.c.seq == 4).values(detail=None)
         )

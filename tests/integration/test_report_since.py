@@ -19,7 +19,7 @@ from pathlib import Path
 import html5lib
 import pytest
 from docx import Document
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
@@ -35,6 +35,7 @@ from imvo_workflow.services.seed import seed
 from imvo_workflow.services.seedfile import SEED_2016
 from imvo_workflow.settings import Settings
 from report_year import NEXT, PREVIOUS, WHO, build_year, on
+from tampering import tampering
 
 
 def _year(app: App) -> App:
@@ -185,6 +186,34 @@ def test_an_issued_report_is_in_every_chain_and_proven_by_its_hash(year: App) ->
     assert audit.verify(uow=year.uow(readonly=True)).ok
     # regenerated later, the issued report's bytes come back: its own entries are not reported
     assert render_docx(_report(year), year.definition) == data
+
+
+def test_a_changed_issued_report_entry_is_found(year: App) -> None:
+    """An issued report's entry is hashed like every other: rewriting what it says was sent
+    (its digest, or the date it was for) breaks the chain where it stands."""
+    issue_report(
+        uow=year.uow(), definition=year.definition, as_of=NEXT, since=PREVIOUS, fmt="md",
+        actor=WHO, now=on(NEXT),
+    )  # fmt: skip
+    tr = t.transition
+    with year.uow(readonly=True) as uow:
+        row = uow.conn.execute(
+            select(tr.c.covenant_id, tr.c.seq, tr.c.detail, t.covenant.c.slug)
+            .join(t.covenant, t.covenant.c.id == tr.c.covenant_id)
+            .where(tr.c.trigger == "rapport_uitgebracht")
+            .order_by(tr.c.covenant_id)
+            .limit(1)
+        ).one()
+    forged = row.detail.replace('"as_of":"2017-11-01"', '"as_of":"2017-10-01"')
+    assert forged != row.detail
+    with tampering(year, "transition") as conn:
+        conn.execute(
+            update(tr)
+            .where(tr.c.covenant_id == row.covenant_id, tr.c.seq == row.seq)
+            .values(detail=forged)
+        )
+    problems = audit.verify(uow=year.uow(readonly=True)).problems
+    assert [(p.covenant, p.seq) for p in problems] == [(row.slug, row.seq)]
 
 
 def _count(app: App) -> tuple[int, int]:
