@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import migrate
-from imvo_workflow.db.models import Base
+from imvo_workflow.db.tables import metadata
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
 from imvo_workflow.settings import DEFAULT_STAGES_FILE, Settings
@@ -63,7 +63,7 @@ def postgres_url() -> Iterator[str]:
 
 def _empty_postgres(url: str) -> None:
     engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
         # The history tables refuse TRUNCATE by trigger (append-only); the test harness, as
         # the database owner, switches user triggers off for this one statement.

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.models import CHANNELS, DELIVERY_STATUSES
+from imvo_workflow.db.tables import CHANNELS, DELIVERY_STATUSES
 from imvo_workflow.domain.alerts import AlertKind
 
 REGISTRY = CollectorRegistry()

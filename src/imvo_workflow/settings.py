@@ -2,16 +2,22 @@
 
 Nothing reads os.environ elsewhere: the CLI and the web app build a Settings, and everything
 below receives what it needs as parameters. `IMVO_NOW` pins the clock for tests and demos.
+
+A plain pydantic model that reads its own variables, as pydantic-settings' BaseSettings did
+for these scalar fields (prefix IMVO_, any case, values given to the constructor win, other
+variables ignored, defaults validated too): importing pydantic-settings, which loads every
+source it supports (cloud secret stores, dotenv, its CLI parser), cost each `imvo` command
+a tenth of its start (issue 14).
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from imvo_workflow.domain.clock import AMSTERDAM
 
@@ -20,8 +26,15 @@ from imvo_workflow.domain.clock import AMSTERDAM
 DEFAULT_STAGES_FILE = Path(__file__).resolve().parent / "data" / "stages.yaml"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="IMVO_", extra="ignore")
+#: Every setting `x` is read from the environment variable IMVO_X.
+ENV_PREFIX = "IMVO_"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**(_from_environment() | values))
 
     #: SQLAlchemy URL; the embedded default is a SQLite file under ./var/.
     database_url: str = "sqlite:///var/imvo.db"
@@ -97,3 +110,9 @@ class Settings(BaseSettings):
     def today(self) -> date:
         """Today's date in Europe/Amsterdam, where the deadlines live."""
         return self.current_time().astimezone(AMSTERDAM).date()
+
+
+def _from_environment() -> dict[str, str]:
+    """The IMVO_* variables that name a setting, by setting (the variable's case is free)."""
+    names = {f"{ENV_PREFIX}{name}".lower(): name for name in Settings.model_fields}
+    return {names[key.lower()]: value for key, value in os.environ.items() if key.lower() in names}

@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from cli_runner import Done, run_imvo
-from imvo_workflow.db.models import Base
+from imvo_workflow.db.tables import metadata
 from imvo_workflow.domain.record import is_record
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +99,7 @@ def _stored(imvo: Imvo) -> list[str]:
         with engine.connect() as conn:
             return [
                 f"{table.name}: {row}"
-                for table in Base.metadata.sorted_tables
+                for table in metadata.sorted_tables
                 for row in sorted(repr(tuple(r)) for r in conn.execute(select(table)))
             ]
     finally:

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from cli_runner import Done, run_imvo
-from imvo_workflow.db.models import Base
+from imvo_workflow.db.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -55,7 +55,7 @@ class Imvo:
             with engine.connect() as conn:
                 return [
                     f"{table.name}: {row}"
-                    for table in Base.metadata.sorted_tables
+                    for table in metadata.sorted_tables
                     for row in sorted(repr(tuple(r)) for r in conn.execute(select(table)))
                 ]
         finally:

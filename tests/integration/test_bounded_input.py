@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from imvo_workflow.bootstrap import App
-from imvo_workflow.db.models import Base
+from imvo_workflow.db.tables import metadata
 from imvo_workflow.domain.bounds import MAX_ID, MAX_LABEL, MAX_TEXT, MAX_USER_NAME
 from imvo_workflow.domain.errors import DomainError, InvalidInput, NotFound, UnparseablePeriod
 from imvo_workflow.services import audit, signatures, users
@@ -132,7 +132,7 @@ def _snapshot(app: App) -> dict[str, int]:
     with app.uow(readonly=True) as uow:
         return {
             table.name: uow.conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for table in Base.metadata.sorted_tables
+            for table in metadata.sorted_tables
         }
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, func, select, text, update
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.models import Base
+from imvo_workflow.db.tables import metadata
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.reports.issue import issue_report
@@ -316,7 +316,7 @@ def both(
     path = tmp_path / "imvo.db"
     shutil.copy(sqlite_template, path)
     engine = create_engine(Settings(database_url=postgres_url).database_url)
-    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

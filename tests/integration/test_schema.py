@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema the models declare, on both databases."""
+"""The migrations build exactly the schema db/tables.py declares, on both databases."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from imvo_workflow.db import migrate
-from imvo_workflow.db.models import Base
+from imvo_workflow.db.tables import metadata
 
 #: Expression indexes SQLAlchemy cannot reflect from SQLite (it warns and skips them); they
 #: are checked by their SQL below instead.
 SQLITE_EXPRESSION_INDEXES = {"uq_user_name_lower": "lower(name)"}
 
 
-def test_models_and_migrations_do_not_differ(database_url: str) -> None:
+def test_tables_and_migrations_do_not_differ(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as conn, warnings.catch_warnings():
         if conn.dialect.name == "sqlite":
@@ -25,7 +25,7 @@ def test_models_and_migrations_do_not_differ(database_url: str) -> None:
                 "autogenerate skipping metadata-specified expression-based index",
             ):
                 warnings.filterwarnings("ignore", message=message)
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
         current = MigrationContext.configure(conn).get_current_revision()
         if conn.dialect.name == "sqlite":
             diff = [d for d in diff if not _expression_index(d)]
@@ -40,7 +40,7 @@ def test_models_and_migrations_do_not_differ(database_url: str) -> None:
                 ix["name"] for ix in inspect(conn).get_indexes("user_account")
             }
     engine.dispose()
-    assert diff == [], f"models and migrations differ: {diff}"
+    assert diff == [], f"tables and migrations differ: {diff}"
     assert current == migrate.head_revision()
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from imvo_workflow.db.models import ORGANISATION_KINDS, PARTICIPATION_ROLES
+from imvo_workflow.db.tables import ORGANISATION_KINDS, PARTICIPATION_ROLES
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.domain.parties import (
     CHOOSABLE_KINDS,

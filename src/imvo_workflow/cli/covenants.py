@@ -1,6 +1,7 @@
 """`imvo status`, `show`, `history` and `move`: one covenant or all, read and moved.
 
-What only `show` or `move` needs is imported inside them, so `imvo status` starts fast.
+What only `show` or `move` needs is imported inside them, and the rendering and the as-of
+reading where they are used, so `imvo status --json` starts fast (issue 14).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Annotated
 import typer
 
 from imvo_workflow.cli.common import JsonFlag, app_from_env, dump_json, iso_date, out, peildag
-from imvo_workflow.cli.render import render_detail, render_history, render_status
 from imvo_workflow.domain.entry_text import stage_labels
 from imvo_workflow.services import queries
 
@@ -29,16 +29,21 @@ def status(
     as_json: JsonFlag = False,
 ) -> None:
     """Elk convenantproces: fase, sinds wanneer, volgend doel en of het te laat is."""
-    from imvo_workflow.services import asof  # only for --as-of / --known-at: keep start-up fast
-
     app = app_from_env()
     moment, known = peildag(as_of, known_at)
     with app.uow(readonly=True) as uow:
         if moment is not None:
+            from imvo_workflow.services import asof
+
             rows = asof.status_on(conn=uow.conn, day=moment, known_at=known)
         else:
             rows = queries.status(conn=uow.conn, today=app.today())
-    dump_json(rows) if as_json else render_status(out, rows, app.definition)
+    if as_json:
+        dump_json(rows)
+    else:
+        from imvo_workflow.cli.render import render_status
+
+        render_status(out, rows, app.definition)
 
 
 def show(
@@ -53,6 +58,7 @@ def show(
     as_json: JsonFlag = False,
 ) -> None:
     """Eén convenant: partijen, ondertekenaars, doelen, verhaal en geschiedenis (ook op een dag)."""
+    from imvo_workflow.cli.render import render_detail
     from imvo_workflow.cli.render_day import render_day
     from imvo_workflow.services import signatures
     from imvo_workflow.services.covenant_day import covenant_on
@@ -76,6 +82,8 @@ def show(
 
 def history(name: Name, as_json: JsonFlag = False) -> None:
     """De overgangen van één convenant: wie, wanneer, waarom."""
+    from imvo_workflow.cli.render import render_history
+
     app = app_from_env()
     with app.uow(readonly=True) as uow:
         rows = queries.history(conn=uow.conn, covenant=name, labels=stage_labels(app.definition))

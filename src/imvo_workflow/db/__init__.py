@@ -1,1 +1,1 @@
-"""Database adapter: ORM tables, engine and the unit of work."""
+"""Database adapter: the tables (SQLAlchemy Core), engine and the unit of work."""

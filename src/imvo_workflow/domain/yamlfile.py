@@ -21,8 +21,8 @@ from imvo_workflow.domain.errors import InvalidDefinition
 M = TypeVar("M", bound=BaseModel)
 
 
-class StrictBoolLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (only true/false) that refuses duplicate keys."""
+class _StrictBool(yaml.constructor.SafeConstructor):
+    """Refuses duplicate keys; with `_strict_booleans`, YAML 1.2 booleans (only true/false)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -36,15 +36,48 @@ class StrictBoolLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-StrictBoolLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
-}
-StrictBoolLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+def _strict_booleans(loader: type[yaml.resolver.BaseResolver]) -> None:
+    loader.yaml_implicit_resolvers = {
+        key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+
+
+class StrictBoolLoader(_StrictBool, yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans (only true/false) that refuses duplicate keys."""
+
+
+_strict_booleans(StrictBoolLoader)
+
+#: The same loader on libyaml's parser, when PyYAML has it: the pure-Python parser took 20-30
+#: ms of every `imvo` command's start for the definition alone (issue 14). What it builds is
+#: the same; a file it refuses is read again by StrictBoolLoader, whose words and lines the
+#: refusal then gives, as before.
+_FAST_LOADER: type[yaml.CSafeLoader] | None = None
+if yaml.__with_libyaml__:
+
+    class _FastStrictBoolLoader(_StrictBool, yaml.CSafeLoader):
+        pass
+
+    _strict_booleans(_FastStrictBoolLoader)
+    _FAST_LOADER = _FastStrictBoolLoader
+
+
+def _parse(
+    text: str, loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader]
+) -> tuple[yaml.Node | None, Any]:
+    """The node tree (kept for line look-ups) and the data built from it: one parse."""
+    parser = loader(text)
+    try:
+        node = parser.get_single_node()
+        return node, (parser.construct_document(node) if node is not None else None)
+    finally:
+        parser.dispose()
 
 
 class YamlDocument:
@@ -52,9 +85,15 @@ class YamlDocument:
 
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
+        self.data: Any
+        if _FAST_LOADER is not None:
+            try:
+                self.node, self.data = _parse(text, _FAST_LOADER)
+                return
+            except yaml.YAMLError:
+                pass  # refused: read again below, so the message is the one it always was
         try:
-            self.node = yaml.compose(text, Loader=StrictBoolLoader)
-            self.data: Any = yaml.load(text, Loader=StrictBoolLoader)
+            self.node, self.data = _parse(text, StrictBoolLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1

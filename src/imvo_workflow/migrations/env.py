@@ -10,11 +10,11 @@ import warnings
 from alembic import context
 from sqlalchemy.exc import SAWarning
 
-from imvo_workflow.db.models import Base
 from imvo_workflow.db.session import make_engine
+from imvo_workflow.db.tables import metadata
 from imvo_workflow.settings import Settings
 
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from imvo_workflow.db import tables as t
-from imvo_workflow.db.models import CHANNELS, USER_ROLES
 from imvo_workflow.db.session import UnitOfWork
+from imvo_workflow.db.tables import CHANNELS, USER_ROLES
 from imvo_workflow.db.upsert import insert_ignoring_conflict
 from imvo_workflow.domain.bounds import (
     MAX_ADDRESS,
