@@ -6,35 +6,17 @@ imports a status makes inside its function (the as-of reading, the rendering) ar
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+from import_probe import HEAVY, UNUSED_BY_A_JSON_STATUS, modules_after
 from imvo_workflow.db import migrate
-
-#: As in tests/unit/test_cli_imports.py: libraries a status has no use for, then modules.
-HEAVY = ("fastapi", "starlette", "uvicorn", "apscheduler", "icalendar", "jinja2", "docx")
-UNUSED_BY_A_JSON_STATUS = (
-    "sqlalchemy.orm",
-    "pydantic_settings",
-    "imvo_workflow.services.asof",
-    "imvo_workflow.cli.render",
-)
-
-
-def _modules(code: str) -> set[str]:
-    probe = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)), file=sys.stderr)"
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
-    )
-    return set(done.stderr.split())
 
 
 def test_a_json_status_loads_no_orm_settings_library_or_rendering(tmp_path: Path) -> None:
     """The whole command, in a fresh interpreter as `imvo` runs it."""
     url = f"sqlite:///{tmp_path / 'imvo.db'}"
     migrate.upgrade(url)
-    loaded = _modules(
+    loaded = modules_after(
         "import os\n"
         f"os.environ['IMVO_DATABASE_URL'] = {url!r}\n"
         "from imvo_workflow.cli import main\n"

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from imvo_workflow.db import migrate
-from imvo_workflow.db.tables import metadata
+from imvo_workflow.db.schema import metadata
 
 #: Expression indexes SQLAlchemy cannot reflect from SQLite (it warns and skips them); they
 #: are checked by their SQL below instead.

@@ -4,6 +4,9 @@ These describe the schema; Alembic migrations create it (a test fails when the t
 Services read and write through Core statements on them, and nothing maps rows to objects,
 so the tables are Core: importing them loads no `sqlalchemy.orm`, which cost `imvo status`
 about a sixth of its start (issue 14). A column is NOT NULL unless it says `nullable=True`.
+The three partial unique indexes are declared in db/schema.py, which the migrations and the
+schema test read: their `where` is a dialect option, and declaring one loads SQLAlchemy's
+SQLite and PostgreSQL dialects, whichever database a command uses.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
-    text,
 )
 
 NAMING = {
@@ -70,13 +72,6 @@ def _id() -> Column[int]:
 def _moment(name: str, *, nullable: bool = False, index: bool | None = None) -> Column[object]:
     """A point in time: always with its time zone."""
     return Column(name, DateTime(timezone=True), nullable=nullable, index=index)
-
-
-def _partial_unique(name: str, *columns: str, where: str) -> Index:
-    """A unique index over the rows `where` holds, on SQLite and PostgreSQL alike."""
-    return Index(
-        name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
-    )
 
 
 sector = Table(
@@ -141,13 +136,7 @@ participation = Table(
     Column("left_reason", Text, nullable=True),
     CheckConstraint(_in("role", PARTICIPATION_ROLES), name="role"),
     CheckConstraint("until IS NULL OR since IS NULL OR since <= until", name="period_order"),
-    _partial_unique(
-        "uq_participation_current",
-        "covenant_id",
-        "organisation_id",
-        "role",
-        where=CURRENT_PARTICIPATION,
-    ),
+    # uq_participation_current: db/schema.py
 )
 
 #: Every name an organisation had: a rename closes the old one (kept for the history).
@@ -244,9 +233,7 @@ target = Table(
     Index("ix_target_covenant_status", "covenant_id", "status"),
     Index("ix_target_status_deadline", "status", "deadline"),
     Index("ix_target_deadline", "deadline"),
-    # Two coordinators setting the same stage's target at once must not both insert one.
-    # Milestones have no stage: they are not constrained here.
-    _partial_unique("uq_target_open_stage", "covenant_id", "stage", where=OPEN_STAGE_TARGET),
+    # uq_target_open_stage: db/schema.py
 )
 
 #: Every change of a target (its creation included): planned against actual stays visible.
@@ -327,10 +314,7 @@ subscription = Table(
     Column("secret", String(100), nullable=True),
     CheckConstraint(_in("channel", CHANNELS), name="channel"),
     UniqueConstraint("user_id", "sector_id", "channel", "address", name="uq_subscription"),
-    # NULLs are distinct in a unique constraint: "all sectors" needs an index of its own.
-    _partial_unique(
-        "uq_subscription_all_sectors", "user_id", "channel", "address", where="sector_id IS NULL"
-    ),
+    # uq_subscription_all_sectors: db/schema.py
 )
 
 #: One alert per event; the unique key makes a second insert of the same event a no-op.

@@ -10,8 +10,8 @@ import warnings
 from alembic import context
 from sqlalchemy.exc import SAWarning
 
+from imvo_workflow.db.schema import metadata
 from imvo_workflow.db.session import make_engine
-from imvo_workflow.db.tables import metadata
 from imvo_workflow.settings import Settings
 
 target_metadata = metadata
