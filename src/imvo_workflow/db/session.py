@@ -60,6 +60,11 @@ def make_engine(url: str, *, create: bool = False, **kwargs: Any) -> Engine:
 #: A pooled PostgreSQL connection handed back less than this long ago is handed out again
 #: without a ping (HikariCP's "alive bypass window", also 500 ms).
 PING_AFTER_IDLE_SECONDS = 0.5
+#: PostgreSQL connections a process keeps open between uses, and how many more it may open
+#: for a peak (closed again when handed back). SQLAlchemy's 5 + 10 closed and reopened
+#: connections all the time under 8 concurrent API clients per web process (bench/writers.py):
+#: each reopening costs the server a new backend process.
+POOL_SIZE, POOL_OVERFLOW = 10, 10
 
 
 def _postgres_engine(url: str, **kwargs: Any) -> Engine:
@@ -70,6 +75,7 @@ def _postgres_engine(url: str, **kwargs: Any) -> Engine:
     caller gets the database's 503, as with a server lost mid-transaction. A connection that
     fails its ping is replaced, and with it every connection pooled before (a restarted
     server dropped them all)."""
+    kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
