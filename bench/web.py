@@ -17,7 +17,9 @@ chunks of CHUNK calls, each going first in turn; rates are the best of K rounds,
 every call. The HTTP client runs in this process, so the API figures include its cost.
 Budgets (issue 14): on SQLite, where one HTTP round trip costs more CPU than a whole move, the
 API move's p50 <= 1.3 x (floor p50 + service move p50); on PostgreSQL the API's move rate
->= 0.5 of the service's.
+>= 0.5 of the service's. Also printed, to say what bounds them: each side's CPU per call (the
+server, this process, PostgreSQL; bench/_cpu.py) and the floor's own rate against the
+service's, the most any API move could reach.
 """
 
 from __future__ import annotations

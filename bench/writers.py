@@ -11,7 +11,8 @@ statements and commit, psycopg 3), one connection per thread on covenants of its
 run with 1, 4 and 16 at once, taking turns, best of K rounds; the rate is all moves over
 the wall time from a shared start to the last one done. Budget: API with 16 clients >= 0.5 of
 the floor with 16 connections. The HTTP clients run in this process, so the API figure
-includes their cost.
+includes their cost. Each side's CPU per move (servers, clients, PostgreSQL; bench/_cpu.py)
+and the cores they kept busy are printed too: on two cores they say what bounds the rate.
 
 Then the race: 16 clients (8 per server) send the same move of one covenant with the same
 If-Match at once, round after round: per version exactly one must get 200 and every other
