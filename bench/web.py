@@ -17,7 +17,9 @@ chunks of CHUNK calls, each going first in turn; rates are the best of K rounds,
 every call. The HTTP client runs in this process, so the API figures include its cost.
 Budgets (issue 14): on SQLite, where one HTTP round trip costs more CPU than a whole move, the
 API move's p50 <= 1.3 x (floor p50 + service move p50); on PostgreSQL the API's move rate
->= 0.5 of the service's.
+>= 0.5 of the service's. Also printed, to say what bounds them: each side's CPU per call (the
+server, this process, PostgreSQL; bench/_cpu.py) and the floor's own rate against the
+service's, the most any API move could reach.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ import httpx
 from sqlalchemy import insert, select
 
 from _common import NOW, STAGES, default_postgres_url, on_both_databases
+from _cpu import CpuPerCall, sample
 from imvo_workflow.bootstrap import App, bootstrap
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
@@ -108,8 +111,9 @@ def seed(app: App) -> tuple[list[int], str]:
 
 
 @contextmanager
-def serving(settings: Settings) -> Iterator[str]:
-    """The real app as it is deployed: `imvo serve` in its own process, on a free port."""
+def serving(settings: Settings) -> Iterator[tuple[str, int]]:
+    """The real app as it is deployed: `imvo serve` in its own process, on a free port; its
+    URL and process id."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -142,7 +146,7 @@ def serving(settings: Settings) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("imvo serve did not answer within 60 s")
                 time.sleep(0.1)
-            yield url
+            yield url, server.pid
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -177,9 +181,12 @@ def board_latencies(url: str, count: int) -> list[float]:
 
 
 def move_timings(
-    app: App, url: str, token: str, ids: list[int], args: argparse.Namespace
+    app: App, server: tuple[str, int], token: str, ids: list[int], args: argparse.Namespace
 ) -> dict[str, Timing]:
-    """Each side's moves/s (best round) and milliseconds per call (every call of every round)."""
+    """Each side's moves/s (best round), milliseconds per call (every call of every round) and
+    CPU per call of the server, this process and PostgreSQL (bench/_cpu.py)."""
+    url, pid = server
+    database = None if app.engine.dialect.name == "sqlite" else app.engine.url.database
     api_ids, service_ids = ids[0::2][: args.covenants], ids[1::2][: args.covenants]
     with app.engine.connect() as conn:
         rows = conn.execute(select(t.covenant.c.id, t.covenant.c.slug, t.covenant.c.version))
@@ -225,6 +232,7 @@ def move_timings(
     }
     best = dict.fromkeys(sides, 0.0)
     samples: dict[str, list[float]] = {name: [] for name in sides}
+    cpu = {name: CpuPerCall() for name in sides}
     with client:
         for run, plans in sides.values():  # warm up: pool, statement caches, threads
             run(list(itertools.islice(plans, CHUNK)), [])
@@ -235,18 +243,24 @@ def move_timings(
                 for name in names[turn % 3 :] + names[: turn % 3]:  # each side first in turn
                     run, plans = sides[name]
                     plan = list(itertools.islice(plans, min(CHUNK, args.moves - done)))
-                    start = time.perf_counter()
+                    before = sample([pid], database)
                     run(plan, samples[name])
-                    spent[name] += time.perf_counter() - start
+                    after = sample([pid], database)
+                    spent[name] += after.wall - before.wall
+                    cpu[name].add(before, after, len(plan))
             best = {name: max(best[name], args.moves / spent[name]) for name in sides}
     uow.close()
-    return {name: Timing(best[name], statistics.median(samples[name]) * 1000) for name in sides}
+    return {
+        name: Timing(best[name], statistics.median(samples[name]) * 1000, cpu[name])
+        for name in sides
+    }
 
 
 @dataclass(frozen=True, slots=True)
 class Timing:
     rate: float  # calls per second, the best round
     p50_ms: float
+    cpu: CpuPerCall
 
 
 def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str], list[str]]:
@@ -256,9 +270,9 @@ def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str],
     )
     app = bootstrap(settings)
     ids, token = seed(app)
-    with serving(settings) as base:
-        times = board_latencies(base, args.requests)
-        timing = move_timings(app, base, token, ids, args)
+    with serving(settings) as server:
+        times = board_latencies(server[0], args.requests)
+        timing = move_timings(app, server, token, ids, args)
     app.close()
     p50, p95 = statistics.median(times), statistics.quantiles(times, n=100)[94]
     api, floor, service = timing["api"], timing["floor"], timing["service"]
@@ -269,8 +283,14 @@ def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str],
     print(f"api_floor_p50_ms{suffix}: {floor.p50_ms:.2f} (GET /api/v1/whoami, same token)")
     print(f"service_move_p50_ms{suffix}: {service.p50_ms:.2f}")
     print(f"api_move_p50_ms{suffix}: {api.p50_ms:.2f}")
+    print(f"api_floor_rate{suffix}: {floor.rate:.0f} requests/s")
     print(f"api_move_rate{suffix}: {api.rate:.0f} moves/s")
     print(f"service_move_rate{suffix}: {service.rate:.0f} moves/s")
+    print(f"api_floor_cpu{suffix}: {floor.cpu.text()}")
+    print(f"api_move_cpu{suffix}: {api.cpu.text()}")
+    print(f"service_move_cpu{suffix}: {service.cpu.text()} (server idle)")
+    # The most an API move could reach: an authenticated request that does nothing else.
+    print(f"api_floor_vs_service{suffix}: {floor.rate / service.rate:.2f} (whoami vs move())")
     sqlite = not suffix
     # SQLite: an HTTP round trip costs more than the move itself, so the API is held to its
     # own floor plus the move; PostgreSQL: the database dominates, so to the service's rate.

@@ -11,7 +11,8 @@ statements and commit, psycopg 3), one connection per thread on covenants of its
 run with 1, 4 and 16 at once, taking turns, best of K rounds; the rate is all moves over
 the wall time from a shared start to the last one done. Budget: API with 16 clients >= 0.5 of
 the floor with 16 connections. The HTTP clients run in this process, so the API figure
-includes their cost.
+includes their cost. Each side's CPU per move (servers, clients, PostgreSQL; bench/_cpu.py)
+and the cores they kept busy are printed too: on two cores they say what bounds the rate.
 
 Then the race: 16 clients (8 per server) send the same move of one covenant with the same
 If-Match at once, round after round: per version exactly one must get 200 and every other
@@ -39,6 +40,7 @@ from typing import Any
 import httpx
 import psycopg
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from _common import (
     NOW,
@@ -48,6 +50,7 @@ from _common import (
     scratch_postgres,
     verdict,
 )
+from _cpu import CpuPerCall, sample
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork, make_engine
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
@@ -64,8 +67,9 @@ RACE = {"verkenning": "afgezien", "afgezien": "verkenning"}
 
 
 @contextmanager
-def serving(url: str) -> Iterator[str]:
-    """`imvo serve --no-scheduler` on a free loopback port, its log in a file; yields its URL."""
+def serving(url: str) -> Iterator[tuple[str, int]]:
+    """`imvo serve --no-scheduler` on a free loopback port, its log in a file; yields its URL
+    and process id."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -88,7 +92,7 @@ def serving(url: str) -> Iterator[str]:
                     log.seek(0)
                     raise RuntimeError(f"imvo serve did not start: {log.read().decode()[-2000:]}")
                 time.sleep(0.1)
-            yield base
+            yield base, server.pid
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -158,8 +162,11 @@ def rates(
     work: list[Any],
     args: argparse.Namespace,
     version: str,
-) -> dict[tuple[str, int], float]:
-    """Best moves/s of each side with 1, 4 and 16 writers at once, over args.rounds rounds."""
+    watched: tuple[list[int], str],
+) -> tuple[dict[tuple[str, int], float], dict[tuple[str, int], CpuPerCall]]:
+    """Best moves/s of each side with 1, 4 and 16 writers at once, over args.rounds rounds,
+    and the CPU per move of the servers, the clients and PostgreSQL (`watched`: the servers'
+    pids and the database's name; bench/_cpu.py)."""
 
     def floor_moves(n: int, count: int) -> Callable[[], None]:
         plan = work[n].plan(count)
@@ -172,13 +179,17 @@ def rates(
     for make in sides.values():  # warm up: connections, prepared statements, known heads
         together([make(n, 2 * args.covenants) for n in range(RACERS)])
     best: dict[tuple[str, int], float] = {}
+    cpu = {(name, n): CpuPerCall() for name in sides for n in CLIENTS}
     for round_ in range(args.rounds):
         for turn, writers in enumerate(CLIENTS):
             for name in sorted(sides, reverse=bool((round_ + turn) % 2)):
-                seconds = together([sides[name](n, args.moves) for n in range(writers)])
+                work_ = [sides[name](n, args.moves) for n in range(writers)]
+                before = sample(*watched)
+                seconds = together(work_)
+                cpu[name, writers].add(before, sample(*watched), writers * args.moves)
                 rate = writers * args.moves / seconds
                 best[name, writers] = max(best.get((name, writers), 0.0), rate)
-    return best
+    return best, cpu
 
 
 def race(bases: list[str], token: str, slug: str, etag: str, rounds: int) -> tuple[int, int]:
@@ -266,13 +277,15 @@ def measure(url: str, definition: WorkflowDefinition, args: argparse.Namespace) 
         FLOOR.Workload(floor_ids[n * per : (n + 1) * per], definition) for n in range(RACERS)
     ]
     with ExitStack() as stack:
-        bases = [stack.enter_context(serving(url)) for _ in range(SERVERS)]
+        served = [stack.enter_context(serving(url)) for _ in range(SERVERS)]
+        bases, pids = [base for base, _ in served], [pid for _, pid in served]
         clients = [
             Client(bases[n % SERVERS], token, own[n], FLOOR.Workload(own[n], definition), etags)
             for n in range(RACERS)
         ]
         try:
-            best = rates(clients, floors, floor_work, args, definition.version)
+            watched = (pids, make_url(url).database or "")
+            best, cpu = rates(clients, floors, floor_work, args, definition.version, watched)
             wrong, accepted = race(bases, token, race_slug, etags[race_slug], args.race_rounds)
         finally:
             for client in clients:
@@ -286,6 +299,10 @@ def measure(url: str, definition: WorkflowDefinition, args: argparse.Namespace) 
         print(f"writers_api_rate_{n}_postgresql: {best['api', n]:.0f} moves/s ({n} clients)")
         print(
             f"writers_floor_rate_{n}_postgresql: {best['floor', n]:.0f} moves/s ({n} connections)"
+        )
+    for side, n in cpu:
+        print(
+            f"writers_{side}_cpu_{n}_postgresql: {cpu[side, n].text()} (busy: {cpu[side, n].cores():.2f} of {os.cpu_count()} cores)"
         )
     growth = {
         side: " -> ".join(f"{best[side, n]:.0f}" for n in CLIENTS) for side in ("api", "floor")

@@ -49,7 +49,13 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
     ),
     "web": (
         ["--requests", "5", "--moves", "20", "--rounds", "1", "--covenants", "10", "--postgres"],
-        ["board_p95_ms", "api_move_vs_floor_plus_service", "api_move_vs_service_postgresql"],
+        [
+            "board_p95_ms",
+            "api_move_vs_floor_plus_service",
+            "api_move_vs_service_postgresql",
+            "api_floor_vs_service_postgresql",
+            "api_move_cpu_postgresql",
+        ],
     ),
     "scale": (
         ["--covenants", "120", "--sectors", "6", "--requests", "10"],
@@ -67,6 +73,7 @@ RUNS: dict[str, tuple[list[str], list[str]]] = {
         ["--moves", "4", "--rounds", "1", "--covenants", "1", "--race-rounds", "3"],
         [
             "writers_api_vs_floor_16_postgresql",
+            "writers_api_cpu_16_postgresql",
             "writers_race_wrong_rounds_postgresql",
             "writers_history_problems_postgresql",
         ],

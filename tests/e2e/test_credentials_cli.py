@@ -13,12 +13,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from cli_runner import run_imvo
 from helpers import free_port
+from imvo_workflow.services import verified_tokens
 
 IMVO = (sys.executable, "-m", "imvo_workflow")
 
@@ -88,12 +91,10 @@ def _get(url: str) -> int:
         return exc.code
 
 
-def test_the_calendar_secret_never_reaches_the_access_log(database: Path) -> None:
-    first = re.search(r"/agenda/(\S+)\.ics", imvo(database, "users", "calendar-link", "anna"))
-    second = re.search(r"/agenda/(\S+)\.ics", imvo(database, "users", "calendar-link", "anna"))
-    assert first and second and first.group(1) != second.group(1)
+@contextmanager
+def serving(database: Path, log: Path) -> Iterator[str]:
+    """`imvo serve` on `database` in a process of its own, its log in `log`; its URL."""
     port = free_port()
-    log = database.parent / "serve.log"
     with log.open("wb") as out:
         server = subprocess.Popen(
             [*IMVO, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"],
@@ -113,15 +114,66 @@ def test_the_calendar_secret_never_reaches_the_access_log(database: Path) -> Non
                 pass
             assert server.poll() is None and time.monotonic() < deadline, log.read_text("utf-8")
             time.sleep(0.1)
-        assert _get(f"{base}/agenda/{second.group(1)}.ics") == 200
-        assert _get(f"{base}/agenda/{first.group(1)}.ics") == 404  # rotated: the old one ends
-        assert _get(f"{base}/agenda/{second.group(1)}.ics?x=1") == 200
+        yield base
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
+
+
+def test_the_calendar_secret_never_reaches_the_access_log(database: Path) -> None:
+    first = re.search(r"/agenda/(\S+)\.ics", imvo(database, "users", "calendar-link", "anna"))
+    second = re.search(r"/agenda/(\S+)\.ics", imvo(database, "users", "calendar-link", "anna"))
+    assert first and second and first.group(1) != second.group(1)
+    log = database.parent / "serve.log"
+    with serving(database, log) as base:
+        assert _get(f"{base}/agenda/{second.group(1)}.ics") == 200
+        assert _get(f"{base}/agenda/{first.group(1)}.ics") == 404  # rotated: the old one ends
+        assert _get(f"{base}/agenda/{second.group(1)}.ics?x=1") == 200
     written = log.read_text("utf-8")
     assert '"GET /agenda/***.ics HTTP/1.1" 200' in written, written
     assert '"GET /agenda/***.ics HTTP/1.1" 404' in written, written
     assert '"GET /healthz HTTP/1.1" 200' in written  # the rest of the log is as it was
     for secret in (first.group(1), second.group(1)):
         assert secret not in written
+
+
+def _whoami(base: str, token: str) -> int:
+    request = urllib.request.Request(
+        f"{base}/api/v1/whoami", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=2) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def _refused_within(base: str, token: str, seconds: float) -> float:
+    """Seconds until the server refuses `token` (401), polling; fails after `seconds`."""
+    start = time.monotonic()
+    while (status := _whoami(base, token)) == 200:
+        assert time.monotonic() - start < seconds, "the server still accepts the token"
+        time.sleep(0.05)
+    assert status == 401, status
+    return time.monotonic() - start
+
+
+def test_a_revocation_or_disabling_in_another_process_ends_a_token_within_a_second(
+    database: Path,
+) -> None:
+    """A web process keeps a token it verified for TTL_SECONDS (services/verified_tokens.py);
+    a revocation made elsewhere (here the CLI) cannot clear that memory, so the server may
+    accept the token that long, and no longer."""
+    first = re.search(r"imvo_\S+", imvo(database, "users", "token-add", "anna"))
+    second = re.search(r"imvo_\S+", imvo(database, "users", "token-add", "anna"))
+    assert first and second
+    bound = verified_tokens.TTL_SECONDS + 1.0  # the CLI's own start and the polling's step
+    with serving(database, database.parent / "serve.log") as base:
+        assert _whoami(base, first.group()) == _whoami(base, second.group()) == 200
+        imvo(database, "users", "token-revoke", "1")
+        _refused_within(base, first.group(), bound)
+        assert _whoami(base, second.group()) == 200
+        imvo(database, "users", "disable", "anna")
+        _refused_within(base, second.group(), bound)
+        imvo(database, "users", "enable", "anna")
+        assert _whoami(base, second.group()) == 200  # refusals are never kept

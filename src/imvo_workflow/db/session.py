@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,13 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    InvalidatePoolError,
+)
 
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.files import create_private
@@ -47,7 +54,49 @@ def make_engine(url: str, *, create: bool = False, **kwargs: Any) -> Engine:
         )
     if backend == "sqlite":
         return _sqlite_engine(url, create=create, **kwargs)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return _postgres_engine(url, **kwargs)
+
+
+#: A pooled PostgreSQL connection handed back less than this long ago is handed out again
+#: without a ping (HikariCP's "alive bypass window", also 500 ms).
+PING_AFTER_IDLE_SECONDS = 0.5
+#: PostgreSQL connections a process keeps open between uses, and how many more it may open
+#: for a peak (closed again when handed back). SQLAlchemy's 5 + 10 closed and reopened
+#: connections all the time under 8 concurrent API clients per web process (bench/writers.py):
+#: each reopening costs the server a new backend process.
+POOL_SIZE, POOL_OVERFLOW = 10, 10
+
+
+def _postgres_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine whose pool pings a connection before handing it out, unless it was in use
+    a moment ago: SQLAlchemy's pre-ping costs a round trip on every checkout, which was one
+    of the API move's five (bench/web.py, issue 14). A connection that dies within the window
+    fails its statement instead; the unit of work then discards it (`_broken`) and the
+    caller gets the database's 503, as with a server lost mid-transaction. A connection that
+    fails its ping is replaced, and with it every connection pooled before (a restarted
+    server dropped them all)."""
+    kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _note_use(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:  # None: a connection already discarded
+            record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        used_at = record.info.get("used_at")
+        if used_at is not None and time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise InvalidatePoolError(f"ping failed: {exc}") from exc
+        if not alive:
+            raise InvalidatePoolError("ping failed")
+
+    return engine
 
 
 def missing_sqlite_file(url: str) -> Path | None:

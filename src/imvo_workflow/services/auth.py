@@ -4,6 +4,9 @@ Passwords are stored only as argon2 hashes; failed logins are counted per (name,
 address) and per address in services/throttle.py. API tokens and calendar tokens are random
 and only their SHA-256 is stored: they are shown once, when made. A token can be revoked or
 given an expiry; a disabled user's sessions, tokens and calendar link all stop working.
+The API's bearer check (`api_user`) keeps a token it found valid for a second
+(services/verified_tokens.py): a revocation here is seen by the next request, one made in
+another process within that second.
 """
 
 from __future__ import annotations
@@ -17,14 +20,15 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.bounds import check_id, check_label
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
-from imvo_workflow.services import throttle
+from imvo_workflow.services import throttle, verified_tokens
 from imvo_workflow.services.queries import aware
 from imvo_workflow.services.users import add_user, user_id
 
@@ -273,23 +277,62 @@ def revoke_api_token(
             .values(revoked_at=now.astimezone(UTC))
         )
         uow.commit()
+    verified_tokens.TOKENS.forget_all()  # in this process, from the next request on
     return True
+
+
+#: The bearer check, prebuilt (db/driver.py): it runs on every API request whose token this
+#: process has not verified within verified_tokens.TTL_SECONDS.
+_TOKEN_USER = DriverStatement(
+    select(t.user.c.id, t.user.c.name, t.user.c.role, t.user.c.email, t.api_token.c.expires_at)
+    .join(t.api_token, t.api_token.c.user_id == t.user.c.id)
+    .where(
+        t.api_token.c.token_hash == bindparam("b_hash"),
+        t.api_token.c.revoked_at.is_(None),
+        or_(t.api_token.c.expires_at.is_(None), t.api_token.c.expires_at > bindparam("b_now")),
+        t.user.c.disabled_at.is_(None),
+    )
+)
+
+
+def _token_holder(
+    conn: Connection, digest: str, now: datetime
+) -> tuple[UserView, datetime | None] | None:
+    """The user of a token hash and the token's end, if it is valid now."""
+    row = _TOKEN_USER.execute(conn, {"b_hash": digest, "b_now": now.astimezone(UTC)}).one_or_none()
+    if row is None:
+        return None
+    uid, name, role, email, ends = row
+    return UserView(uid, name, role, email), (aware(ends) if ends else None)
 
 
 def user_for_token(conn: Connection, token: str, *, now: datetime) -> UserView | None:
     """The user of a bearer token that is not revoked, not expired, of a user not disabled."""
-    a, u = t.api_token, t.user
-    row = conn.execute(
-        select(u.c.id, u.c.name, u.c.role, u.c.email)
-        .join(a, a.c.user_id == u.c.id)
-        .where(
-            a.c.token_hash == _digest(token),
-            a.c.revoked_at.is_(None),
-            or_(a.c.expires_at.is_(None), a.c.expires_at > now.astimezone(UTC)),
-            u.c.disabled_at.is_(None),
-        )
-    ).first()
-    return UserView(row.id, row.name, row.role, row.email) if row else None
+    found = _token_holder(conn, _digest(token), now)
+    return None if found is None else found[0]
+
+
+def remembered_api_user(engine: Engine, token: str, *, now: datetime) -> UserView | None:
+    """The token's user if this process verified it a moment ago (no I/O); else None: ask
+    `api_user`. Revocations made here are seen at once (services/verified_tokens.py)."""
+    return verified_tokens.TOKENS.recall(engine, _digest(token), now=now)
+
+
+def api_user(*, uow: UnitOfWork, token: str, now: datetime) -> UserView | None:
+    """The bearer token's user, as `user_for_token` says, from this process's memory when it
+    verified the token less than verified_tokens.TTL_SECONDS ago; a valid token is kept."""
+    digest = _digest(token)
+    memory = verified_tokens.TOKENS
+    user = memory.recall(uow.engine, digest, now=now)
+    if user is not None:
+        return user
+    generation = memory.generation  # before reading: a revocation meanwhile wins
+    with uow:
+        found = _token_holder(uow.conn, digest, now)
+    if found is None:
+        return None
+    memory.keep(uow.engine, digest, found[0], expires_at=found[1], generation=generation)
+    return found[0]
 
 
 def new_calendar_token(*, uow: UnitOfWork, user_id: int) -> str:

@@ -2,8 +2,10 @@
 
 An admin can disable a user: from that moment no login, session, API token or calendar link
 of theirs works (services/auth.py checks `disabled_at` on each; disabling also raises the
-session number, so every session cookie ends at once). Enabling lets tokens and the calendar
-link work again; revoke or rotate them to withdraw them for good.
+session number, so every session cookie ends at once). A web process other than the one that
+disabled the user may accept a token it verified a moment before for at most
+verified_tokens.TTL_SECONDS. Enabling lets tokens and the calendar link work again; revoke or
+rotate them to withdraw them for good.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from imvo_workflow.domain.bounds import (
     user_name_key,
 )
 from imvo_workflow.domain.errors import InvalidInput, NotFound
+from imvo_workflow.services import verified_tokens
 from imvo_workflow.services.lookup import normalise
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -199,6 +202,7 @@ def disable_user(*, uow: UnitOfWork, name: str, now: datetime) -> bool:
             .values(disabled_at=now.astimezone(UTC), session_epoch=u.c.session_epoch + 1)
         )
         uow.commit()
+    verified_tokens.TOKENS.forget_all()  # their API tokens too, from the next request on
     return True
 
 
