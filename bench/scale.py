@@ -176,7 +176,7 @@ def measure(url: str, args: argparse.Namespace, suffix: str) -> tuple[list[str],
                    env={**os.environ, **env}, stdout=subprocess.DEVNULL)  # fmt: skip
     whole = time.perf_counter() - started
     web = load_script("web")
-    with web.serving(settings) as base:
+    with web.serving(settings) as (base, _pid):
         board = board_latencies(base, args.requests, "leefbaar")
         pages = api_pages(base, token, made.rows["covenant"])
     board_p95, page_p95 = (statistics.quantiles(x, n=100)[94] for x in (board, pages))
