@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
+import socket
 import sqlite3
+import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -199,3 +203,48 @@ def load_script(stem: str) -> ModuleType:
     sys.modules[name] = module  # before running it: its dataclasses look themselves up there
     spec.loader.exec_module(module)
     return module
+
+
+@contextmanager
+def serving(database_url: str, secret_key: str) -> Iterator[tuple[str, int]]:
+    """`imvo serve --no-scheduler` as it is deployed, in its own process on a free loopback
+    port, its log in a file (a pipe nobody reads fills up and stalls it mid-request); yields its
+    URL and process id once it answers /readyz, and stops it after."""
+    import httpx  # only the scripts that serve need it
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = os.environ | {
+        "IMVO_DATABASE_URL": database_url,
+        "IMVO_STAGES_FILE": str(STAGES),
+        "IMVO_NOW": NOW.isoformat(),
+        "IMVO_SECRET_KEY": secret_key,
+        "IMVO_ACCESS_LOG": "false",
+    }
+    command = [sys.executable, "-m", "imvo_workflow", "serve", "--host", "127.0.0.1",
+               "--port", str(port), "--no-scheduler"]  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{base}/readyz", timeout=1, trust_env=False).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            deadline = time.monotonic() + 60
+            while not ready():
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"imvo serve did not start: {log.read().decode()[-2000:]}")
+                time.sleep(0.1)
+            yield base, server.pid
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()

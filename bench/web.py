@@ -26,15 +26,10 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import re
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +41,7 @@ import httpx
 from sqlalchemy import insert, select
 
 from _common import NOW, STAGES, default_postgres_url, on_both_databases
+from _common import serving as _common_serving
 from _cpu import CpuPerCall, sample
 from imvo_workflow.bootstrap import App, bootstrap
 from imvo_workflow.db import tables as t
@@ -112,47 +108,9 @@ def seed(app: App) -> tuple[list[int], str]:
 
 @contextmanager
 def serving(settings: Settings) -> Iterator[tuple[str, int]]:
-    """The real app as it is deployed: `imvo serve` in its own process, on a free port; its
-    URL and process id."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    env = {
-        **os.environ,
-        "IMVO_DATABASE_URL": settings.database_url,
-        "IMVO_STAGES_FILE": str(settings.stages_file),
-        "IMVO_NOW": NOW.isoformat(),
-        "IMVO_SECRET_KEY": settings.secret_key or "",
-        "IMVO_ACCESS_LOG": "false",
-    }
-    command = [sys.executable, "-m", "imvo_workflow", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--no-scheduler"]  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    # The server's log goes to a file: a pipe nobody reads fills up and stalls it mid-request.
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if server.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"imvo serve stopped: {log.read().decode(errors='replace')}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("imvo serve did not answer within 60 s")
-                time.sleep(0.1)
-            yield url, server.pid
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    """`imvo serve` on the settings' database (bench/_common.serving); its URL and process id."""
+    with _common_serving(settings.database_url, settings.secret_key or "") as server:
+        yield server
 
 
 def board_latencies(url: str, count: int) -> list[float]:

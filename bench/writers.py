@@ -24,16 +24,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from functools import partial
 from typing import Any
 
@@ -50,6 +46,7 @@ from _common import (
     scratch_postgres,
     verdict,
 )
+from _common import serving as _common_serving
 from _cpu import CpuPerCall, sample
 from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork, make_engine
@@ -66,46 +63,9 @@ USER, REASON, SECRET = "bench", "bench: rondje", "bench-writers-secret-key-01234
 RACE = {"verkenning": "afgezien", "afgezien": "verkenning"}
 
 
-@contextmanager
-def serving(url: str) -> Iterator[tuple[str, int]]:
-    """`imvo serve --no-scheduler` on a free loopback port, its log in a file; yields its URL
-    and process id."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = os.environ | {
-        "IMVO_DATABASE_URL": url,
-        "IMVO_STAGES_FILE": str(STAGES),
-        "IMVO_NOW": NOW.isoformat(),
-        "IMVO_SECRET_KEY": SECRET,
-        "IMVO_ACCESS_LOG": "false",
-    }
-    command = [sys.executable, "-m", "imvo_workflow", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--no-scheduler"]  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:  # a pipe nobody reads would stall the server
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            deadline = time.monotonic() + 60
-            while not _ready(base):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"imvo serve did not start: {log.read().decode()[-2000:]}")
-                time.sleep(0.1)
-            yield base, server.pid
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/readyz", timeout=1, trust_env=False).status_code == 200
-    except httpx.TransportError:
-        return False
+def serving(url: str) -> AbstractContextManager[tuple[str, int]]:
+    """`imvo serve --no-scheduler` on `url` (bench/_common.serving); its URL and process id."""
+    return _common_serving(url, SECRET)
 
 
 def together(workers: list[Callable[[], None]]) -> float:

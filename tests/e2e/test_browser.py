@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -559,6 +560,33 @@ WCAG_21_AA = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
     "resultTypes": ["violations"],
 }
+
+
+def assert_accessible(page: Page, axe: Axe | None = None) -> None:
+    """axe-core finds no WCAG 2.1 AA fault on the page as it stands."""
+    results = (axe or Axe()).run(page, options=WCAG_21_AA)
+    assert not results.violations_count, results.generate_report()
+
+
+@contextmanager
+def logged_in(base_url: str, name: str, password: str, **options: object) -> Iterator[Page]:
+    """A page in Debian's chromium, logged in through the form as `name`, on the board;
+    `options` go to the browser context (accept_downloads=True, ...)."""
+    if not CHROMIUM.exists():
+        pytest.fail(NO_CHROMIUM)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(base_url=base_url, locale="nl-NL", **options)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Gebruikersnaam").fill(name)
+        page.get_by_label("Wachtwoord").fill(password)
+        page.get_by_role("button", name="Inloggen").click()
+        expect(page).to_have_url(f"{base_url}/")
+        try:
+            yield page
+        finally:
+            browser.close()
 
 
 def test_every_page_passes_axe_for_every_role_that_sees_it(

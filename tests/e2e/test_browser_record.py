@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, WCAG_21_AA, Seeded, Served, _imvo, _password
+from playwright.sync_api import Page, expect
+from test_browser import Seeded, Served, _imvo, _password, assert_accessible, logged_in
 
 
 @pytest.fixture(scope="module")
@@ -36,22 +35,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, s
 @pytest.fixture
 def page(served: tuple[Served, str, Path]) -> Iterator[Page]:
     server, password, _ = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=server.base_url, locale="nl-NL")
-        found = context.new_page()
-        found.goto("/login")
-        found.get_by_label("Gebruikersnaam").fill("coco")
-        found.get_by_label("Wachtwoord").fill(password)
-        found.get_by_role("button", name="Inloggen").click()
-        expect(found).to_have_url(f"{server.base_url}/")
+    with logged_in(server.base_url, "coco", password) as found:
         yield found
-        browser.close()
-
-
-def _accessible(page: Page) -> None:
-    results = Axe().run(page, options=WCAG_21_AA)
-    assert not results.violations_count, results.generate_report()
 
 
 def _submit(page: Page, button: str, path: str) -> None:
@@ -65,7 +50,7 @@ def test_open_a_process_keep_its_record_and_read_it_back(
     shots = served[2]
     page.goto("/")
     page.get_by_role("link", name="Nieuw proces").click()
-    _accessible(page)
+    assert_accessible(page)
     page.get_by_label("Titel", exact=True).fill("IMVO-convenant Metalektro")
     page.get_by_label("Of een nieuwe sector").fill("Metaal en elektrotechniek")
     page.get_by_label("Groep van de nieuwe sector").select_option("risicosector")
@@ -99,7 +84,7 @@ def test_open_a_process_keep_its_record_and_read_it_back(
     page.get_by_label("Datum van de notitie").fill("2016-10-25")
     _submit(page, "Notitie vastleggen", "/notities")
     expect(page.locator("#covenant")).to_contain_text("De partijen tekenen eind oktober.")
-    _accessible(page)
+    assert_accessible(page)
 
     form = page.locator('form[action$="/stap"]')
     form.get_by_label("Naar fase").select_option("ondertekenen")
@@ -114,7 +99,7 @@ def test_open_a_process_keep_its_record_and_read_it_back(
     expect(page.locator("#signatures")).to_contain_text("FNV — 31-10-2016")
     expect(page.locator("#history")).to_contain_text("Ondertekend door")
     page.screenshot(path=str(shots / "record-signed.png"), full_page=True)
-    _accessible(page)
+    assert_accessible(page)
 
     page.goto(f"/convenanten/{slug}?peildatum=2016-09-15")
     parties = page.get_by_test_id("parties")
@@ -123,4 +108,4 @@ def test_open_a_process_keep_its_record_and_read_it_back(
     expect(page.get_by_test_id("stage-then")).to_have_text("Dialoog")  # signed on 31 October
     expect(page.locator("#on-day")).to_contain_text("Nog niemand.")
     page.screenshot(path=str(shots / "record-peildatum.png"), full_page=True)
-    _accessible(page)
+    assert_accessible(page)

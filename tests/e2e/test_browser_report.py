@@ -16,18 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
-from test_browser import (
-    ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    WCAG_21_AA,
-    Seeded,
-    Served,
-    _imvo,
-    _password,
-)
+from playwright.sync_api import Page, expect
+from test_browser import ARTIFACTS, Seeded, Served, _imvo, _password, assert_accessible, logged_in
 
 from imvo_workflow.bootstrap import App
 from imvo_workflow.domain.definition import load_definition
@@ -59,27 +49,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, s
 
 @pytest.fixture
 def page(served: tuple[Served, str]) -> Iterator[Page]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`.")
     server, password = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=server.base_url, locale="nl-NL", accept_downloads=True
-        )
-        found = context.new_page()
-        found.goto("/login")
-        found.get_by_label("Gebruikersnaam").fill("coco")
-        found.get_by_label("Wachtwoord").fill(password)
-        found.get_by_role("button", name="Inloggen").click()
-        expect(found).to_have_url(f"{server.base_url}/")
+    with logged_in(server.base_url, "coco", password, accept_downloads=True) as found:
         yield found
-        browser.close()
-
-
-def _accessible(page: Page) -> None:
-    results = Axe().run(page, options=WCAG_21_AA)
-    assert not results.violations_count, results.generate_report()
 
 
 def test_the_report_for_2017_since_2016_shows_what_changed_and_downloads(
@@ -87,7 +59,7 @@ def test_the_report_for_2017_since_2016_shows_what_changed_and_downloads(
 ) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.get_by_role("link", name="Rapport").click()
-    _accessible(page)
+    assert_accessible(page)
     page.get_by_label("Peildatum").fill("2017-11-01")
     page.get_by_label("Wat is er veranderd sinds").fill("2016-11-01")
     page.get_by_role("button", name="Toon rapport").click()
@@ -108,7 +80,7 @@ def test_the_report_for_2017_since_2016_shows_what_changed_and_downloads(
     expect(page.locator("figure svg path title").first).to_contain_text("doel")
     for label in ("Markdown (.md)", "HTML (.html)", "Word (.docx)"):
         expect(page.get_by_role("link", name=label)).to_be_visible()
-    _accessible(page)
+    assert_accessible(page)
     page.screenshot(path=str(ARTIFACTS / "report-2017-since-2016.png"), full_page=True)
 
     with page.expect_download() as download:

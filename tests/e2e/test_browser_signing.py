@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect, sync_playwright
-from test_browser import CHROMIUM, CHROMIUM_ARGS, WCAG_21_AA, Seeded, Served, _imvo, _password
+from playwright.sync_api import Page, expect
+from test_browser import Seeded, Served, _imvo, _password, assert_accessible, logged_in
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +33,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, s
 @pytest.fixture
 def page(served: tuple[Served, str]) -> Iterator[Page]:
     server, password = served
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=server.base_url, locale="nl-NL")
-        found = context.new_page()
-        found.goto("/login")
-        found.get_by_label("Gebruikersnaam").fill("coco")
-        found.get_by_label("Wachtwoord").fill(password)
-        found.get_by_role("button", name="Inloggen").click()
-        expect(found).to_have_url(f"{server.base_url}/")
+    with logged_in(server.base_url, "coco", password) as found:
         yield found
-        browser.close()
 
 
 def test_signing_with_signatories_and_a_milestone_in_the_browser(page: Page) -> None:
@@ -54,8 +45,7 @@ def test_signing_with_signatories_and_a_milestone_in_the_browser(page: Page) -> 
     expect(form.get_by_label("SER")).to_be_visible()  # fetched by htmx
     expect(form.locator("#move-extra")).to_contain_text("vervallen automatisch")
     axe = Axe()
-    results = axe.run(page, options=WCAG_21_AA)
-    assert not results.violations_count, results.generate_report()
+    assert_accessible(page, axe)
     form.get_by_label("SER").check()
     form.get_by_label("Mijlpaal Oogstdag (uiterlijk 01-10-2016)").select_option("bereikt")
     form.get_by_label("Datum bereikt van Oogstdag").fill("2016-09-28")
@@ -67,5 +57,4 @@ def test_signing_with_signatories_and_a_milestone_in_the_browser(page: Page) -> 
     expect(page.locator("#signatures")).to_contain_text("SER — 01-10-2016")
     expect(page.locator("#targets")).to_contain_text("3 dagen eerder")
     expect(page.locator("#history")).to_contain_text("Ondertekend door: SER")
-    results = axe.run(page, options=WCAG_21_AA)
-    assert not results.violations_count, results.generate_report()
+    assert_accessible(page, axe)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 
@@ -128,12 +129,20 @@ def test_the_alarm_waits_for_the_next_fire_time_and_follows_a_nearer_one(
 def test_a_scan_that_raised_an_alert_has_it_delivered_at_once(
     live: App, scheduler: AlertScheduler, make_covenant: Callable[..., int]
 ) -> None:
+    # The start-up scan must have finished, not only started (its next run time is set as it
+    # starts): a scan still running would have the early run below skipped as a second
+    # instance, and the next one is an hour away.
+    finished: set[str] = set()
+    scheduler.scheduler.add_listener(
+        lambda event: finished.add(event.job_id), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+    )
     scheduler.start()
 
-    def first_runs_done() -> bool:  # the start-up scan and drain ran; next ones in an hour
+    def first_runs_done() -> bool:  # the start-up scan ran; the next scan and drain in an hour
         soon = datetime.now(AMSTERDAM) + timedelta(minutes=30)
         jobs = [scheduler.scheduler.get_job(name) for name in ("scan", "drain")]
-        return all(job is not None and job.next_run_time > soon for job in jobs)
+        started = all(job is not None and job.next_run_time > soon for job in jobs)
+        return started and "scan" in finished
 
     wait_for(first_runs_done)
     covenant_id = make_covenant("natuursteen", path=("dialoog",))
