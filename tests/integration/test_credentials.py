@@ -205,8 +205,10 @@ def test_a_token_stops_working_when_it_expires(site: Site) -> None:
     next_day = App(settings=later, definition=site.app.definition)
     try:
         assert next_day.now() > datetime(2016, 11, 1, 23, 0, tzinfo=UTC)  # 2 Nov 00:00 Amsterdam
+        assert (
+            auth.api_user(uow=next_day.uow(readonly=True), token=token, now=next_day.now()) is None
+        )
         with next_day.uow(readonly=True) as uow:
-            assert auth.user_for_token(uow.conn, token, now=next_day.now()) is None
             assert (
                 auth.list_api_tokens(uow.conn, user="viewer")[0].state(next_day.now()) == "verlopen"
             )

@@ -306,12 +306,6 @@ def _token_holder(
     return UserView(uid, name, role, email), (aware(ends) if ends else None)
 
 
-def user_for_token(conn: Connection, token: str, *, now: datetime) -> UserView | None:
-    """The user of a bearer token that is not revoked, not expired, of a user not disabled."""
-    found = _token_holder(conn, _digest(token), now)
-    return None if found is None else found[0]
-
-
 def remembered_api_user(engine: Engine, token: str, *, now: datetime) -> UserView | None:
     """The token's user if this process verified it a moment ago (no I/O); else None: ask
     `api_user`. Revocations made here are seen at once (services/verified_tokens.py)."""
@@ -319,8 +313,9 @@ def remembered_api_user(engine: Engine, token: str, *, now: datetime) -> UserVie
 
 
 def api_user(*, uow: UnitOfWork, token: str, now: datetime) -> UserView | None:
-    """The bearer token's user, as `user_for_token` says, from this process's memory when it
-    verified the token less than verified_tokens.TTL_SECONDS ago; a valid token is kept."""
+    """The user of a bearer token that is not revoked, not expired, of a user not disabled:
+    from this process's memory when it verified the token less than
+    verified_tokens.TTL_SECONDS ago, else read (and a valid token kept)."""
     digest = _digest(token)
     memory = verified_tokens.TOKENS
     user = memory.recall(uow.engine, digest, now=now)
