@@ -35,6 +35,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import bare_connection, default_postgres_url, scratch_postgres, scratch_sqlite, verdict
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork, make_engine
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
 from imvo_workflow.reports.progress import build_report
@@ -61,7 +62,10 @@ def report_bytes(url: str, definition: WorkflowDefinition) -> int:
 
 
 def statements_of_a_report(url: str, definition: WorkflowDefinition) -> list[tuple[str, Any]]:
-    """Every statement (and its parameters) one report sends, as the driver receives them."""
+    """Every statement (and its parameters) one report sends, as the driver receives them:
+    those SQLAlchemy sends (its before_cursor_execute event) and those the report's large
+    reads send straight to the driver (db/driver.DriverStatement, which SQLAlchemy never sees).
+    """
     engine = make_engine(url)
     sent: list[tuple[str, Any]] = []
 
@@ -69,11 +73,19 @@ def statements_of_a_report(url: str, definition: WorkflowDefinition) -> list[tup
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         sent.append((statement, parameters))
 
+    straight = DriverStatement.execute
+
+    def record_straight(self: DriverStatement, conn: Any, params: dict[str, Any]) -> Any:
+        sent.append(self.sent(conn, params))
+        return straight(self, conn, params)
+
+    DriverStatement.execute = record_straight  # type: ignore[method-assign]
     try:
         build_report(
             uow=UnitOfWork(engine, readonly=True), definition=definition, as_of=UNTIL, since=SINCE
         )
     finally:
+        DriverStatement.execute = straight  # type: ignore[method-assign]
         engine.dispose()
     return sent
 

@@ -17,6 +17,8 @@ import json
 from enum import StrEnum
 from typing import Any
 
+import orjson
+
 
 class RecordKind(StrEnum):
     """The trigger of a record entry (Dutch, as the history shows it)."""
@@ -72,5 +74,8 @@ def read_detail(raw: str | None) -> dict[str, Any]:
     """A stored detail back as a dict (empty for moves and corrections without one)."""
     if not raw:
         return {}
-    value = json.loads(raw)
+    try:  # orjson reads a detail in a quarter of json's time (a report reads thousands)
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # what orjson is stricter about, json says as it always did
+        value = json.loads(raw)
     return value if isinstance(value, dict) else {}

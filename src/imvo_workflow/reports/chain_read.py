@@ -20,24 +20,27 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.domain.chain import CORRECTION_TRIGGER
 from imvo_workflow.domain.record import NOT_REPORTED, RECORD_TRIGGERS, RecordKind, read_detail
 from imvo_workflow.services.queries import aware
 
 _tr = t.transition
-_CHAIN = select(
-    _tr.c.covenant_id,
-    _tr.c.seq,
-    _tr.c.trigger,
-    _tr.c.from_stage,
-    _tr.c.to_stage,
-    _tr.c.occurred_on,
-    _tr.c.recorded_at,
-    _tr.c.actor,
-    _tr.c.reason,
-    _tr.c.corrects_seq,
-    _tr.c.detail,
-).order_by(_tr.c.covenant_id, _tr.c.seq)
+_CHAIN = DriverStatement(
+    select(
+        _tr.c.covenant_id,
+        _tr.c.seq,
+        _tr.c.trigger,
+        _tr.c.from_stage,
+        _tr.c.to_stage,
+        _tr.c.occurred_on,
+        _tr.c.recorded_at,
+        _tr.c.actor,
+        _tr.c.reason,
+        _tr.c.corrects_seq,
+        _tr.c.detail,
+    ).order_by(_tr.c.covenant_id, _tr.c.seq)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +84,7 @@ def read_chain(conn: Connection, known_by: datetime | None) -> Chain:
         **{kind: (chain.parties,) for kind in _PARTY},
     }
     skipped: set[tuple[int, int]] = set()
-    for r in conn.execute(_CHAIN):
+    for r in _CHAIN.rows(conn):
         trigger = r.trigger
         if known_by is not None and aware(r.recorded_at) >= known_by:
             continue

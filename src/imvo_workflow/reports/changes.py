@@ -16,8 +16,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from imvo_workflow.domain.entry_text import EntryFacts, describe
 from imvo_workflow.domain.record import RecordKind, is_record, read_detail
+from imvo_workflow.reports.record_lines import RecordLines
 from imvo_workflow.reports.wording import closed_text, nl
 from imvo_workflow.services.asof import Step
 from imvo_workflow.services.queries import TargetView
@@ -65,6 +65,7 @@ def _target_set(d: Mapping[str, Any]) -> tuple[ChangeKind, str]:
 
 def changes_between(
     dated: list[tuple[Any, date]],
+    history: Mapping[int, RecordLines],
     steps: dict[int, list[Step]],
     targets: dict[int, list[TargetView]],
     labels: Mapping[str, str],
@@ -72,37 +73,36 @@ def changes_between(
     day: date,
 ) -> dict[int, list[Change]]:
     """Per covenant id, what changed in (since, day], in date order (then chain order); `dated`
-    are the chain rows dated in that period (reports/chain_read.dated_between)."""
+    are the chain rows dated in that period (reports/chain_read.dated_between), and `history`
+    says what each of them did (a record entry reads in the change section as it does in the
+    covenant's history: reports/record_lines)."""
     found: dict[int, list[tuple[date, int, int, Change]]] = defaultdict(list)
-
-    def add(cid: int, on: date, order: tuple[int, int], kind: ChangeKind, text: str) -> None:
-        if since < on <= day:
-            found[cid].append((on, *order, Change(on, kind, text)))
-
     for cid, mine in steps.items():
         for step in mine:
+            if not since < step.occurred_on <= day:
+                continue
+            to = labels.get(step.to_stage, step.to_stage)
             if step.from_stage is None:
-                text = f"Geopend in {labels.get(step.to_stage, step.to_stage)}"
-                add(cid, step.occurred_on, (0, step.seq), ChangeKind.OPENED, text)
+                kind, text = ChangeKind.OPENED, f"Geopend in {to}"
             else:
-                moved = f"{labels.get(step.from_stage, step.from_stage)} → "
-                moved += labels.get(step.to_stage, step.to_stage)
-                add(cid, step.occurred_on, (0, step.seq), ChangeKind.MOVED, f"Fase: {moved}")
+                kind = ChangeKind.MOVED
+                text = f"Fase: {labels.get(step.from_stage, step.from_stage)} → {to}"
+            found[cid].append((step.occurred_on, 0, step.seq, Change(step.occurred_on, kind, text)))
+    said = {(cid, h.seq): h.description for cid, lines in history.items() for h in lines.history}
     for r, on in dated:
         if not is_record(r.trigger) or r.trigger in _WITH_THE_TARGETS:
             continue  # moves are read above; closed milestones and dropped targets below
-        detail = read_detail(r.detail)
         if r.trigger == RecordKind.TARGET_SET.value:
-            kind, text = _target_set(detail)
+            kind, text = _target_set(read_detail(r.detail))
         else:
-            facts = EntryFacts(r.seq, r.trigger, None, r.to_stage, on, None, detail)
-            kind, text = ChangeKind.RECORD, describe(facts, labels)
-        add(r.covenant_id, on, (0, r.seq), kind, text)
+            kind, text = ChangeKind.RECORD, said[(r.covenant_id, r.seq)]
+        found[r.covenant_id].append((on, 0, r.seq, Change(on, kind, text)))
     for cid, views in targets.items():
         for v in views:
-            if v.closed_on is not None:
-                kind = ChangeKind.TARGET_MET if v.status == "met" else ChangeKind.TARGET_CANCELLED
-                planned = f"“{v.phrase}”, uiterlijk {nl(v.deadline)}"
-                text = f"Doel {v.what} ({planned}): {closed_text(v)}"
-                add(cid, v.closed_on, (1, v.id), kind, text)
+            if v.closed_on is None or not since < v.closed_on <= day:
+                continue
+            kind = ChangeKind.TARGET_MET if v.status == "met" else ChangeKind.TARGET_CANCELLED
+            planned = f"“{v.phrase}”, uiterlijk {nl(v.deadline)}"
+            text = f"Doel {v.what} ({planned}): {closed_text(v)}"
+            found[cid].append((v.closed_on, 1, v.id, Change(v.closed_on, kind, text)))
     return {cid: [c for *_, c in sorted(items)] for cid, items in found.items()}

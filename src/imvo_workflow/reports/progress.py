@@ -30,6 +30,7 @@ from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.domain.parties import PartyEntry
 from imvo_workflow.reports import chain_read
 from imvo_workflow.reports.changes import changes_between
+from imvo_workflow.reports.collector import collector_paused
 from imvo_workflow.reports.layout import Covenant, Entry, Layout, Sector
 from imvo_workflow.reports.record_lines import record_lines
 from imvo_workflow.reports.summary import (
@@ -83,7 +84,7 @@ def build_report(
     """The report as it would have read on `as_of` (or as the database knew it then), with
     what changed since `since` (None: since the last report issued before `as_of`)."""
     check_report_dates(as_of, since)
-    with uow:
+    with collector_paused(), uow:
         return report_in(uow.conn, definition, as_of=as_of, known_at=known_at, since=since)
 
 
@@ -144,7 +145,7 @@ def report_in(
         chain.summaries, as_of, {cov.id: cov.summary for cov in covenants}
     )
     changes = (
-        changes_between(dated, steps, targets, stage_labels(definition), report.since, as_of)
+        changes_between(dated, lines, steps, targets, stage_labels(definition), report.since, as_of)
         if report.since is not None
         else {}
     )

@@ -86,8 +86,11 @@ def _history(
     labels = stage_labels(definition)
     found: dict[int, list[HistoryLine]] = {}
     for cid, mine in shown.items():
-        those = {r.seq: r for r in earlier.get(cid, ())} | {r.seq: r for r, _ in mine}
-        facts = [_facts(those[seq]) for seq in sorted(those)]
+        rows_of = [r for r, _ in mine]
+        if cid in earlier:  # the corrected rows too, in chain order, each once
+            those = {r.seq: r for r in earlier[cid]} | {r.seq: r for r in rows_of}
+            rows_of = [those[seq] for seq in sorted(those)]
+        facts = [_facts(r) for r in rows_of]
         said = dict(zip((f.seq for f in facts), describe_all(facts, labels), strict=True))
         found[cid] = [
             HistoryLine(r.seq, on, said[r.seq], marked.get((cid, r.seq))) for r, on in mine

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.record import is_record
@@ -115,31 +116,35 @@ def stage_on(steps: list[Step], day: date) -> Step | None:
     return current
 
 
+_tg, _ch = t.target, t.target_change
+#: Every target with each of its changes, oldest first: targets_on keeps the last one stated.
+_TARGET_CHANGES = DriverStatement(
+    select(
+        _tg.c.id,
+        _tg.c.covenant_id,
+        _tg.c.stage,
+        _tg.c.milestone,
+        _tg.c.description,
+        _tg.c.status,
+        _tg.c.closed_on,
+        _tg.c.closed_at,
+        _tg.c.close_reason,
+        _ch.c.new_phrase,
+        _ch.c.new_period_start,
+        _ch.c.new_deadline,
+        _ch.c.reference_date,
+        _ch.c.changed_at,
+    )
+    .join(_ch, _ch.c.target_id == _tg.c.id)
+    .order_by(_tg.c.id, _ch.c.changed_at, _ch.c.id)
+)
+
+
 def targets_on(
     conn: Connection, day: date, known_by: datetime | None
 ) -> dict[int, list[TargetView]]:
     """Each covenant's targets as they stood on `day`, from their change history."""
-    tg, ch = t.target, t.target_change
-    rows = conn.execute(
-        select(
-            tg.c.id,
-            tg.c.covenant_id,
-            tg.c.stage,
-            tg.c.milestone,
-            tg.c.description,
-            tg.c.status,
-            tg.c.closed_on,
-            tg.c.closed_at,
-            tg.c.close_reason,
-            ch.c.new_phrase,
-            ch.c.new_period_start,
-            ch.c.new_deadline,
-            ch.c.reference_date,
-            ch.c.changed_at,
-        )
-        .join(ch, ch.c.target_id == tg.c.id)
-        .order_by(tg.c.id, ch.c.changed_at, ch.c.id)
-    )
+    rows = _TARGET_CHANGES.rows(conn)
     latest: dict[int, Any] = {}
     for r in rows:
         stated = aware(r.changed_at) < known_by if known_by is not None else r.reference_date <= day

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.bounds import check_date, check_id, check_label, check_text
 from imvo_workflow.domain.chain import CORRECTION_TRIGGER
@@ -395,13 +396,31 @@ def party_entries(rows: Iterable[Any]) -> dict[int, list[PartyEntry]]:
     return found
 
 
+_pa, _o, _on = t.participation, t.organisation, t.organisation_name
+_PARTICIPATION = select(
+    _pa.c.id,
+    _pa.c.covenant_id,
+    _pa.c.organisation_id,
+    _pa.c.role,
+    _pa.c.since,
+    _pa.c.until,
+    _pa.c.left_reason,
+).order_by(_pa.c.id)
+#: Read straight from the driver (db/driver.DriverStatement.rows): a report reads them all.
+_PARTICIPATIONS = DriverStatement(_PARTICIPATION)
+_PARTICIPATIONS_OF = DriverStatement(
+    _PARTICIPATION.where(_pa.c.covenant_id == bindparam("covenant_id"))
+)
+_ORGANISATIONS = DriverStatement(select(_o.c.id, _o.c.name, _o.c.full_name, _o.c.kind))
+_NAMES = DriverStatement(
+    select(_on.c.organisation_id, _on.c.name, _on.c.replaced_at).order_by(_on.c.id)
+)
+
+
 def _names_at(conn: Connection, moment: datetime | None) -> dict[int, str]:
     """Each organisation's name at `moment` (None: now), from its name history."""
-    on = t.organisation_name
     found: dict[int, str] = {}
-    for r in conn.execute(
-        select(on.c.organisation_id, on.c.name, on.c.replaced_at).order_by(on.c.id)
-    ):
+    for r in _NAMES.rows(conn):
         if r.organisation_id in found:
             continue
         if r.replaced_at is None or (moment is not None and aware(r.replaced_at) > moment):
@@ -421,20 +440,11 @@ def parties_by_covenant(
     `entries` are the party entries already read (party_entries), else they are read here."""
     if entries is None:
         entries = _entries(conn, covenant_id)
-    pa, o = t.participation, t.organisation
-    query = select(
-        pa.c.id,
-        pa.c.covenant_id,
-        pa.c.organisation_id,
-        pa.c.role,
-        pa.c.since,
-        pa.c.until,
-        pa.c.left_reason,
-    ).order_by(pa.c.id)
-    if covenant_id is not None:
-        query = query.where(pa.c.covenant_id == covenant_id)
-    rows = conn.execute(query).all()
-    orgs = {r.id: r for r in conn.execute(select(o.c.id, o.c.name, o.c.full_name, o.c.kind))}
+    if covenant_id is None:
+        rows = _PARTICIPATIONS.rows(conn)
+    else:
+        rows = _PARTICIPATIONS_OF.rows(conn, {"covenant_id": covenant_id})
+    orgs = {r.id: r for r in _ORGANISATIONS.rows(conn)}
     moment = known_by or (end_of_day(day) if day is not None else None)
     names = _names_at(conn, moment)
     found: dict[int, list[PartyView]] = defaultdict(list)
