@@ -136,8 +136,12 @@ class DriverResult:
             return rows
         columns: list[Any] = list(zip(*rows, strict=True))
         for i, convert in self._converters:
-            read = {value: convert(value) for value in set(columns[i]) if value is not None}
-            columns[i] = map(read.get, columns[i])  # None is no key: it stays None
+            column, distinct = columns[i], set(columns[i])
+            if 2 * len(distinct) > len(column):  # mostly distinct (moments of entry): no memo
+                columns[i] = [None if value is None else convert(value) for value in column]
+                continue
+            read = {value: convert(value) for value in distinct if value is not None}
+            columns[i] = map(read.get, column)  # None is no key: it stays None
         return list(zip(*columns, strict=True))
 
 

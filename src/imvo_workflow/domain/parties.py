@@ -143,33 +143,29 @@ def fold_parties(
     """
     known = [e for e in entries if known_by is None or e.recorded_at < known_by]
     by_seq = {e.seq: e for e in known if e.corrects_seq is None}
-    for fix in (e for e in known if e.corrects_seq is not None):
-        original = by_seq.get(fix.corrects_seq)  # type: ignore[arg-type]
+    for fix in known:
+        original = by_seq.get(fix.corrects_seq) if fix.corrects_seq is not None else None
         if original is not None:
             by_seq[original.seq] = replace(
                 original, occurred_on=fix.occurred_on, reason=fix.reason or original.reason
             )
     periods: dict[int, PartyPeriod] = {}
-    for entry in (by_seq[seq] for seq in sorted(by_seq)):
+    for seq in sorted(by_seq):  # positional fields below: a report folds thousands of these
+        entry = by_seq[seq]
         if day is not None and entry.occurred_on > day:
             continue
-        pid = int(entry.detail["participation_id"])
+        d = entry.detail
+        pid = int(d["participation_id"])
         if entry.trigger == RecordKind.PARTY_JOINED:
             periods[pid] = PartyPeriod(
-                participation_id=pid,
-                organisation_id=int(entry.detail["organisation_id"]),
-                organisation=str(entry.detail["organisation"]),
-                role=str(entry.detail["role"]),
-                since=entry.occurred_on,
-                until=None,
-                left_reason=None,
-                joined_seq=entry.seq,
-                left_seq=None,
-            )
-        elif entry.trigger == RecordKind.PARTY_LEFT and pid in periods:
-            periods[pid] = replace(
-                periods[pid], until=entry.occurred_on, left_reason=entry.reason, left_seq=entry.seq
-            )
+                pid, int(d["organisation_id"]), str(d["organisation"]), str(d["role"]),
+                entry.occurred_on, None, None, seq, None,
+            )  # fmt: skip
+        elif entry.trigger == RecordKind.PARTY_LEFT and (was := periods.get(pid)) is not None:
+            periods[pid] = PartyPeriod(
+                pid, was.organisation_id, was.organisation, was.role, was.since,
+                entry.occurred_on, entry.reason, was.joined_seq, seq,
+            )  # fmt: skip
     return list(periods.values())
 
 

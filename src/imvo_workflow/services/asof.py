@@ -145,32 +145,22 @@ def targets_on(
 ) -> dict[int, list[TargetView]]:
     """Each covenant's targets as they stood on `day`, from their change history."""
     rows = _TARGET_CHANGES.rows(conn)
-    latest: dict[int, Any] = {}
-    for r in rows:
-        stated = aware(r.changed_at) < known_by if known_by is not None else r.reference_date <= day
-        if stated:
+    latest: dict[int, Any] = {}  # per target, its last change stated by then
+    for r in rows:  # (rows() hands moments back aware)
+        if (r.changed_at < known_by) if known_by is not None else (r.reference_date <= day):
             latest[r.id] = r
     found: dict[int, list[TargetView]] = defaultdict(list)
     for r in latest.values():
-        entered = known_by is None or r.closed_at is None or aware(r.closed_at) < known_by
+        entered = known_by is None or r.closed_at is None or r.closed_at < known_by
         closed = r.closed_on if r.closed_on is not None and r.closed_on <= day and entered else None
         status = ("met" if r.status == "met" else "cancelled") if closed else "open"
         found[r.covenant_id].append(
-            TargetView(
-                id=r.id,
-                stage=r.stage,
-                milestone=r.milestone,
-                description=r.description,
-                phrase=r.new_phrase,
-                reference_date=r.reference_date,
-                period_start=r.new_period_start,
-                deadline=r.new_deadline,
-                status=status,
-                closed_on=closed,
-                overdue=status == "open" and r.new_deadline < day,
-                days_late=days_late(r.new_deadline, closed),
-                close_reason=r.close_reason if closed else None,
-            )
+            TargetView(  # positional: a report makes thousands
+                r.id, r.stage, r.milestone, r.description, r.new_phrase, r.reference_date,
+                r.new_period_start, r.new_deadline, status, closed,
+                status == "open" and r.new_deadline < day, days_late(r.new_deadline, closed),
+                r.close_reason if closed else None,
+            )  # fmt: skip
         )
     for views in found.values():
         views.sort(key=lambda v: (v.deadline, v.id))

@@ -465,21 +465,16 @@ def parties_by_covenant(
             for r in rows_of.get(cid, [])
             if r.id not in spoken_of
         ]
+        mine = found[cid]
         for period in sorted(legacy + folded, key=lambda p: (p.joined_seq, p.participation_id)):
             org = orgs[period.organisation_id]
-            found[cid].append(
+            mine.append(
                 PartyView(
-                    participation_id=period.participation_id,
-                    organisation_id=period.organisation_id,
-                    name=names.get(period.organisation_id, org.name),
-                    full_name=org.full_name,
-                    kind=org.kind,
-                    role=period.role,
-                    since=period.since,
-                    until=period.until,
-                    left_reason=period.left_reason,
-                    current=period.until is None,
-                )
+                    period.participation_id, period.organisation_id,
+                    names.get(period.organisation_id, org.name), org.full_name, org.kind,
+                    period.role, period.since, period.until, period.left_reason,
+                    period.until is None,
+                )  # fmt: skip
             )
     return found
 
