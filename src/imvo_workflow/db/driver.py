@@ -19,7 +19,8 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Connection, Date, DateTime
+import orjson
+from sqlalchemy import JSON, Connection, Date, DateTime
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -165,11 +166,14 @@ def _many_values(sql: str, rows: int) -> str:
 
 
 def _converters(compiled: SQLCompiler, dialect: str) -> Converters:
-    if dialect != "sqlite":  # psycopg returns dates and datetimes as Python objects
+    """How each column SQLite returns as text is read: dates, moments and JSON documents."""
+    if dialect != "sqlite":  # psycopg returns dates, datetimes and JSON as Python objects
         return ()
     found: list[tuple[int, Callable[[Any], Any]]] = []
     for i, column in enumerate(getattr(compiled, "_result_columns", ())):
-        if isinstance(column.type, DateTime):
+        if isinstance(column.type, JSON):
+            found.append((i, orjson.loads))
+        elif isinstance(column.type, DateTime):
             found.append((i, _read_datetime))
         elif isinstance(column.type, Date):
             found.append((i, _read_date))

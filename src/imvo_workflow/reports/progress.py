@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from imvo_workflow.db import tables as t
+from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.definition import WorkflowDefinition
@@ -73,6 +74,19 @@ class ProgressReport:
         return [e for _, entries in self.groups for e in entries if e.changes]
 
 
+#: The report's own reads, straight from the driver (db/driver.DriverStatement.rows).
+_COVENANTS = DriverStatement(COVENANTS_IN_ORDER)
+_sc, _c = t.sector, t.covenant
+_SECTORS = DriverStatement(
+    select(_sc.c.id, _sc.c.name, _sc.c.group, _sc.c.parent_id).order_by(_sc.c.position, _sc.c.id)
+)
+_COVENANT_TEXTS = DriverStatement(
+    select(_c.c.id, _c.c.slug, _c.c.sector_id, _c.c.parent_id, _c.c.summary, _c.c.notes).order_by(
+        _c.c.position, _c.c.id
+    )
+)
+
+
 def build_report(
     *,
     uow: UnitOfWork,
@@ -119,21 +133,10 @@ def report_in(
     steps = effective_steps(chain.moves)
     targets = targets_on(conn, as_of, known_by)
     statuses = _statuses(conn, steps, targets, as_of)
-    sc = t.sector
-    sectors = [
-        Sector(r.id, r.name, r.group, r.parent_id)
-        for r in conn.execute(
-            select(sc.c.id, sc.c.name, sc.c.group, sc.c.parent_id).order_by(sc.c.position, sc.c.id)
-        )
-    ]
-    c = t.covenant
+    sectors = [Sector(r.id, r.name, r.group, r.parent_id) for r in _SECTORS.rows(conn)]
     covenants = [
         Covenant(r.id, r.slug, r.sector_id, r.parent_id, r.summary, tuple(r.notes or ()))
-        for r in conn.execute(
-            select(c.c.id, c.c.slug, c.c.sector_id, c.c.parent_id, c.c.summary, c.c.notes).order_by(
-                c.c.position, c.c.id
-            )
-        )
+        for r in _COVENANT_TEXTS.rows(conn)
     ]
     people = _participants(conn, as_of, known_by, party_entries(chain.parties))
     fixed = chain_read.corrected_dates(chain.corrections)
@@ -205,7 +208,7 @@ def _statuses(
 ) -> dict[str, StatusRow]:
     """services/asof.status_on, from the steps and targets the report already holds."""
     found = {}
-    for r in conn.execute(COVENANTS_IN_ORDER):
+    for r in _COVENANTS.rows(conn):
         step = stage_on(steps.get(r.id, []), day)
         if step is None:
             continue

@@ -156,11 +156,20 @@ def targets_on(
         status = ("met" if r.status == "met" else "cancelled") if closed else "open"
         found[r.covenant_id].append(
             TargetView(  # positional: a report makes thousands
-                r.id, r.stage, r.milestone, r.description, r.new_phrase, r.reference_date,
-                r.new_period_start, r.new_deadline, status, closed,
-                status == "open" and r.new_deadline < day, days_late(r.new_deadline, closed),
+                r.id,
+                r.stage,
+                r.milestone,
+                r.description,
+                r.new_phrase,
+                r.reference_date,
+                r.new_period_start,
+                r.new_deadline,
+                status,
+                closed,
+                status == "open" and r.new_deadline < day,
+                days_late(r.new_deadline, closed),
                 r.close_reason if closed else None,
-            )  # fmt: skip
+            )
         )
     for views in found.values():
         views.sort(key=lambda v: (v.deadline, v.id))

@@ -470,11 +470,17 @@ def parties_by_covenant(
             org = orgs[period.organisation_id]
             mine.append(
                 PartyView(
-                    period.participation_id, period.organisation_id,
-                    names.get(period.organisation_id, org.name), org.full_name, org.kind,
-                    period.role, period.since, period.until, period.left_reason,
+                    period.participation_id,
+                    period.organisation_id,
+                    names.get(period.organisation_id, org.name),
+                    org.full_name,
+                    org.kind,
+                    period.role,
+                    period.since,
+                    period.until,
+                    period.left_reason,
                     period.until is None,
-                )  # fmt: skip
+                )
             )
     return found
 
