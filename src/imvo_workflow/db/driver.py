@@ -138,10 +138,11 @@ class DriverResult:
         columns: list[Any] = list(zip(*rows, strict=True))
         for i, convert in self._converters:
             column, distinct = columns[i], set(columns[i])
+            distinct.discard(None)
             if 2 * len(distinct) > len(column):  # mostly distinct (moments of entry): no memo
                 columns[i] = [None if value is None else convert(value) for value in column]
                 continue
-            read = {value: convert(value) for value in distinct if value is not None}
+            read = {value: convert(value) for value in distinct}
             columns[i] = map(read.get, column)  # None is no key: it stays None
         return list(zip(*columns, strict=True))
 
