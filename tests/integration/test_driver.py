@@ -128,3 +128,33 @@ def test_the_driver_path_returns_rows_as_sqlalchemy_reads_them(app: App) -> None
     ]
     assert read[1][1] is read[2][1] or app.settings.database_url.startswith("postgresql")
     assert missing is None
+
+
+_NAMED = DriverStatement(
+    select(t.alert.c.key, t.alert.c.deadline, t.alert.c.fire_at, t.alert.c.lines)
+    .where(t.alert.c.key.like(bindparam("b_prefix")))
+    .order_by(t.alert.c.key)
+)
+
+
+def test_rows_are_named_and_read_as_postgresql_reads_them(app: App) -> None:
+    """`rows()` (the report's reads): fields by column name, moments aware in UTC and JSON
+    documents decoded, on both databases alike; a mostly-distinct column is read right too."""
+    many = [
+        row
+        | {"key": f"named-{n:03d}", "lines": '["a", "b"]'}
+        | {
+            "fire_at": datetime(2016, 7, 1, 9, 0, n, tzinfo=AMSTERDAM)  # every one distinct
+        }
+        for n, row in enumerate(_rows("x") * 20)
+    ]
+    with app.uow() as uow:
+        _INSERT.execute_many(uow.conn, many)
+        rows = _NAMED.rows(uow.conn, {"b_prefix": "named-%"})
+        none = _NAMED.rows(uow.conn, {"b_prefix": "nothing-%"})
+    assert none == []
+    assert [r.key for r in rows] == [row["key"] for row in many]
+    assert [r.deadline for r in rows] == [row["deadline"] for row in many]
+    assert [r.fire_at for r in rows] == [row["fire_at"] for row in many]
+    assert all(r.fire_at.tzinfo is not None for r in rows)
+    assert {tuple(r.lines) for r in rows} == {("a", "b")}
