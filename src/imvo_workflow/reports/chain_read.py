@@ -104,11 +104,12 @@ def read_chain(conn: Connection, known_by: datetime | None) -> Chain:
 
 
 def corrected_dates(corrections: list[Any]) -> dict[tuple[int, int], date]:
-    """Per (covenant, seq) that was corrected: the date its latest correction gave it."""
+    """Per (covenant, seq) that was corrected: the date its latest correction gave it
+    (`corrections`: Chain.corrections, in chain order)."""
     return {
         (r.covenant_id, r.corrects_seq): r.occurred_on
         for r in corrections
-        if r.trigger == CORRECTION_TRIGGER and r.corrects_seq is not None
+        if r.corrects_seq is not None
     }
 
 
