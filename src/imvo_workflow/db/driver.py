@@ -84,10 +84,11 @@ def _read_datetime(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-def _read_aware_datetime(value: Any) -> datetime:
-    """A DATETIME column as SQLite returns it, as the aware UTC moment PostgreSQL returns
-    (read with its offset: datetime.replace would cost eight times the parse)."""
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value + "+00:00")
+def _read_aware_datetime(value: str) -> datetime:
+    """A DATETIME column as SQLite returns it (naive UTC text), as the aware UTC moment
+    PostgreSQL returns (read with its offset: datetime.replace would cost eight times the
+    parse)."""
+    return datetime.fromisoformat(value + "+00:00")
 
 
 Converters = tuple[tuple[int, Callable[[Any], Any]], ...]
