@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.reports.html_sections import html_sections
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.summary import PeriodSummary
 from imvo_workflow.reports.wording import TARGET_HEADERS, nl, target_cells
@@ -80,9 +81,11 @@ def render(
     page shows above an HTML report (never part of a file)."""
     if fmt not in ("md", "html"):
         raise InvalidInput(f"Onbekend tekstformaat '{fmt}'; kies md of html.")
-    colors = {name: stage.color for name, stage in definition.stages.items()}
     template = _env.get_template(f"report.{fmt}.j2")
-    return template.render(report=report, colors=colors, links=list(links))
+    if fmt == "md":
+        return template.render(report=report)
+    colors = {name: stage.color for name, stage in definition.stages.items()}
+    return template.render(report=report, links=list(links), sections=html_sections(report, colors))
 
 
 def render_bytes(report: ProgressReport, definition: WorkflowDefinition, fmt: str) -> bytes:
