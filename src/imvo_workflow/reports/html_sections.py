@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from imvo_workflow.reports.escaped import Escaped, html_escape
+from imvo_workflow.reports.escaped import html_text as h
 from imvo_workflow.reports.layout import Entry
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.record_lines import RecordLines
@@ -23,9 +23,8 @@ from imvo_workflow.reports.wording import (
     target_cells,
 )
 
-#: A target's row (its cells: TARGET_HEADERS), by whether it is overdue.
-_CELLS = "<td>{}</td>" * len(TARGET_HEADERS) + "</tr>\n"
-TARGET_ROW = {False: "<tr>" + _CELLS, True: '<tr class="overdue">' + _CELLS}
+#: A target's row starts so, by whether it is overdue.
+ROW_START = {False: "<tr>", True: '<tr class="overdue">'}
 TARGETS_HEAD = (
     '  <table class="targets">\n'
     "    <caption>Doelen, gepland en werkelijk (stand op {})</caption>\n"
@@ -37,124 +36,102 @@ TARGETS_HEAD = (
 
 def html_sections(report: ProgressReport, colors: dict[str, str]) -> Markup:
     """The change section (given a since-date) and every group's covenants, as safe HTML."""
-    out = Escaped(html_escape)
+    out: list[str] = []
     if report.since:
         _changes(out, report)
     for title, entries in report.groups:
-        out.add("<h2>{}</h2>\n", title)
+        out.append(f"<h2>{h(title)}</h2>\n")
         for e in entries:
             _covenant(out, report, e, colors)
-    return Markup(out.text())
+    return Markup("".join(out))
 
 
-def _changes(out: Escaped, report: ProgressReport) -> None:
+def _changes(out: list[str], report: ProgressReport) -> None:
     assert report.since is not None
-    out.add(
+    out.append(
         '<section class="changes" aria-labelledby="veranderd">\n'
-        '<h2 id="veranderd">Wat is er veranderd sinds {}</h2>\n',
-        nl(report.since),
+        f'<h2 id="veranderd">Wat is er veranderd sinds {nl(report.since)}</h2>\n'
     )
     changed = report.changed
     for e in changed:
-        out.add('<h3>{}</h3>\n<ul class="changes">\n', e.heading)
-        for c in e.changes:
-            out.add(
-                '  <li><time datetime="{}">{}</time>: {}</li>\n', c.on.isoformat(), nl(c.on), c.text
-            )
-        out.add("</ul>\n")
+        out.append(f'<h3>{h(e.heading)}</h3>\n<ul class="changes">\n')
+        out.extend(
+            f'  <li><time datetime="{c.on.isoformat()}">{nl(c.on)}</time>: {h(c.text)}</li>\n'
+            for c in e.changes
+        )
+        out.append("</ul>\n")
     if not changed:
-        out.add("<p>Geen wijzigingen in deze periode.</p>\n")
-    out.add("</section>\n")
+        out.append("<p>Geen wijzigingen in deze periode.</p>\n")
+    out.append("</section>\n")
 
 
-def _covenant(out: Escaped, report: ProgressReport, e: Entry, colors: dict[str, str]) -> None:
+def _covenant(out: list[str], report: ProgressReport, e: Entry, colors: dict[str, str]) -> None:
     """One covenant's section: its heading, and with a stage its facts, targets and note."""
-    level, tag = str(e.level), str(3 + e.level)
+    heading = f"<h{3 + e.level}>{h(e.heading)}</h{3 + e.level}>"
     if e.status is None:
-        out.add(
-            '<section class="covenant level-{}">\n  <h{}>{}</h{}>\n</section>\n',
-            level, tag, e.heading, tag,
-        )  # fmt: skip
+        out.append(f'<section class="covenant level-{e.level}">\n  {heading}\n</section>\n')
         return
-    out.add(
-        '<section class="covenant level-{}" id="{}">\n  <h{}>{}</h{}>\n',
-        level, e.status.slug, tag, e.heading, tag,
-    )  # fmt: skip
+    out.append(f'<section class="covenant level-{e.level}" id="{h(e.status.slug)}">\n  {heading}\n')
     _facts(out, e, colors)
     if e.record and e.record.targets:
         _targets(out, report, e.record)
     if e.note:
-        out.add(
+        out.append(
             '  <div class="note">\n'
-            "    <p><strong>Voortgang</strong> (notitie van {}, {}):</p>\n"
-            "    <p>{}</p>\n  </div>\n",
-            nl(e.note.written_on),
-            e.note.author,
-            e.note.text,
+            f"    <p><strong>Voortgang</strong> (notitie van {nl(e.note.written_on)}, "
+            f"{h(e.note.author)}):</p>\n    <p>{h(e.note.text)}</p>\n  </div>\n"
         )
     if e.summary:
-        out.add('<p class="summary-text">{}</p>', e.summary)
-    out.add("</section>\n")
+        out.append(f'<p class="summary-text">{h(e.summary)}</p>')
+    out.append("</section>\n")
 
 
-def _facts(out: Escaped, e: Entry, colors: dict[str, str]) -> None:
+def _facts(out: list[str], e: Entry, colors: dict[str, str]) -> None:
     """The covenant's list of facts: stage, people, next target, signatures, history."""
     assert e.status is not None
-    out.add(
-        '  <dl>\n    <dt>Fase</dt><dd><span class="stage" style="background: {}">{}</span>'
-        " sinds {}</dd>\n",
-        colors[e.status.stage],
-        e.stage_label,
-        nl(e.status.since),
+    out.append(
+        f'  <dl>\n    <dt>Fase</dt><dd><span class="stage" style="background: '
+        f'{h(colors[e.status.stage])}">{h(e.stage_label)}</span> sinds {nl(e.status.since)}</dd>\n'
     )
-    for template, value in (
-        ("<dt>Trekker</dt><dd>{}</dd>", e.trekker),
-        ("<dt>Facilitator</dt><dd>{}</dd>", e.facilitator),
-        ("<dt>Kwartiermaker</dt><dd>{}</dd>", e.kwartiermaker),
-        ("<dt>Partijen</dt><dd>{}</dd>", ", ".join(e.parties)),
-        ("<dt>Betrokken</dt><dd>{}</dd>", ", ".join(e.involved)),
-        ("<dt>Niet bij naam genoemd</dt><dd>{}</dd>", quoted(e.unnamed)),
+    for label, value in (
+        ("Trekker", e.trekker),
+        ("Facilitator", e.facilitator),
+        ("Kwartiermaker", e.kwartiermaker),
+        ("Partijen", ", ".join(e.parties)),
+        ("Betrokken", ", ".join(e.involved)),
+        ("Niet bij naam genoemd", quoted(e.unnamed)),
     ):
         if value:
-            out.add(template, value)
+            out.append(f"<dt>{label}</dt><dd>{h(value)}</dd>")
     target = e.status.next_target
-    if target is None:
-        out.add("    <dt>Volgend doel</dt>\n    <dd>geen</dd>\n")
-    elif e.status.overdue:
-        out.add(
-            '    <dt>Volgend doel</dt>\n    <dd>{} <span class="overdue">te laat</span></dd>\n',
-            next_target_text(target),
-        )
-    else:
-        out.add("    <dt>Volgend doel</dt>\n    <dd>{}</dd>\n", next_target_text(target))
+    upcoming = "geen" if target is None else h(next_target_text(target))
+    if target is not None and e.status.overdue:
+        upcoming += ' <span class="overdue">te laat</span>'
+    out.append(f"    <dt>Volgend doel</dt>\n    <dd>{upcoming}</dd>\n")
     if e.record:
         _record(out, e.record)
-    out.add("  </dl>\n")
+    out.append("  </dl>\n")
 
 
-def _record(out: Escaped, record: RecordLines) -> None:
+def _record(out: list[str], record: RecordLines) -> None:
     """Who signed, and the history of the period, corrected entries marked."""
     if record.signatures:
-        out.add("<dt>Ondertekend door</dt><dd>{}</dd>", signed_text(record.signatures))
+        out.append(f"<dt>Ondertekend door</dt><dd>{h(signed_text(record.signatures))}</dd>")
     if record.history:
-        out.add('<dt>Geschiedenis</dt><dd><ol class="record">')
-        for h in record.history:
-            if h.corrected_by:
-                out.add(
-                    '<li value="{}">{}: {} <em>(gecorrigeerd in rij {})</em></li>',
-                    str(h.seq),
-                    nl(h.occurred_on),
-                    h.description,
-                    str(h.corrected_by),
-                )
-            else:
-                out.add('<li value="{}">{}: {}</li>', str(h.seq), nl(h.occurred_on), h.description)
-        out.add("</ol></dd>")
+        out.append('<dt>Geschiedenis</dt><dd><ol class="record">')
+        out.extend(
+            f'<li value="{line.seq}">{nl(line.occurred_on)}: {h(line.description)}'
+            + (f" <em>(gecorrigeerd in rij {line.corrected_by})</em>" if line.corrected_by else "")
+            + "</li>"
+            for line in record.history
+        )
+        out.append("</ol></dd>")
 
 
-def _targets(out: Escaped, report: ProgressReport, record: RecordLines) -> None:
+def _targets(out: list[str], report: ProgressReport, record: RecordLines) -> None:
     """Every target planned against actual, an overdue one's row marked."""
-    out.add(TARGETS_HEAD, nl(report.as_of))
+    out.append(TARGETS_HEAD.format(nl(report.as_of)))
     for target in record.targets:
-        out.add(TARGET_ROW[target.overdue], *target_cells(target))
-    out.add("    </tbody>\n  </table>\n")
+        cells = "".join(f"<td>{h(cell)}</td>" for cell in target_cells(target))
+        out.append(f"{ROW_START[target.overdue]}{cells}</tr>\n")
+    out.append("    </tbody>\n  </table>\n")
