@@ -76,7 +76,7 @@ def canvas_width(labels: dict[str, str]) -> int:
     return max(LABEL_WIDTH + PLOT_WIDTH + 20, legend)
 
 
-class _Memo(dict[_K, _V]):
+class Memo(dict[_K, _V]):
     """A value per key, made once: a thousand lanes share their stages, targets and days."""
 
     def __init__(self, make: Callable[[_K], _V]) -> None:
@@ -100,10 +100,10 @@ class _Lanes:
         self, scale: Scale, as_of: date, colors: dict[str, str], labels: dict[str, str]
     ) -> None:
         self.scale, self.as_of, self.colors, self.labels = scale, as_of, colors, labels
-        self.x: _Memo[date, float] = _Memo(scale.x)
-        self.stage: _Memo[str, tuple[str, str]] = _Memo(self._stage)
-        self.what: _Memo[str, str] = _Memo(escape)
-        self.mark_x: _Memo[date, tuple[str, str, str]] = _Memo(self._mark_x)
+        self.x: Memo[date, float] = Memo(scale.x)
+        self.stage: Memo[str, tuple[str, str]] = Memo(self._stage)
+        self.what: Memo[str, str] = Memo(escape)
+        self.mark_x: Memo[date, tuple[str, str, str]] = Memo(self._mark_x)
 
     def _stage(self, stage: str) -> tuple[str, str]:
         """A stage's fill and its label, escaped."""
