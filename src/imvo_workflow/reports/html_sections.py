@@ -131,7 +131,8 @@ def _record(out: list[str], record: RecordLines) -> None:
 def _targets(out: list[str], report: ProgressReport, record: RecordLines) -> None:
     """Every target planned against actual, an overdue one's row marked."""
     out.append(TARGETS_HEAD.format(nl(report.as_of)))
-    for target in record.targets:
-        cells = "".join(f"<td>{h(cell)}</td>" for cell in target_cells(target))
-        out.append(f"{ROW_START[target.overdue]}{cells}</tr>\n")
+    out.extend(
+        f"{ROW_START[target.overdue]}<td>{'</td><td>'.join(map(h, target_cells(target)))}</td></tr>\n"
+        for target in record.targets
+    )
     out.append("    </tbody>\n  </table>\n")

@@ -9,21 +9,17 @@ report draws the same picture as a PNG from the same lanes and scale (reports/ti
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from html import escape
-from typing import TypeVar
 
+from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.wording import nl
 
 LABEL_WIDTH = 250
 PLOT_WIDTH = 650
 LANE = 20
 TOP = 30
-
-_K = TypeVar("_K")
-_V = TypeVar("_V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +70,6 @@ def canvas_width(labels: dict[str, str]) -> int:
     last = list(labels.values())[-1] if labels else ""
     legend = LABEL_WIDTH + 110 * max(len(labels) - 1, 0) + 16 + 7 * len(last) + 10
     return max(LABEL_WIDTH + PLOT_WIDTH + 20, legend)
-
-
-class Memo(dict[_K, _V]):
-    """A value per key, made once: a thousand lanes share their stages, targets and days."""
-
-    def __init__(self, make: Callable[[_K], _V]) -> None:
-        super().__init__()
-        self.make = make
-
-    def __missing__(self, key: _K) -> _V:
-        value = self[key] = self.make(key)
-        return value
 
 
 class _Lanes:

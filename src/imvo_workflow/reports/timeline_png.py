@@ -16,12 +16,12 @@ from datetime import date
 
 from PIL import Image, ImageDraw, ImageFont
 
+from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.timeline import (
     LABEL_WIDTH,
     LANE,
     TOP,
     Lane,
-    Memo,
     Scale,
     canvas_width,
 )

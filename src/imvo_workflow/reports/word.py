@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -34,6 +35,7 @@ from docx.text.paragraph import Paragraph
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.reports.escaped import xml_text as x
 from imvo_workflow.reports.layout import Entry
+from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.render import NO_SINCE, period_lines
 from imvo_workflow.reports.timeline_png import timeline_png
@@ -91,10 +93,9 @@ def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes
         blocks.heading(f"Wat is er veranderd sinds {nl(report.since)}", 1)
         for e in report.changed:
             blocks.heading(e.heading, 2)
-            for c in e.changes:
-                blocks.line(f"{nl(c.on)}: {c.text}", "ListBullet")
+            blocks.lines((f"{nl(c.on)}: {c.text}" for c in e.changes), "ListBullet")
         if not report.changed:
-            blocks.line("Geen wijzigingen in deze periode.")
+            blocks.lines(("Geen wijzigingen in deze periode.",))
     for title, entries in report.groups:
         blocks.heading(title, 1)
         for e in entries:
@@ -130,20 +131,25 @@ class Blocks:
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        #: Table cells, escaped: a thousand covenants' targets repeat their dates and states.
+        self.cells: Memo[str, str] = Memo(x)
 
     def para(self, runs: list[tuple[str, bool]], style: str | None = None) -> None:
         """A paragraph of runs (text, bold); an empty run is left out."""
         text = "".join(f"{RUN[bold]}{x(said)}{RUN_END}" for said, bold in runs if said)
         self.parts.append(f"{_opening(style)}{text}</w:p>")
 
-    def line(self, text: str, style: str | None = None) -> None:
-        """A paragraph of one plain run: para([(text, False)], style) written out, for the
-        thousands of list items and note lines."""
-        run = f"{RUN[False]}{x(text)}{RUN_END}" if text else ""
-        self.parts.append(f"{_opening(style)}{run}</w:p>")
+    def lines(self, texts: Iterable[str], style: str | None = None) -> None:
+        """A paragraph of one plain run for each text: para([(text, False)], style) written
+        out, for the thousands of list items and note lines."""
+        opening, run = _opening(style), RUN[False]
+        self.parts.extend(
+            f"{opening}{run}{x(text)}{RUN_END}</w:p>" if text else f"{opening}</w:p>"
+            for text in texts
+        )
 
     def heading(self, text: str, level: int) -> None:
-        self.line(text, f"Heading{level}")
+        self.lines((text,), f"Heading{level}")
 
     def field(self, label: str, text: str) -> None:
         self.para([(f"{label}: ", True), (text, False)])
@@ -152,21 +158,24 @@ class Blocks:
         """A table in python-docx's "Table Grid" shape: a bold header row, then plain rows."""
         width = TEXT_WIDTH // len(headers)
         opening = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
-
-        def row(values: list[str], bold: bool) -> str:
-            return "".join(
-                f"{opening}{RUN[bold]}{x(value)}{RUN_END}</w:p></w:tc>"
-                if value
-                else f"{opening}</w:p></w:tc>"
-                for value in values
-            )
-
+        closing = f"{RUN_END}</w:p></w:tc>"
+        empty, plain = f"{opening}</w:p></w:tc>", opening + RUN[False]
         grid = f'<w:gridCol w:w="{width}"/>' * len(headers)
+        head = "".join(f"{opening}{RUN[True]}{x(h)}{closing}" if h else empty for h in headers)
         self.parts.append(
-            f"<w:tbl>{TABLE_PROPERTIES}<w:tblGrid>{grid}</w:tblGrid><w:tr>{row(headers, True)}"
-            "</w:tr>"
+            f"<w:tbl>{TABLE_PROPERTIES}<w:tblGrid>{grid}</w:tblGrid><w:tr>{head}</w:tr>"
         )
-        self.parts.extend(f"<w:tr>{row(values, False)}</w:tr>" for values in rows)
+        # a row of texts is its escaped texts joined by a cell's end and the next one's start;
+        # an empty cell has no run
+        between, cells = closing + plain, self.cells
+        self.parts.extend(
+            f"<w:tr>{plain}{between.join(map(cells.__getitem__, values))}{closing}</w:tr>"
+            if all(values)
+            else "<w:tr>"
+            + "".join(f"{plain}{cells[v]}{closing}" if v else empty for v in values)
+            + "</w:tr>"
+            for values in rows
+        )
         self.parts.append("</w:tbl>")
 
     def text(self) -> str:
@@ -256,11 +265,14 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
         blocks.field("Ondertekend door", signed_text(record.signatures))
     if record and record.history:
         blocks.para([("Geschiedenis", True)])
-        for h in record.history:
-            line = f"{h.seq}. {nl(h.occurred_on)}: {h.description}"
-            if h.corrected_by:
-                line += f" (gecorrigeerd in rij {h.corrected_by})"
-            blocks.line(line, "ListBullet")
+        blocks.lines(
+            (
+                f"{h.seq}. {nl(h.occurred_on)}: {h.description}"
+                + (f" (gecorrigeerd in rij {h.corrected_by})" if h.corrected_by else "")
+                for h in record.history
+            ),
+            "ListBullet",
+        )
     if record and record.targets:
         blocks.para([(f"Doelen, gepland en werkelijk (stand op {nl(report.as_of)})", True)])
         blocks.table(list(TARGET_HEADERS), [list(target_cells(v)) for v in record.targets])
@@ -271,10 +283,9 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
                 (f" (notitie van {nl(e.note.written_on)}, {e.note.author}):", False),
             ]
         )
-        for part in e.note.text.split("\n"):
-            blocks.line(part)
+        blocks.lines(e.note.text.split("\n"))
     if e.summary:
-        blocks.line(e.summary)
+        blocks.lines((e.summary,))
 
 
 class _FixedTimeZip:
