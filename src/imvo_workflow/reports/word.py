@@ -152,7 +152,10 @@ class Blocks:
         self.lines((text,), f"Heading{level}")
 
     def field(self, label: str, text: str) -> None:
-        self.para([(f"{label}: ", True), (text, False)])
+        """A paragraph "label: text", the label bold: para([(f"{label}: ", True), (text, False)])
+        written out, for the five thousand a thousand covenants have."""
+        run = f"{RUN[False]}{x(text)}{RUN_END}" if text else ""
+        self.parts.append(f"<w:p>{RUN[True]}{x(label)}: {RUN_END}{run}</w:p>")
 
     def table(self, headers: list[str], rows: list[list[str]]) -> None:
         """A table in python-docx's "Table Grid" shape: a bold header row, then plain rows."""
