@@ -1,9 +1,10 @@
 """Rendering the progress report: Markdown, a printable HTML page, or a Word document.
 
-Markdown and HTML come from the Jinja templates beside this module; Word from
-reports/word.py. Every format says the same things in the same words (reports/wording.py),
-and the same report gives the same bytes every time (no clock, no random ids), so an issued
-report can be proven by its hash. `-o FILE` picks the format from the file's extension.
+Markdown and HTML come from the Jinja templates beside this module, the HTML's covenant and
+change sections from reports/html_sections.py; Word from reports/word.py. Every format says
+the same things in the same words (reports/wording.py), and the same report gives the same
+bytes every time (no clock, no random ids), so an issued report can be proven by its hash.
+`-o FILE` picks the format from the file's extension.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Word cannot show SVG reliably (older versions show nothing; newer ones want a PN
 anyway), and turning our SVG into a PNG needs cairo (cairosvg) or a browser, neither of which
 installs from PyPI alone. Pillow does (wheels carry FreeType and a font), so the picture is
 drawn again here from the lanes (reports/timeline.Scale gives both drawings one geometry),
-at twice the SVG's size for print. Pillow writes the same bytes for the same picture.
+at twice the SVG's size for print. The same picture gives the same bytes: Pillow's PNG, and
+for a long timeline the PNG written here (_palette_png).
 """
 
 from __future__ import annotations
@@ -97,9 +98,9 @@ class _Pen:
         self.image.paste(self.inks[(187, 187, 187)], (int(x), top, int(x) + width, bottom + 1))
 
     def dashes(self, x: float, top: int, bottom: int, zoom: int) -> None:
-        """The report date's line from `top` to `bottom` (unzoomed rows), dashed: 5 rows on,
-        2 off, `zoom` wide from `x` (as draw.line draws it), pasted through one mask; drawn
-        dash by dash it took three thousand calls for a thousand lanes."""
+        """The report date's line from `top` to `bottom` (unzoomed rows), a dash every 7 rows
+        from its first to its fifth, `zoom` wide from int(x), as draw.line drew them one by
+        one (three thousand calls for a thousand lanes), pasted through one mask."""
         mask = bytearray(zoom * self.image.height)
         for part in range(top, bottom, 7):
             start, end = part * zoom * zoom, (min(part + 4, bottom) * zoom + 1) * zoom
