@@ -10,11 +10,12 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pytest
 from PIL import Image
 
 from imvo_workflow.domain.definition import load_definition
 from imvo_workflow.reports.timeline import Lane
-from imvo_workflow.reports.timeline_png import BIG, _latin1, timeline_png
+from imvo_workflow.reports.timeline_png import BIG, _latin1, _palette_png, timeline_png
 from imvo_workflow.settings import DEFAULT_STAGES_FILE
 
 DAY = date(2016, 10, 31)
@@ -54,3 +55,15 @@ def test_a_long_timeline_is_a_palette_picture_with_every_label_drawn() -> None:
 
 def test_the_bitmap_font_gets_plain_typography_and_question_marks_for_the_rest() -> None:
     assert _latin1(LABEL) == 'Financiële sector - "Pensioenen" -> Verzekeringen ... ?'
+
+
+@pytest.mark.parametrize(("colours", "width"), [(12, 101), (40, 64)])
+def test_a_palette_picture_reads_back_as_drawn(colours: int, width: int) -> None:
+    """The long timeline's PNG is written here (_palette_png), 4 bits a pixel up to 16 colours
+    and 8 above: Pillow must read back every pixel, an odd width's last one too."""
+    image = Image.new("P", (width, 30), 0)
+    image.putpalette([channel for n in range(colours) for channel in (n, 255 - n, 7 * n % 256)])
+    image.putdata([(x * 7 + y * 3) % colours for y in range(30) for x in range(width)])
+    back = Image.open(io.BytesIO(_palette_png(image)))
+    assert back.mode == "P"
+    assert back.convert("RGB").tobytes() == image.convert("RGB").tobytes()

@@ -1,9 +1,10 @@
 """Rendering the progress report: Markdown, a printable HTML page, or a Word document.
 
-Markdown and HTML come from the Jinja templates beside this module; Word from
-reports/word.py. Every format says the same things in the same words (reports/wording.py),
-and the same report gives the same bytes every time (no clock, no random ids), so an issued
-report can be proven by its hash. `-o FILE` picks the format from the file's extension.
+Markdown and HTML come from the Jinja templates beside this module, the HTML's covenant and
+change sections from reports/html_sections.py; Word from reports/word.py. Every format says
+the same things in the same words (reports/wording.py), and the same report gives the same
+bytes every time (no clock, no random ids), so an issued report can be proven by its hash.
+`-o FILE` picks the format from the file's extension.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.reports.html_sections import html_sections
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.summary import PeriodSummary
 from imvo_workflow.reports.wording import TARGET_HEADERS, nl, target_cells
@@ -80,9 +82,11 @@ def render(
     page shows above an HTML report (never part of a file)."""
     if fmt not in ("md", "html"):
         raise InvalidInput(f"Onbekend tekstformaat '{fmt}'; kies md of html.")
-    colors = {name: stage.color for name, stage in definition.stages.items()}
     template = _env.get_template(f"report.{fmt}.j2")
-    return template.render(report=report, colors=colors, links=list(links))
+    if fmt == "md":
+        return template.render(report=report)
+    colors = {name: stage.color for name, stage in definition.stages.items()}
+    return template.render(report=report, links=list(links), sections=html_sections(report, colors))
 
 
 def render_bytes(report: ProgressReport, definition: WorkflowDefinition, fmt: str) -> bytes:

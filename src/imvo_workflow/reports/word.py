@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
 from typing import Any
-from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.document import Document as DocxDocument
@@ -33,11 +33,20 @@ from docx.shared import Cm
 from docx.text.paragraph import Paragraph
 
 from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.reports.escaped import xml_text as x
 from imvo_workflow.reports.layout import Entry
+from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.render import NO_SINCE, period_lines
 from imvo_workflow.reports.timeline_png import timeline_png
-from imvo_workflow.reports.wording import TARGET_HEADERS, nl, target_cells
+from imvo_workflow.reports.wording import (
+    TARGET_HEADERS,
+    next_target_text,
+    nl,
+    quoted,
+    signed_text,
+    target_cells,
+)
 
 #: The time every zip entry carries (the zip format's earliest).
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -84,15 +93,14 @@ def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes
         blocks.heading(f"Wat is er veranderd sinds {nl(report.since)}", 1)
         for e in report.changed:
             blocks.heading(e.heading, 2)
-            for c in e.changes:
-                blocks.para([(f"{nl(c.on)}: {c.text}", False)], "ListBullet")
+            blocks.lines((f"{nl(c.on)}: {c.text}" for c in e.changes), "ListBullet")
         if not report.changed:
-            blocks.para([("Geen wijzigingen in deze periode.", False)])
+            blocks.lines(("Geen wijzigingen in deze periode.",))
     for title, entries in report.groups:
         blocks.heading(title, 1)
         for e in entries:
             _entry(blocks, report, e)
-    return _package(doc, "".join(blocks.parts).encode())
+    return _package(doc, blocks.text().encode())
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -102,74 +110,87 @@ TABLE_PROPERTIES = (
     '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" '
     'w:noHBand="0" w:noVBand="1" w:val="04A0"/></w:tblPr>'
 )
-#: A table cell's paragraph with one plain run, up to its text; an empty cell's paragraph.
-RUN = '<w:p><w:r><w:t xml:space="preserve">'
-EMPTY = "<w:p></w:p></w:tc>"
+#: A run of text up to its text, plain or bold; RUN_END closes it.
+RUN = {
+    False: '<w:r><w:t xml:space="preserve">',
+    True: '<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">',
+}
+RUN_END = "</w:t></w:r>"
 #: The text width of python-docx's default page (A4 less margins is less; Word reflows).
 TEXT_WIDTH = 8640
 
 
+def _opening(style: str | None) -> str:
+    """A paragraph's start tag and properties: its style (an id of the default template)."""
+    return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else "<w:p>"
+
+
 class Blocks:
-    """Body blocks (paragraphs, tables) as WordprocessingML text, parsed and moved in once."""
+    """Body blocks (paragraphs, tables) as WordprocessingML text, every text escaped
+    (reports/escaped.py), then parsed and moved in, or spliced into the document's part."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
-
-    @staticmethod
-    def _p(runs: list[tuple[str, bool]], style: str | None = None) -> str:
-        props = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
-        text = "".join(
-            "<w:r>"
-            + ("<w:rPr><w:b/></w:rPr>" if bold else "")
-            + f'<w:t xml:space="preserve">{escape(said)}</w:t></w:r>'
-            for said, bold in runs
-            if said
-        )
-        return f"<w:p>{props}{text}</w:p>"
+        #: Table cells, escaped: a thousand covenants' targets repeat their dates and states.
+        self.cells: Memo[str, str] = Memo(x)
 
     def para(self, runs: list[tuple[str, bool]], style: str | None = None) -> None:
-        self.parts.append(self._p(runs, style))
+        """A paragraph of runs (text, bold); an empty run is left out."""
+        text = "".join(f"{RUN[bold]}{x(said)}{RUN_END}" for said, bold in runs if said)
+        self.parts.append(f"{_opening(style)}{text}</w:p>")
+
+    def lines(self, texts: Iterable[str], style: str | None = None) -> None:
+        """A paragraph of one plain run for each text: para([(text, False)], style) written
+        out, for the thousands of list items and note lines."""
+        opening, run = _opening(style), RUN[False]
+        self.parts.extend(
+            f"{opening}{run}{x(text)}{RUN_END}</w:p>" if text else f"{opening}</w:p>"
+            for text in texts
+        )
 
     def heading(self, text: str, level: int) -> None:
-        self.para([(text, False)], f"Heading{level}")
+        self.lines((text,), f"Heading{level}")
 
     def field(self, label: str, text: str) -> None:
-        self.para([(f"{label}: ", True), (text, False)])
+        """A paragraph "label: text", the label bold: para([(f"{label}: ", True), (text, False)])
+        written out, for the five thousand a thousand covenants have."""
+        run = f"{RUN[False]}{x(text)}{RUN_END}" if text else ""
+        self.parts.append(f"<w:p>{RUN[True]}{x(label)}: {RUN_END}{run}</w:p>")
 
     def table(self, headers: list[str], rows: list[list[str]]) -> None:
+        """A table in python-docx's "Table Grid" shape: a bold header row, then plain rows."""
         width = TEXT_WIDTH // len(headers)
-        cell = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr>{{}}</w:tc>'
-
-        def row(values: list[str], bold: bool) -> str:
-            return "<w:tr>" + "".join(cell.format(self._p([(v, bold)])) for v in values) + "</w:tr>"
-
-        def plain_row(values: list[str]) -> str:  # row(values, False), written out: the hot path
-            return (
-                "<w:tr>"
-                + "".join(
-                    opening + (f"{RUN}{escape(v)}</w:t></w:r></w:p></w:tc>" if v else EMPTY)
-                    for v in values
-                )
-                + "</w:tr>"
-            )
-
-        opening = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr>'
-
+        opening = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
+        closing = f"{RUN_END}</w:p></w:tc>"
+        empty, plain = f"{opening}</w:p></w:tc>", opening + RUN[False]
         grid = f'<w:gridCol w:w="{width}"/>' * len(headers)
+        head = "".join(f"{opening}{RUN[True]}{x(h)}{closing}" if h else empty for h in headers)
         self.parts.append(
-            f"<w:tbl>{TABLE_PROPERTIES}<w:tblGrid>{grid}</w:tblGrid>{row(headers, True)}"
-            + "".join(plain_row(values) for values in rows)
-            + "</w:tbl>"
+            f"<w:tbl>{TABLE_PROPERTIES}<w:tblGrid>{grid}</w:tblGrid><w:tr>{head}</w:tr>"
         )
+        # a row of texts is its escaped texts joined by a cell's end and the next one's start;
+        # an empty cell has no run
+        between, cells = closing + plain, self.cells
+        self.parts.extend(
+            f"<w:tr>{plain}{between.join(map(cells.__getitem__, values))}{closing}</w:tr>"
+            if all(values)
+            else "<w:tr>"
+            + "".join(f"{plain}{cells[v]}{closing}" if v else empty for v in values)
+            + "</w:tr>"
+            for values in rows
+        )
+        self.parts.append("</w:tbl>")
+
+    def text(self) -> str:
+        return "".join(self.parts)
 
     def move_to(self, doc: DocxDocument) -> None:
         """Parse every block once and put them at the end of `doc`'s body, in order."""
-        body = parse_xml(f'<w:body xmlns:w="{W_NS}">{"".join(self.parts)}</w:body>')
+        body = parse_xml(f'<w:body xmlns:w="{W_NS}">{self.text()}</w:body>')
         end = doc.element.body.sectPr
         assert end is not None
         for block in list(body):
             end.addprevious(block)
-        self.parts = []
 
 
 def _properties(doc: DocxDocument, report: ProgressReport) -> None:
@@ -233,29 +254,28 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
         ("Kwartiermaker", e.kwartiermaker),
         ("Partijen", ", ".join(e.parties)),
         ("Betrokken", ", ".join(e.involved)),
-        ("Niet bij naam genoemd", " ".join(f"“{u}”" for u in e.unnamed)),
+        ("Niet bij naam genoemd", quoted(e.unnamed)),
     ):
         if value:
             blocks.field(label, value)
     target = e.status.next_target
     upcoming = (
-        f"{target.what}: “{target.phrase}” (uiterlijk {nl(target.deadline)})"
-        + (" — te laat" if e.status.overdue else "")
-        if target
-        else "geen"
+        next_target_text(target) + (" — te laat" if e.status.overdue else "") if target else "geen"
     )
     blocks.field("Volgend doel", upcoming)
     record = e.record
     if record and record.signatures:
-        signed = ", ".join(f"{s.organisation} ({nl(s.signed_on)})" for s in record.signatures)
-        blocks.field("Ondertekend door", signed)
+        blocks.field("Ondertekend door", signed_text(record.signatures))
     if record and record.history:
         blocks.para([("Geschiedenis", True)])
-        for h in record.history:
-            line = f"{h.seq}. {nl(h.occurred_on)}: {h.description}"
-            if h.corrected_by:
-                line += f" (gecorrigeerd in rij {h.corrected_by})"
-            blocks.para([(line, False)], "ListBullet")
+        blocks.lines(
+            (
+                f"{h.seq}. {nl(h.occurred_on)}: {h.description}"
+                + (f" (gecorrigeerd in rij {h.corrected_by})" if h.corrected_by else "")
+                for h in record.history
+            ),
+            "ListBullet",
+        )
     if record and record.targets:
         blocks.para([(f"Doelen, gepland en werkelijk (stand op {nl(report.as_of)})", True)])
         blocks.table(list(TARGET_HEADERS), [list(target_cells(v)) for v in record.targets])
@@ -266,10 +286,9 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
                 (f" (notitie van {nl(e.note.written_on)}, {e.note.author}):", False),
             ]
         )
-        for part in e.note.text.split("\n"):
-            blocks.para([(part, False)])
+        blocks.lines(e.note.text.split("\n"))
     if e.summary:
-        blocks.para([(e.summary, False)])
+        blocks.lines((e.summary,))
 
 
 class _FixedTimeZip:

@@ -7,14 +7,20 @@ templates and the Word renderer cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from functools import lru_cache
 
 from imvo_workflow.services.queries import TargetView
+from imvo_workflow.services.signatures import SignatureView
 
 TARGET_HEADERS = ("Doel", "Termijn", "Gepland (uiterlijk)", "Stand", "Werkelijk")
 
 
+@lru_cache(maxsize=8192)
 def nl(day: date) -> str:
+    """`day` as dd-mm-jjjj, remembered: a report of a thousand covenants writes some 24,000
+    dates in each format, most of them the same few thousand days (ten years fit the cache)."""
     return f"{day.day:02d}-{day.month:02d}-{day.year}"
 
 
@@ -66,3 +72,18 @@ def target_cells(target: TargetView) -> tuple[str, str, str, str, str]:
         status_text(target),
         actual_text(target),
     )
+
+
+def next_target_text(target: TargetView) -> str:
+    """The next target as a covenant's entry names it: what, its phrase, its deadline."""
+    return f"{target.what}: “{target.phrase}” (uiterlijk {nl(target.deadline)})"
+
+
+def signed_text(signatures: Iterable[SignatureView]) -> str:
+    """Who signed, each with the day: "A (01-02-2016), B (03-04-2016)"."""
+    return ", ".join(f"{s.organisation} ({nl(s.signed_on)})" for s in signatures)
+
+
+def quoted(words: Iterable[str]) -> str:
+    """The source's own words about participants it does not name, each between quotes."""
+    return " ".join(f"“{said}”" for said in words)
