@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput
+from imvo_workflow.reports.collector import collector_paused
 from imvo_workflow.reports.html_sections import html_sections
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.summary import PeriodSummary
@@ -72,6 +73,7 @@ _env.globals.update(
 )
 
 
+@collector_paused()
 def render(
     report: ProgressReport,
     definition: WorkflowDefinition,

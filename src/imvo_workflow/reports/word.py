@@ -33,6 +33,7 @@ from docx.shared import Cm
 from docx.text.paragraph import Paragraph
 
 from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.reports.collector import collector_paused
 from imvo_workflow.reports.escaped import xml_text as x
 from imvo_workflow.reports.layout import Entry
 from imvo_workflow.reports.memo import Memo
@@ -73,6 +74,7 @@ def _heading(doc: DocxDocument, text: str, level: int) -> None:
     _para(doc, text, "Title" if level == 0 else f"Heading{level}")
 
 
+@collector_paused()
 def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes:
     """The report as the bytes of a .docx file."""
     doc = Document()
