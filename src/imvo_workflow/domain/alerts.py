@@ -17,7 +17,6 @@ advanced one is news; `superseded` names the others, which the scan records as s
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -25,6 +24,8 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
+
+from imvo_workflow.domain.value import value
 
 
 class AlertKind(StrEnum):
@@ -71,7 +72,7 @@ def single_line(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AlertPolicy:
     lead_days: tuple[int, ...] = (30, 7)
     escalate_after_days: tuple[int, ...] = (30,)
@@ -80,7 +81,7 @@ class AlertPolicy:
     shift_to_working_day: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TargetState:
     """What the alert rules need to know of a target."""
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+
+from imvo_workflow.domain.value import value
 
 GENESIS = "0" * 64
 #: The trigger of a covenant's first entry (from nothing to the initial stage).
@@ -22,7 +23,7 @@ OPENING_TRIGGER = "aanmaken"
 CORRECTION_TRIGGER = "correctie"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class ChainEntry:
     covenant_id: int
     seq: int

@@ -11,12 +11,12 @@ Pure: the entries come in as plain values, stage labels as a mapping.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from imvo_workflow.domain.chain import CORRECTION_TRIGGER, OPENING_TRIGGER
 from imvo_workflow.domain.record import RecordKind, is_record
+from imvo_workflow.domain.value import value
 
 if TYPE_CHECKING:
     from imvo_workflow.domain.definition import WorkflowDefinition
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 EXCERPT = 80
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class EntryFacts:
     """What a description reads of an entry."""
 

@@ -7,7 +7,8 @@ message is written for the person who typed the command, not for the developer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+from imvo_workflow.domain.value import value
 
 
 class DomainError(Exception):
@@ -67,7 +68,7 @@ class UnknownStage(NotFound):
         super().__init__("fase", name, suggestions)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AllowedMove:
     """A move the graph allows from a stage: what a client sends back to make it.
 

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.domain.record import RecordKind
+from imvo_workflow.domain.value import value
 
 
 class PartyRole(StrEnum):
@@ -105,7 +106,7 @@ def check_kind(kind: str) -> OrganisationKind:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PartyEntry:
     """One history row that concerns parties: a join, a leave, or a correction of either."""
 
@@ -118,7 +119,7 @@ class PartyEntry:
     corrects_seq: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PartyPeriod:
     """An organisation's part in a covenant as the fold found it on the day asked."""
 

@@ -13,7 +13,6 @@ as the one that was sent.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.domain.chain import CORRECTION_TRIGGER
 from imvo_workflow.domain.record import NOT_REPORTED, RECORD_TRIGGERS, RecordKind, read_detail
+from imvo_workflow.domain.value import value
 from imvo_workflow.services.queries import aware
 
 _tr = t.transition
@@ -43,7 +43,7 @@ _CHAIN = DriverStatement(
 )
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StoryNote:
     """The progress note current on a day, read from its chain entry."""
 
@@ -53,7 +53,7 @@ class StoryNote:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Chain:
     """The rows a report read, in (covenant, seq) order, and the same rows by concern (each
     concern's list in that order too). Corrections are in every list of rows they can amend:

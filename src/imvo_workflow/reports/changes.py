@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from imvo_workflow.domain.record import RecordKind, is_record, read_detail
+from imvo_workflow.domain.value import value
 from imvo_workflow.reports.record_lines import RecordLines
 from imvo_workflow.reports.wording import closed_text, nl
 from imvo_workflow.services.asof import Step
@@ -37,7 +37,7 @@ class ChangeKind(StrEnum):
     TARGET_CANCELLED = "doel_vervallen"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Change:
     on: date
     kind: ChangeKind

@@ -10,10 +10,10 @@ heading alone. Each covenant becomes an Entry with its stage and parties by role
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.parties import unnamed_in
+from imvo_workflow.domain.value import value
 from imvo_workflow.reports.chain_read import StoryNote
 from imvo_workflow.reports.changes import Change
 from imvo_workflow.reports.record_lines import RecordLines
@@ -23,7 +23,7 @@ from imvo_workflow.services.queries import StatusRow
 GROUP_TITLES = {"risicosector": "Risicosectoren", "overige": "Overige sectoren"}
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Entry:
     level: int
     heading: str
@@ -47,7 +47,7 @@ class Entry:
     changes: tuple[Change, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Sector:
     id: int
     name: str
@@ -55,7 +55,7 @@ class Sector:
     parent_id: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Covenant:
     id: int
     slug: str

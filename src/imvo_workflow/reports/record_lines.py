@@ -10,18 +10,18 @@ describing them cost more than the rest of the report). Without one it lists the
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.entry_text import EntryFacts, describe_all, stage_labels
 from imvo_workflow.domain.record import read_detail
+from imvo_workflow.domain.value import value
 from imvo_workflow.services.queries import TargetView
 from imvo_workflow.services.signatures import SignatureView
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class HistoryLine:
     seq: int
     occurred_on: date
@@ -29,7 +29,7 @@ class HistoryLine:
     corrected_by: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class RecordLines:
     signatures: tuple[SignatureView, ...]
     targets: tuple[TargetView, ...]

@@ -9,16 +9,16 @@ still open, overdue or not. Pure: replayed steps and target views come in.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date
 
 from imvo_workflow.domain.definition import WorkflowDefinition
+from imvo_workflow.domain.value import value
 from imvo_workflow.services.asof import Step, stage_on
 from imvo_workflow.services.queries import TargetView
 from imvo_workflow.services.signatories import SIGNED
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StageSummary:
     stage: str
     label: str
@@ -30,7 +30,7 @@ class StageSummary:
     covenants_since: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PeriodSummary:
     since: date | None
     #: The covenants (by heading) that moved to ondertekend in the period.

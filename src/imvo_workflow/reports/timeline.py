@@ -9,10 +9,10 @@ report draws the same picture as a PNG from the same lanes and scale (reports/ti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from html import escape
 
+from imvo_workflow.domain.value import value
 from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.wording import nl
 
@@ -22,7 +22,7 @@ LANE = 20
 TOP = 30
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Lane:
     label: str
     #: (stage, since) in order; each lasts until the next one or the report date.
@@ -31,7 +31,7 @@ class Lane:
     marks: tuple[tuple[date, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Scale:
     """Where a day lies across the plot: from 1 January of the first year to `end`."""
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.record import is_record
+from imvo_workflow.domain.value import value
 from imvo_workflow.services.queries import (
     COVENANTS_IN_ORDER,
     StatusRow,
@@ -31,7 +31,7 @@ from imvo_workflow.services.queries import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Step:
     """One effective move: a history row with its latest correction applied."""
 

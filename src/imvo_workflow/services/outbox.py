@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -55,6 +55,7 @@ from imvo_workflow.domain.alerts import AlertKind
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound
 from imvo_workflow.domain.targets import target_name
+from imvo_workflow.domain.value import value
 from imvo_workflow.notify.channels import Sender, Undeliverable
 from imvo_workflow.notify.message import AlertMessage
 from imvo_workflow.services.alerts import queue_deliveries, raise_alert
@@ -63,7 +64,7 @@ log = logging.getLogger("imvo.outbox")
 LEASE = timedelta(minutes=2)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Claimed:
     delivery_id: int
     channel: str
@@ -74,13 +75,13 @@ class Claimed:
     secrets: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class DrainResult:
     sent: int
     failed: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Backoff:
     """When to try a failed delivery again, and how often at most.
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -36,13 +35,14 @@ from imvo_workflow.domain.parties import (
     unnamed_in,
 )
 from imvo_workflow.domain.record import RecordKind, read_detail
+from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.asof import end_of_day
 from imvo_workflow.services.organisations import find_organisation
 from imvo_workflow.services.queries import aware
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PartyView:
     """An organisation's part in a covenant on the day asked; `until` set when it had left."""
 
@@ -58,7 +58,7 @@ class PartyView:
     current: bool
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PartyOverview:
     """What a covenant page, `imvo parties list` and the API show: on `day` (None: now)."""
 
@@ -70,7 +70,7 @@ class PartyOverview:
     unnamed: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PartyResult:
     covenant: str
     participation_id: int

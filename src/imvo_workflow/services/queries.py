@@ -7,7 +7,6 @@ same answers and `--json` is a dump of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,10 +16,11 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.domain.entry_text import EntryFacts, corrected_by, describe_all
 from imvo_workflow.domain.record import read_detail
 from imvo_workflow.domain.targets import target_name
+from imvo_workflow.domain.value import value
 from imvo_workflow.services import lookup
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TargetView:
     id: int
     stage: str | None
@@ -42,7 +42,7 @@ class TargetView:
         return target_name(self.stage, self.milestone)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class StatusRow:
     slug: str
     title: str
@@ -81,7 +81,7 @@ class StatusRow:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class HistoryEntry:
     seq: int
     from_stage: str | None
@@ -99,7 +99,7 @@ class HistoryEntry:
     corrected_by: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class PartyView:
     name: str
     full_name: str | None
@@ -107,7 +107,7 @@ class PartyView:
     role: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class CovenantDetail:
     status: StatusRow
     summary: str
@@ -309,7 +309,7 @@ def stages_in_use(*, conn: Connection) -> set[str]:
     return set(conn.execute(select(t.covenant.c.stage).distinct()).scalars())
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class TargetChangeView:
     target_id: int
     what: str

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from imvo_workflow.domain.chain import CORRECTION_TRIGGER
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import RequirementMissing
 from imvo_workflow.domain.record import RecordKind, read_detail
+from imvo_workflow.domain.value import value
 from imvo_workflow.services import history, lookup, signatories
 from imvo_workflow.services.moves import MoveRequest, make_move
 from imvo_workflow.services.queries import aware
@@ -33,7 +33,7 @@ from imvo_workflow.services.queries import aware
 _SIGNATURE_ROWS = frozenset({RecordKind.SIGNATURE.value, CORRECTION_TRIGGER})
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SignatureView:
     organisation: str
     signed_on: date
@@ -41,7 +41,7 @@ class SignatureView:
     signature_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SignResult:
     covenant: str
     #: True when this step signed the covenant (the move to ondertekend).
