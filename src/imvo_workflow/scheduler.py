@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -33,7 +34,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from imvo_workflow import metrics
 from imvo_workflow.bootstrap import App
-from imvo_workflow.domain.value import value
 from imvo_workflow.notify.channels import senders
 from imvo_workflow.services.alerts import ScanResult, policy_from, scan
 from imvo_workflow.services.audit import checkpoint
@@ -50,7 +50,7 @@ def real_clock() -> datetime:
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TickResult:
     scan: ScanResult
     digests: int

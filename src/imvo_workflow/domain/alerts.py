@@ -17,6 +17,7 @@ advanced one is news; `superseded` names the others, which the scan records as s
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -24,8 +25,6 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import holidays
-
-from imvo_workflow.domain.value import value
 
 
 class AlertKind(StrEnum):
@@ -72,7 +71,7 @@ def single_line(text: str) -> str:
     return " ".join(text.split())
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class AlertPolicy:
     lead_days: tuple[int, ...] = (30, 7)
     escalate_after_days: tuple[int, ...] = (30,)
@@ -81,7 +80,7 @@ class AlertPolicy:
     shift_to_working_day: bool = True
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TargetState:
     """What the alert rules need to know of a target."""
 

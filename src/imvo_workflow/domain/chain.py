@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-
-from imvo_workflow.domain.value import value
 
 GENESIS = "0" * 64
 #: The trigger of a covenant's first entry (from nothing to the initial stage).
@@ -23,7 +22,7 @@ OPENING_TRIGGER = "aanmaken"
 CORRECTION_TRIGGER = "correctie"
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class ChainEntry:
     covenant_id: int
     seq: int

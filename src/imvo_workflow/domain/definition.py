@@ -34,13 +34,12 @@ from imvo_workflow.domain.definition_file import (
 )
 from imvo_workflow.domain.errors import AllowedMove, ForbiddenTransition, InvalidDefinition
 from imvo_workflow.domain.requirements import MoveFacts, conditions_for
-from imvo_workflow.domain.value import value
 
 ReminderPolicy = ReminderPolicyFile
 Stage = StageFile
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Transition:
     """One edge of the graph as the file describes it: `trigger` from `source` leads to `dest`."""
 

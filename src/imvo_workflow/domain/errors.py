@@ -7,8 +7,7 @@ message is written for the person who typed the command, not for the developer.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-
-from imvo_workflow.domain.value import value
+from dataclasses import dataclass
 
 
 class DomainError(Exception):
@@ -68,7 +67,7 @@ class UnknownStage(NotFound):
         super().__init__("fase", name, suggestions)
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class AllowedMove:
     """A move the graph allows from a stage: what a client sends back to make it.
 

@@ -10,14 +10,14 @@ Pure: no database or web imports.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from imvo_workflow.domain.bounds import check_date, check_label
 from imvo_workflow.domain.periods import dutch_date, resolve_period
-from imvo_workflow.domain.value import value
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class PeriodPreview:
     phrase: str
     reference: date

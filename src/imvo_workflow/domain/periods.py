@@ -16,16 +16,16 @@ import calendar
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from imvo_workflow.domain.bounds import MAX_YEAR, MIN_YEAR
 from imvo_workflow.domain.errors import UnparseablePeriod
-from imvo_workflow.domain.value import value
 
 __all__ = ["MAX_YEAR", "MIN_YEAR", "Period", "resolve_period"]
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Period:
     """A resolved target: the phrase as written and the period it names."""
 
@@ -86,7 +86,7 @@ class _Refusal(Exception):
         self.why = why
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class _Token:
     kind: str  # year, day, month, ord, q, h, part, season, helft, kwartaal
     num: int = 0

@@ -1,4 +1,4 @@
-"""Value objects: frozen to the type checker, cheap to make at run time.
+"""Value objects made by the thousand: frozen to the type checker, cheap to make at run time.
 
 The views and facts the services pass around are values: nothing changes one after it is
 made (STYLE: services return frozen dataclasses). A frozen dataclass says so, and also enforces
@@ -10,6 +10,8 @@ that check cost a sixth of its build.
 `@value` declares the class frozen to the type checker (PEP 681's `frozen_default`: mypy
 refuses an assignment to a field, as it does for `frozen=True`, and `make lint` runs it over
 everything) and makes a slotted dataclass at run time, hashed by its fields as a frozen one is.
+It is for the values a report or an as-of view makes in bulk; every other value stays a
+`@dataclass(frozen=True, slots=True)`, enforced at run time too.
 """
 
 from __future__ import annotations

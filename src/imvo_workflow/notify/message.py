@@ -7,12 +7,12 @@ key travels along as the idempotency key, so a receiver can drop a repeated deli
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from typing import Any
 
 from imvo_workflow.domain.alerts import AlertKind
-from imvo_workflow.domain.value import value
 
 
 def dagen(count: int) -> str:
@@ -20,7 +20,7 @@ def dagen(count: int) -> str:
     return "1 dag" if count == 1 else f"{count} dagen"
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class AlertMessage:
     alert_id: int
     key: str

@@ -13,6 +13,7 @@ as the one that was sent.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -53,7 +54,7 @@ class StoryNote:
     text: str
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Chain:
     """The rows a report read, in (covenant, seq) order, and the same rows by concern (each
     concern's list in that order too). Corrections are in every list of rows they can amend:

@@ -8,14 +8,13 @@ same data give the same bytes, and so the same ETag, on every request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from imvo_workflow.domain.value import value
 
-
-@value
+@dataclass(frozen=True, slots=True)
 class Deadline:
     target_id: int
     covenant: str

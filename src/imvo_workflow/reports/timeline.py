@@ -9,6 +9,7 @@ report draws the same picture as a PNG from the same lanes and scale (reports/ti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 
@@ -31,7 +32,7 @@ class Lane:
     marks: tuple[tuple[date, str], ...] = ()
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Scale:
     """Where a day lies across the plot: from 1 January of the first year to `end`."""
 

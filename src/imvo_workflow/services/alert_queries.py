@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, func, or_, select
@@ -11,11 +12,10 @@ from imvo_workflow.domain.alerts import AlertKind
 from imvo_workflow.domain.bounds import MAX_DAYS_AHEAD
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.domain.targets import target_name
-from imvo_workflow.domain.value import value
 from imvo_workflow.services.queries import aware
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class AlertView:
     id: int
     kind: AlertKind
@@ -36,7 +36,7 @@ class AlertView:
     failed: int = 0
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class DeadlineView:
     covenant: str
     sector: str
@@ -125,7 +125,7 @@ def deadlines(*, conn: Connection, today: date, within_days: int = 30) -> list[D
     ]
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class FollowedDeadline:
     target_id: int
     covenant: str

@@ -14,6 +14,7 @@ superseded it, visible in the inbox history) and their deliveries are `skipped`:
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,6 @@ from imvo_workflow.domain.bounds import check_id, check_label
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import ReminderPolicy
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
-from imvo_workflow.domain.value import value
 from imvo_workflow.services.queries import aware
 
 WATERMARK = "alert_scan"
@@ -52,7 +52,7 @@ def policy_from(reminders: ReminderPolicy) -> AlertPolicy:
     )
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class ScanResult:
     candidates: int
     due: int

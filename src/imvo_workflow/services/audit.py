@@ -31,14 +31,13 @@ from imvo_workflow.domain.chain import (
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.domain.record import is_record
-from imvo_workflow.domain.value import value
 from imvo_workflow.files import append_private
 from imvo_workflow.services import corrections, history
 from imvo_workflow.services.alerts import queue_deliveries, raise_alert, recipient
 from imvo_workflow.services.asof import effective_steps, history_rows
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Problem:
     covenant: str
     seq: int | None
@@ -174,7 +173,7 @@ def _read_checkpoint_file(path: Path) -> list[tuple[Any, dict[str, list[Any]], s
     return found
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Checkpoint:
     id: int
     created_at: datetime

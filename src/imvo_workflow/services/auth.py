@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 
@@ -27,7 +28,6 @@ from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.bounds import check_id, check_label
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import DomainError, Forbidden, InvalidInput, NotFound
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import throttle, verified_tokens
 from imvo_workflow.services.queries import aware
 from imvo_workflow.services.users import add_user, user_id
@@ -58,7 +58,7 @@ class AccountDisabled(Forbidden):
         super().__init__(f"Het account {name} is uitgeschakeld; vraag een beheerder.")
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class UserView:
     id: int
     name: str
@@ -215,7 +215,7 @@ def add_api_token(
     return create_api_token(uow=uow, user_id=uid, name=name, now=now, expires=expires)
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TokenRow:
     id: int
     user: str

@@ -9,6 +9,7 @@ carries {"into": slug}); `covenant.continued_in_id` is set in the same transacti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, func, select, update
@@ -26,14 +27,13 @@ from imvo_workflow.domain.continuation import (
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput, RequirementMissing
 from imvo_workflow.domain.record import read_detail
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.asof import effective_steps, history_rows
 from imvo_workflow.services.moves import MoveRequest, MoveResult, make_move
 from imvo_workflow.services.queries import StatusRow
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class ContinuationView:
     """One covenant continuing in another: who (`slug`) went into whom (`into`), when, why."""
 

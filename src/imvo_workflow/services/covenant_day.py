@@ -11,13 +11,13 @@ that writes it; "known at D" counts only what had been entered by the end of D.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection
 
 from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.errors import InvalidInput
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import asof, continuation, history, notes, parties, signatures, terms
 from imvo_workflow.services.continuation import ContinuationView
 from imvo_workflow.services.notes import NoteView
@@ -27,7 +27,7 @@ from imvo_workflow.services.signatures import SignatureView
 from imvo_workflow.services.terms import TermView
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class CovenantOnDay:
     slug: str
     day: date

@@ -6,6 +6,7 @@ the current stage always equals the replay of its history from the first row on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, insert
@@ -13,11 +14,10 @@ from sqlalchemy import Connection, insert
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.chain import GENESIS
 from imvo_workflow.domain.definition import WorkflowDefinition
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class NewCovenant:
     slug: str
     sector_id: int

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TextIO
 
@@ -18,7 +19,6 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.db.session import UnitOfWork
 from imvo_workflow.domain.bounds import check_date, check_label
 from imvo_workflow.domain.errors import InvalidInput, UnknownSector
-from imvo_workflow.domain.value import value
 from imvo_workflow.reports.csvfile import write_csv
 from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.queries import aware
@@ -42,7 +42,7 @@ COLUMNS = (
 FORMATS = ("csv", "json")
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class ExportFilter:
     sector: str | None = None
     actor: str | None = None

@@ -19,6 +19,7 @@ right whenever the statement writes at all, however the caller came by the head.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, NoReturn
 
@@ -39,7 +40,6 @@ from imvo_workflow.db.driver import DriverStatement
 from imvo_workflow.domain.chain import GENESIS, OPENING_TRIGGER, ChainEntry, entry_hash
 from imvo_workflow.domain.errors import ConcurrentUpdate, NotFound
 from imvo_workflow.domain.record import RecordKind, canonical_detail
-from imvo_workflow.domain.value import value
 from imvo_workflow.services.lookup import normalise, refuse_unknown
 
 _HEAD_COLUMNS = (
@@ -110,7 +110,7 @@ _ENTRY = (
 HEAD_MOVED = exists(select(_MOVED.c.id))
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Head:
     """A covenant's current stage, version and chain head, read at the start of a change."""
 
@@ -123,7 +123,7 @@ class Head:
     head_hash: str
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class NewEntry:
     """What a caller appends; the chain's own fields (seq, previous hash, recorded_at, hash)
     are filled in here. `to_stage`/`stage_since` are the covenant's stage after the entry

@@ -14,6 +14,7 @@ regenerating an issued report gives the bytes that were sent.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, func, insert, select
@@ -24,12 +25,11 @@ from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import NotFound, RequirementMissing
 from imvo_workflow.domain.record import RecordKind, read_detail
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.queries import aware
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class IssuedReport:
     id: int
     as_of: date
@@ -43,7 +43,7 @@ class IssuedReport:
     issued_at: datetime
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """A file held against the issued reports: which one it is, and whether the chain agrees."""
 

@@ -11,6 +11,7 @@ are read for its covenants only. The rows are queries.StatusRow, as `imvo status
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,6 @@ from sqlalchemy import ColumnElement, Connection, exists, func, or_, select, tup
 from imvo_workflow.db import tables as t
 from imvo_workflow.domain.bounds import check_label
 from imvo_workflow.domain.paging import decode_cursor, encode_cursor
-from imvo_workflow.domain.value import value
 from imvo_workflow.services.queries import (
     COVENANTS_IN_ORDER,
     StatusRow,
@@ -32,7 +32,7 @@ GROUPS = ("risicosector", "overige")
 BOARD_PAGE, API_PAGE, API_MAX = 25, 100, 500
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Filter:
     """Which covenants a list shows: all by default."""
 
@@ -43,7 +43,7 @@ class Filter:
     stage: str | None = None
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Page:
     rows: list[StatusRow]
     #: Where the next page starts (None: this was the last page).

@@ -10,7 +10,7 @@ a `mijlpaal_gesloten` entry in the same transaction, so `audit verify` covers it
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, select, update
@@ -27,7 +27,6 @@ from imvo_workflow.domain.errors import (
     RequirementMissing,
 )
 from imvo_workflow.domain.record import RecordKind
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.history import Head
 
@@ -36,7 +35,7 @@ OUTCOMES = {"bereikt": "met", "vervallen": "cancelled"}
 OUTCOME_LABELS = {"bereikt": "gehaald", "vervallen": "vervallen"}
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class MilestoneClosing:
     """Close milestone `target_id` as `outcome`; `on` defaults to the step's day (or today)."""
 
@@ -46,7 +45,7 @@ class MilestoneClosing:
     reason: str = ""
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class MilestoneResult:
     covenant: str
     target_id: int

@@ -26,6 +26,7 @@ pays for it: the ordinary move runs the same statements as before.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -46,7 +47,6 @@ from imvo_workflow.domain.errors import (
 )
 from imvo_workflow.domain.record import canonical_detail
 from imvo_workflow.domain.requirements import MoveFacts
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history, known_heads, milestones, signatories
 from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.milestones import MilestoneClosing
@@ -100,7 +100,7 @@ _SIGNATURES = DriverStatement(
 )
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class MoveRequest:
     """What a user asks: move `covenant` (its name) to stage or by trigger `to`."""
 
@@ -120,7 +120,7 @@ class MoveRequest:
     milestones: tuple[MilestoneClosing, ...] = ()
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class MoveResult:
     covenant: str
     from_stage: str
@@ -260,7 +260,7 @@ def _brings_more(request: MoveRequest) -> bool:
     return bool(request.signatories or request.milestones)
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class _Step:
     """A move judged allowed from a head: the entry to write and what else it brings."""
 

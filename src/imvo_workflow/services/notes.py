@@ -11,6 +11,7 @@ Both write their projection row (note, covenant.summary) and their chain entry
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -23,12 +24,11 @@ from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput, RequirementMissing
 from imvo_workflow.domain.record import RecordKind, read_detail
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.queries import aware
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class NoteView:
     id: int
     seq: int
@@ -38,7 +38,7 @@ class NoteView:
     recorded_at: datetime
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class SummaryChange:
     """One edit of the summary: the text it got and the text it replaced."""
 

@@ -9,6 +9,7 @@ the same transaction, so the audit trail of that covenant says when its party's 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -22,11 +23,10 @@ from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import ConcurrentUpdate, InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.domain.parties import check_kind
 from imvo_workflow.domain.record import RecordKind
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class OrganisationView:
     id: int
     name: str
@@ -36,7 +36,7 @@ class OrganisationView:
     covenants: int
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class RenameResult:
     organisation_id: int
     old_name: str

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -55,7 +55,6 @@ from imvo_workflow.domain.alerts import AlertKind
 from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.errors import InvalidInput, NotFound
 from imvo_workflow.domain.targets import target_name
-from imvo_workflow.domain.value import value
 from imvo_workflow.notify.channels import Sender, Undeliverable
 from imvo_workflow.notify.message import AlertMessage
 from imvo_workflow.services.alerts import queue_deliveries, raise_alert
@@ -64,7 +63,7 @@ log = logging.getLogger("imvo.outbox")
 LEASE = timedelta(minutes=2)
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Claimed:
     delivery_id: int
     channel: str
@@ -75,13 +74,13 @@ class Claimed:
     secrets: tuple[str, ...] = ()
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class DrainResult:
     sent: int
     failed: int
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Backoff:
     """When to try a failed delivery again, and how often at most.
 

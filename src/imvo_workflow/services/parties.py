@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -58,7 +59,7 @@ class PartyView:
     current: bool
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class PartyOverview:
     """What a covenant page, `imvo parties list` and the API show: on `day` (None: now)."""
 
@@ -70,7 +71,7 @@ class PartyOverview:
     unnamed: list[str]
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class PartyResult:
     covenant: str
     participation_id: int

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Connection, func, insert, or_, select
@@ -29,7 +30,6 @@ from imvo_workflow.domain.errors import (
     UnknownSector,
     UnknownStage,
 )
-from imvo_workflow.domain.value import value
 from imvo_workflow.services.covenants import NewCovenant, open_covenant
 from imvo_workflow.services.lookup import normalise
 from imvo_workflow.services.moves import MoveRequest, make_move
@@ -40,7 +40,7 @@ MAX_SLUG = 80
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class ProcessResult:
     slug: str
     covenant_id: int
@@ -85,8 +85,8 @@ def open_process(
     check_text(summary, "De samenvatting")
     check_text(reason, "De reden")
     check_date(started_on, "De startdatum")
-    for name, what in ((sector, "De sector"), (new_sector, "De nieuwe sector")):
-        check_label(name or "", what)
+    for value, what in ((sector, "De sector"), (new_sector, "De nieuwe sector")):
+        check_label(value or "", what)
     check_label(parent or "", "Het bovenliggende convenant")
     check_label(slug or "", "De korte naam")
     if not title.strip():

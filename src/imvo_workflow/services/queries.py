@@ -7,6 +7,7 @@ same answers and `--json` is a dump of them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -81,7 +82,7 @@ class StatusRow:
         )
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     seq: int
     from_stage: str | None
@@ -99,7 +100,7 @@ class HistoryEntry:
     corrected_by: int | None = None
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class PartyView:
     name: str
     full_name: str | None
@@ -107,7 +108,7 @@ class PartyView:
     role: str
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class CovenantDetail:
     status: StatusRow
     summary: str
@@ -309,7 +310,7 @@ def stages_in_use(*, conn: Connection) -> set[str]:
     return set(conn.execute(select(t.covenant.c.stage).distinct()).scalars())
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TargetChangeView:
     target_id: int
     what: str

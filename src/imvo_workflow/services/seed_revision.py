@@ -19,6 +19,7 @@ file's `revised` reason (the covenant's own if it has one). A second run finds n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -30,7 +31,6 @@ from imvo_workflow.domain.chain import CORRECTION_TRIGGER
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.parties import PartyRole
 from imvo_workflow.domain.record import RecordKind, is_record, read_detail
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import audit, history
 from imvo_workflow.services.milestones import MilestoneClosing, close_in
 from imvo_workflow.services.parties import join_in, leave_in
@@ -43,7 +43,7 @@ _SEEDED_BY = frozenset({REVISION_ACTOR, "migratie 0013"})
 _DEFAULT_REASON = "Seed herzien: de seed leest de voortgangsrapportage nu anders."
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class _Ctx:
     conn: Connection
     definition: WorkflowDefinition

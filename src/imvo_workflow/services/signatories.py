@@ -11,6 +11,7 @@ transaction. `plan` checks everything before the first write; `record` writes.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, and_, insert, or_, select
@@ -21,7 +22,6 @@ from imvo_workflow.domain.clock import AMSTERDAM
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput, NotFound, RequirementMissing
 from imvo_workflow.domain.record import RecordKind
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.asof import effective_steps, history_rows
 from imvo_workflow.services.history import Head
@@ -37,7 +37,7 @@ SIGNING_ROLES = ("trekker", "partij", "facilitator")
 MAX_SIGNATORIES = 100
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Signatory:
     organisation_id: int
     name: str

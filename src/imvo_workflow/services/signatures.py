@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -41,7 +42,7 @@ class SignatureView:
     signature_id: int | None = None
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class SignResult:
     covenant: str
     #: True when this step signed the covenant (the move to ondertekend).

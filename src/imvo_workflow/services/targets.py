@@ -10,6 +10,7 @@ moved deadline gets its own reminders.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, insert, select, update
@@ -31,7 +32,6 @@ from imvo_workflow.domain.errors import (
 from imvo_workflow.domain.periods import resolve_period
 from imvo_workflow.domain.record import RecordKind
 from imvo_workflow.domain.targets import target_name
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 
 #: Where each entrypoint takes the reference date: a refusal about it names all of them.
@@ -41,7 +41,7 @@ REFERENCE_HINT = (
 )
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TargetResult:
     target_id: int
     created: bool
@@ -52,7 +52,7 @@ class TargetResult:
     old_deadline: date | None
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TargetSpec:
     """What a user sets: for `covenant` (its name), `stage` or `milestone` by `phrase`."""
 

@@ -11,6 +11,7 @@ entry.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, insert, select, update
@@ -29,7 +30,6 @@ from imvo_workflow.domain.terms import (
     nl_date,
     renewal_start,
 )
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.queries import aware
 from imvo_workflow.services.targets import TargetSpec, record_target
@@ -38,7 +38,7 @@ from imvo_workflow.services.targets import TargetSpec, record_target
 SIGNED = "ondertekend"
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TermView:
     id: int
     number: int
@@ -51,7 +51,7 @@ class TermView:
     current: bool
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TermResult:
     covenant: str
     term: TermView

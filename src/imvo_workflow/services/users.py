@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from secrets import token_hex
 from urllib.parse import urlparse
@@ -30,7 +31,6 @@ from imvo_workflow.domain.bounds import (
     user_name_key,
 )
 from imvo_workflow.domain.errors import InvalidInput, NotFound
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import verified_tokens
 from imvo_workflow.services.lookup import normalise
 
@@ -159,7 +159,7 @@ def subscribe(
     return added
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class UserRow:
     name: str
     role: str

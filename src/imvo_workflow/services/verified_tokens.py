@@ -21,12 +21,11 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
-
-from imvo_workflow.domain.value import value
 
 if TYPE_CHECKING:  # services/auth.py imports this module
     from imvo_workflow.services.auth import UserView
@@ -37,7 +36,7 @@ TTL_SECONDS = 1.0
 LIMIT = 10_000
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class Kept:
     user: UserView
     #: The token's own end (None: it has none), against the app's clock.

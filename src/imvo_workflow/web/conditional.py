@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -18,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from imvo_workflow.domain.errors import MalformedRequest
-from imvo_workflow.domain.value import value
 
 #: One entity tag: RFC 9110 §8.8.3 (etagc includes obs-text, which Starlette hands over as
 #: latin-1 characters).
@@ -28,7 +28,7 @@ _TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
 _VERSION = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class EntityTag:
     opaque: str
     weak: bool = False

@@ -6,6 +6,7 @@ web/pages_terms.py can import pages.py without a cycle.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, select
@@ -14,13 +15,12 @@ from imvo_workflow.db import tables as t
 from imvo_workflow.domain.continuation import CONTINUE_TRIGGER, CONTINUED_STAGE
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.terms import renewal_start
-from imvo_workflow.domain.value import value
 from imvo_workflow.services import history
 from imvo_workflow.services.continuation import ContinuationView, continuation_of, continued_here
 from imvo_workflow.services.terms import SIGNED, TermView, list_terms
 
 
-@value
+@dataclass(frozen=True, slots=True)
 class TermsPanel:
     continuation: ContinuationView | None
     joined: list[ContinuationView]
