@@ -29,7 +29,7 @@ from docx.document import Document as DocxDocument
 from docx.opc.packuri import PackURI
 from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import parse_xml
-from docx.shared import Cm
+from docx.shared import Cm, Length, Pt
 from docx.text.paragraph import Paragraph
 
 from imvo_workflow.domain.definition import WorkflowDefinition
@@ -39,7 +39,7 @@ from imvo_workflow.reports.layout import Entry
 from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.render import NO_SINCE, period_lines
-from imvo_workflow.reports.timeline_png import timeline_png
+from imvo_workflow.reports.timeline_png import lanes_fitting, timeline_pngs
 from imvo_workflow.reports.wording import (
     TARGET_HEADERS,
     next_target_text,
@@ -120,6 +120,19 @@ RUN = {
 RUN_END = "</w:t></w:r>"
 #: The text width of python-docx's default page (A4 less margins is less; Word reflows).
 TEXT_WIDTH = 8640
+#: The timeline's width on the page (wider than the text: Word lets a picture into the margin).
+PICTURE_WIDTH = Cm(16.5)
+#: A timeline picture must fit an A4 page, and the document's own page if that is shorter
+#: (python-docx's template has US Letter, 27.9 cm).
+A4_HEIGHT = Cm(29.7)
+#: Under a picture on its page: its paragraph's space after (10 pt in the template), the
+#: caption's line (9 pt type, single spaced) and its space after (10 pt), with some to spare.
+CAPTION_ROOM = Pt(36)
+#: The template spaces paragraphs at 1.15 lines (w:line="276"), and Word spaces a line that
+#: holds a picture so too.
+LINE_SPACING = 1.15
+#: The timeline's caption; a timeline of several pictures says which part each one is.
+CAPTION = "Tijdlijn{part}: fasen per convenant, met een ruit waar de deadline van elk doel lag."
 
 
 def _opening(style: str | None) -> str:
@@ -231,18 +244,28 @@ def _summary(doc: DocxDocument, report: ProgressReport, definition: WorkflowDefi
         paragraph = _para(doc, "", "ListBullet")
         paragraph.add_run(f"{label}: ").bold = True
         paragraph.add_run(value)
-    picture = timeline_png(
+    labels = {name: stage.label.nl for name, stage in definition.stages.items()}
+    pictures = timeline_pngs(
         report.lanes,
         report.as_of,
         {name: stage.color for name, stage in definition.stages.items()},
-        {name: stage.label.nl for name, stage in definition.stages.items()},
+        labels,
+        lanes_fitting(picture_room(doc), labels),
     )
-    doc.add_picture(io.BytesIO(picture), width=Cm(16.5))
-    _para(
-        doc,
-        "Tijdlijn: fasen per convenant, met een ruit waar de deadline van elk doel lag.",
-        "Caption",
-    )
+    for number, picture in enumerate(pictures, 1):
+        doc.add_picture(io.BytesIO(picture), width=PICTURE_WIDTH)
+        part = f" (deel {number} van {len(pictures)})" if len(pictures) > 1 else ""
+        _para(doc, CAPTION.format(part=part), "Caption")
+
+
+def picture_room(doc: DocxDocument) -> float:
+    """How tall a timeline picture may be, over its width, to fit on one page with its caption:
+    the page (A4, or the document's own if shorter) less the top and bottom margins. A taller
+    one ran off the page: a thousand lanes made one picture of 295 cm."""
+    section = doc.sections[-1]
+    page = min(A4_HEIGHT, section.page_height or A4_HEIGHT)
+    margins = (section.top_margin or Length(0)) + (section.bottom_margin or Length(0))
+    return (page - margins - CAPTION_ROOM) / LINE_SPACING / PICTURE_WIDTH
 
 
 def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
