@@ -91,7 +91,7 @@ def test_a_long_timeline_is_split_into_pictures_that_fit(lanes: int, pictures: i
 
 
 @pytest.mark.parametrize("lanes", [PER + 3, 3 * PER + 2])
-def test_every_picture_of_a_timeline_has_its_scale(lanes: int) -> None:
+def test_every_picture_of_a_timeline_is_on_one_scale(lanes: int) -> None:
     """The last lane starts years before the others: the pictures without it are still drawn
     on the scale of all lanes, so each one's first bar (starting on START) starts at the same
     x, where the scale of all lanes puts START."""
