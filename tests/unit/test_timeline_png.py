@@ -1,56 +1,117 @@
-"""The Word report's timeline picture (reports/timeline_png.py), short and long.
+"""The Word report's timeline pictures (reports/timeline_png.py), short and long, one or many.
 
-Over BIG lanes it is drawn in a palette with Pillow's bitmap font, which has Latin-1 only:
+Over BIG lanes they are drawn in a palette with Pillow's bitmap font, which has Latin-1 only:
 a label with typographic quotes, dashes or arrows (as sector and covenant names have) must
-still be drawn, not refused, and both pictures must come out the same for the same lanes.
+still be drawn, not refused, and the pictures must come out the same for the same lanes. A
+timeline split into pictures keeps one scale: a day lies at the same x in each of them.
 """
 
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
 from PIL import Image
 
 from imvo_workflow.domain.definition import load_definition
-from imvo_workflow.reports.timeline import Lane
-from imvo_workflow.reports.timeline_png import BIG, _latin1, _palette_png, timeline_png
+from imvo_workflow.reports.timeline import LABEL_WIDTH, LANE, TOP, Lane, Scale
+from imvo_workflow.reports.timeline_png import (
+    BIG,
+    ZOOM,
+    _latin1,
+    _palette_png,
+    _rgb,
+    height_ratio,
+    lanes_fitting,
+    timeline_pngs,
+)
 from imvo_workflow.settings import DEFAULT_STAGES_FILE
 
 DAY = date(2016, 10, 31)
 LABEL = "Financiële sector – “Pensioenen” → Verzekeringen … €"
+DEFINITION = load_definition(DEFAULT_STAGES_FILE)
+COLORS = {name: stage.color for name, stage in DEFINITION.stages.items()}
+LABELS = {name: stage.label.nl for name, stage in DEFINITION.stages.items()}
+START = date(2015, 1, 1)
+#: Lanes a picture holds in the tests (the Word report's page: tests/unit/test_word_timeline.py).
+PER = 59
 
 
-def _picture(lanes: int) -> Image.Image:
-    definition = load_definition(DEFAULT_STAGES_FILE)
-    colors = {name: stage.color for name, stage in definition.stages.items()}
-    labels = {name: stage.label.nl for name, stage in definition.stages.items()}
-    lanes_ = [
+def _lanes(count: int, earliest: date = START) -> list[Lane]:
+    """`count` lanes whose bars start on START, the last one's on `earliest`."""
+    return [
         Lane(
             f"{LABEL} {n}",
-            [("verkenning", date(2015, 1, 1)), ("dialoog", date(2016, 3, 1))],
+            [("verkenning", earliest if n == count - 1 else START), ("dialoog", date(2016, 3, 1))],
             ((date(2017, 6, 30), "Ondertekening"),),
         )
-        for n in range(lanes)
+        for n in range(count)
     ]
-    data = timeline_png(lanes_, DAY, colors, labels)
-    assert data == timeline_png(lanes_, DAY, colors, labels)  # the same bytes every time
-    return Image.open(io.BytesIO(data))
 
 
-def test_a_short_timeline_is_smooth_rgb_at_twice_the_size() -> None:
-    picture = _picture(3)
+def _drawn(lanes: list[Lane], per: int) -> list[bytes]:
+    with ThreadPoolExecutor(max_workers=1) as encoder:
+        return [f.result() for f in timeline_pngs(lanes, DAY, COLORS, LABELS, per, encoder)]
+
+
+def _pictures(lanes: list[Lane], per: int = PER) -> list[Image.Image]:
+    data = _drawn(lanes, per)
+    assert data == _drawn(lanes, per)  # the same bytes every time
+    return [Image.open(io.BytesIO(picture)) for picture in data]
+
+
+def test_a_short_timeline_is_one_smooth_rgb_picture_at_twice_the_size() -> None:
+    (picture,) = _pictures(_lanes(3))
     assert picture.mode == "RGB"
+    assert picture.height == (TOP + 3 * LANE + 60) * ZOOM
 
 
 def test_a_long_timeline_is_a_palette_picture_with_every_label_drawn() -> None:
-    picture = _picture(BIG + 1)
+    (picture,) = _pictures(_lanes(BIG + 1), per=BIG + 1)
     assert picture.mode == "P"
     assert picture.height > (BIG + 1) * 20
     # the label column is not blank: the labels were drawn, typography and all
     labels = picture.convert("L").crop((0, 40, 200, picture.height - 80))
     assert labels.getextrema()[0] < 128
+
+
+@pytest.mark.parametrize(
+    ("lanes", "pictures"), [(0, 1), (1, 1), (PER, 1), (PER + 1, 2), (1000, 17)]
+)
+def test_a_long_timeline_is_split_into_pictures_that_fit(lanes: int, pictures: int) -> None:
+    drawn = _pictures(_lanes(lanes))
+    assert len(drawn) == pictures
+    # each holds PER lanes, the last one the rest, and none is taller than PER lanes make it
+    zoom, rest = ZOOM if lanes <= BIG else 1, lanes - PER * (pictures - 1)
+    for picture, held in zip(drawn, [PER] * (pictures - 1) + [rest], strict=True):
+        assert picture.height == (TOP + held * LANE + 60) * zoom
+        assert picture.height / picture.width <= height_ratio(PER, LABELS)
+
+
+@pytest.mark.parametrize("lanes", [PER + 3, 3 * PER + 2])
+def test_every_picture_of_a_timeline_is_on_one_scale(lanes: int) -> None:
+    """The last lane starts years before the others: the pictures without it are still drawn
+    on the scale of all lanes, so each one's first bar (starting on START) starts at the same
+    x, where the scale of all lanes puts START."""
+    drawn = _lanes(lanes, earliest=date(2008, 5, 1))
+    zoom = ZOOM if lanes <= BIG else 1
+    verkenning, row = _rgb(COLORS["verkenning"]), (TOP + LANE // 2) * zoom  # the first bar's middle
+    starts = []
+    for picture in _pictures(drawn):
+        pixels = picture.convert("RGB")
+        plot = range(LABEL_WIDTH * zoom, pixels.width)
+        starts.append(next(x for x in plot if pixels.getpixel((x, row)) == verkenning))
+    assert len(starts) > 1
+    assert set(starts) == {int(Scale.of(drawn, DAY).x(START) * zoom)}
+
+
+def test_how_many_lanes_fit() -> None:
+    """As many lanes as a picture of that height over its width holds, and one at least."""
+    assert lanes_fitting(height_ratio(PER, LABELS), LABELS) == PER
+    assert lanes_fitting(height_ratio(PER, LABELS) - 0.001, LABELS) == PER - 1
+    assert lanes_fitting(0.01, LABELS) == 1
 
 
 def test_the_bitmap_font_gets_plain_typography_and_question_marks_for_the_rest() -> None:

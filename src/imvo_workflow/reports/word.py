@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -29,7 +30,7 @@ from docx.document import Document as DocxDocument
 from docx.opc.packuri import PackURI
 from docx.opc.pkgwriter import PackageWriter
 from docx.oxml import parse_xml
-from docx.shared import Cm
+from docx.shared import Cm, Length, Pt
 from docx.text.paragraph import Paragraph
 
 from imvo_workflow.domain.definition import WorkflowDefinition
@@ -39,7 +40,7 @@ from imvo_workflow.reports.layout import Entry
 from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.progress import ProgressReport
 from imvo_workflow.reports.render import NO_SINCE, period_lines
-from imvo_workflow.reports.timeline_png import timeline_png
+from imvo_workflow.reports.timeline_png import lanes_fitting, timeline_pngs
 from imvo_workflow.reports.wording import (
     TARGET_HEADERS,
     next_target_text,
@@ -76,8 +77,15 @@ def _heading(doc: DocxDocument, text: str, level: int) -> None:
 
 @collector_paused()
 def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes:
-    """The report as the bytes of a .docx file."""
+    """The report as the bytes of a .docx file.
+
+    The timeline's pictures are drawn first and compressed in a second thread while the
+    covenants' part is written (a thousand lanes' pictures take some 45 ms to compress).
+    """
     doc = Document()
+    with ThreadPoolExecutor(max_workers=1) as encoder:
+        pictures = _timeline(doc, report, definition, encoder)
+        body = _body(report)
     _properties(doc, report)
     _heading(doc, "Voortgang IMVO-convenanten", 0)
     stand = f"Stand per {nl(report.as_of)}" + (
@@ -88,8 +96,13 @@ def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes
         doc.add_paragraph(f"Wijzigingen sinds {nl(report.since)}.")
     else:
         doc.add_paragraph(NO_SINCE)
-    _summary(doc, report, definition)
+    _summary(doc, report, definition, [picture.result() for picture in pictures])
     doc.add_paragraph(MARKER)
+    return _package(doc, body)
+
+
+def _body(report: ProgressReport) -> bytes:
+    """The covenants' part: the change section and every covenant's, as WordprocessingML."""
     blocks = Blocks()
     if report.since:
         blocks.heading(f"Wat is er veranderd sinds {nl(report.since)}", 1)
@@ -102,7 +115,7 @@ def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes
         blocks.heading(title, 1)
         for e in entries:
             _entry(blocks, report, e)
-    return _package(doc, blocks.text().encode())
+    return blocks.text().encode()
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -120,6 +133,19 @@ RUN = {
 RUN_END = "</w:t></w:r>"
 #: The text width of python-docx's default page (A4 less margins is less; Word reflows).
 TEXT_WIDTH = 8640
+#: The timeline's width on the page (wider than the text: Word lets a picture into the margin).
+PICTURE_WIDTH = Cm(16.5)
+#: A timeline picture must fit an A4 page, and the document's own page if that is shorter
+#: (python-docx's template has US Letter, 27.9 cm).
+A4_HEIGHT = Cm(29.7)
+#: Under a picture on its page: its paragraph's space after (10 pt in the template), the
+#: caption's line (9 pt type, single spaced) and its space after (10 pt), with some to spare.
+CAPTION_ROOM = Pt(36)
+#: The template spaces paragraphs at 1.15 lines (w:line="276"), and Word spaces a line that
+#: holds a picture so too.
+LINE_SPACING = 1.15
+#: The timeline's caption; a timeline of several pictures says which part each one is.
+CAPTION = "Tijdlijn{part}: fasen per convenant, met een ruit waar de deadline van elk doel lag."
 
 
 def _opening(style: str | None) -> str:
@@ -210,7 +236,12 @@ def _properties(doc: DocxDocument, report: ProgressReport) -> None:
     props.revision = 1
 
 
-def _summary(doc: DocxDocument, report: ProgressReport, definition: WorkflowDefinition) -> None:
+def _summary(
+    doc: DocxDocument,
+    report: ProgressReport,
+    definition: WorkflowDefinition,
+    pictures: list[bytes],
+) -> None:
     _heading(doc, "Samenvatting", 1)
     headers = ["Fase"]
     if report.since:
@@ -231,18 +262,36 @@ def _summary(doc: DocxDocument, report: ProgressReport, definition: WorkflowDefi
         paragraph = _para(doc, "", "ListBullet")
         paragraph.add_run(f"{label}: ").bold = True
         paragraph.add_run(value)
-    picture = timeline_png(
+    for number, picture in enumerate(pictures, 1):
+        doc.add_picture(io.BytesIO(picture), width=PICTURE_WIDTH)
+        part = f" (deel {number} van {len(pictures)})" if len(pictures) > 1 else ""
+        _para(doc, CAPTION.format(part=part), "Caption")
+
+
+def _timeline(
+    doc: DocxDocument, report: ProgressReport, definition: WorkflowDefinition, encoder: Executor
+) -> list[Future[bytes]]:
+    """The timeline's pictures, as many as it needs to fit a page each, compressed by
+    `encoder`."""
+    labels = {name: stage.label.nl for name, stage in definition.stages.items()}
+    return timeline_pngs(
         report.lanes,
         report.as_of,
         {name: stage.color for name, stage in definition.stages.items()},
-        {name: stage.label.nl for name, stage in definition.stages.items()},
+        labels,
+        lanes_fitting(picture_room(doc), labels),
+        encoder,
     )
-    doc.add_picture(io.BytesIO(picture), width=Cm(16.5))
-    _para(
-        doc,
-        "Tijdlijn: fasen per convenant, met een ruit waar de deadline van elk doel lag.",
-        "Caption",
-    )
+
+
+def picture_room(doc: DocxDocument) -> float:
+    """How tall a timeline picture may be, over its width, to fit on one page with its caption:
+    the page (A4, or the document's own if shorter) less the top and bottom margins. A taller
+    one ran off the page: a thousand lanes made one picture of 295 cm."""
+    section = doc.sections[-1]
+    page = min(A4_HEIGHT, section.page_height or A4_HEIGHT)
+    margins = (section.top_margin or Length(0)) + (section.bottom_margin or Length(0))
+    return (page - margins - CAPTION_ROOM) / LINE_SPACING / PICTURE_WIDTH
 
 
 def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
