@@ -104,48 +104,45 @@ def read_chain(conn: Connection, known_by: datetime | None) -> Chain:
     return chain
 
 
-def corrected_dates(corrections: list[Any]) -> dict[tuple[int, int], date]:
-    """Per (covenant, seq) that was corrected: the date its latest correction gave it
-    (`corrections`: Chain.corrections, in chain order)."""
-    return {
-        (r.covenant_id, r.corrects_seq): r.occurred_on
-        for r in corrections
-        if r.corrects_seq is not None
-    }
+def corrected_dates(corrections: list[Any]) -> dict[int, dict[int, date]]:
+    """Per covenant, per seq that was corrected: the date its latest correction gave it
+    (`corrections`: Chain.corrections, in chain order). By covenant, so that a fold over every
+    row of the chain looks a covenant up once, not a (covenant, seq) pair per row."""
+    found: dict[int, dict[int, date]] = defaultdict(dict)
+    for r in corrections:
+        if r.corrects_seq is not None:
+            found[r.covenant_id][r.corrects_seq] = r.occurred_on
+    return dict(found)
 
 
 def dated_between(
-    rows: list[Any], fixed: dict[tuple[int, int], date], since: date | None, day: date
+    rows: list[Any], fixed: dict[int, dict[int, date]], since: date | None, day: date
 ) -> list[tuple[Any, date]]:
     """The rows dated in (since, day] (None: up to `day`), each with its date: a corrected
     row's is the date its latest correction gave it. The history and the change section both
     read the period from here."""
-    by_covenant: dict[int, dict[int, date]] = defaultdict(dict)
-    for (cid, seq), on in fixed.items():
-        by_covenant[cid][seq] = on
     found = []
-    for r in rows:  # every row of the chain: no tuple key per row, few rows were corrected
-        mine = by_covenant.get(r.covenant_id)
+    for r in rows:
+        mine = fixed.get(r.covenant_id)
         on = mine.get(r.seq, r.occurred_on) if mine else r.occurred_on
         if on <= day and (since is None or since < on):
             found.append((r, on))
     return found
 
 
-def notes_on(
-    rows: list[Any], fixed: dict[tuple[int, int], date], day: date
-) -> dict[int, StoryNote]:
+def notes_on(rows: list[Any], fixed: dict[int, dict[int, date]], day: date) -> dict[int, StoryNote]:
     """Per covenant, the newest note written on or before `day` (as services/notes.note_on
     answers from the note table: by the day written, then by entry)."""
     newest: dict[int, tuple[date, int, Any]] = {}
     for r in rows:
         if r.trigger != RecordKind.NOTE.value:
             continue
-        written = fixed.get((r.covenant_id, r.seq), r.occurred_on)
+        mine = fixed.get(r.covenant_id)
+        written = mine.get(r.seq, r.occurred_on) if mine else r.occurred_on
         if written > day:
             continue
         known = newest.get(r.covenant_id)
-        if known is None or (written, r.seq) > known[:2]:
+        if known is None or written > known[0] or (written == known[0] and r.seq > known[1]):
             newest[r.covenant_id] = (written, r.seq, r)
     return {
         cid: StoryNote(seq, written, r.actor, str(read_detail(r.detail).get("text", "")))
