@@ -13,7 +13,7 @@ SELECT and for an INSERT/UPDATE … RETURNING alike.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -132,8 +132,12 @@ class DriverResult:
         return self.convert_all(self.cursor.fetchall())
 
     def convert_all(self, rows: list[Any]) -> list[tuple[Any, ...]]:
-        """`rows` as read from the driver, converted (see `all`): column by column, each
-        distinct value of a converted column read once."""
+        """`rows` as read from the driver, converted (see `all`)."""
+        return list(self._converted(rows))
+
+    def _converted(self, rows: list[Any]) -> Iterable[tuple[Any, ...]]:
+        """`rows` converted column by column, each distinct value of a converted column read
+        once; lazily, so that rows() makes its named tuples without a list in between."""
         if not self._converters or not rows:
             return rows
         columns: list[Any] = list(zip(*rows, strict=True))
@@ -145,7 +149,7 @@ class DriverResult:
                 continue
             read = {value: convert(value) for value in distinct}
             columns[i] = map(read.get, column)  # None is no key: it stays None
-        return list(zip(*columns, strict=True))
+        return zip(*columns, strict=True)
 
 
 #: Rows per multi-row INSERT on SQLite: well under its 32,766 parameters for any table here.
@@ -302,4 +306,4 @@ class DriverStatement:
             (i, _read_aware_datetime if read is _read_datetime else read)
             for i, read in result._converters
         )
-        return list(map(self._row._make, result.all()))
+        return list(map(self._row._make, result._converted(result.cursor.fetchall())))
