@@ -77,7 +77,8 @@ def read_chain(conn: Connection, known_by: datetime | None) -> Chain:
     """Every chain row in (covenant, seq) order that was entered before `known_by` (None: all),
     without issued-report entries and corrections of them."""
     chain = Chain([], [], [], [], [], [], [])
-    lists = {
+    #: Per trigger, where a row of it goes besides chain.rows (a move to chain.moves).
+    goes: dict[str, tuple[list[Any], ...]] = {
         CORRECTION_TRIGGER: (chain.moves, chain.signatures, chain.parties, chain.corrections),
         _SIGNATURE: (chain.signatures,),
         RecordKind.NOTE.value: (chain.notes,),
@@ -95,12 +96,11 @@ def read_chain(conn: Connection, known_by: datetime | None) -> Chain:
         if trigger == CORRECTION_TRIGGER and (r.covenant_id, r.corrects_seq) in skipped:
             continue
         chain.rows.append(r)
-        mine = lists.get(trigger)
-        if mine is not None:
-            for found in mine:
-                found.append(r)
-        elif trigger not in RECORD_TRIGGERS:
-            chain.moves.append(r)
+        mine = goes.get(trigger)
+        if mine is None:
+            mine = goes[trigger] = () if trigger in RECORD_TRIGGERS else (chain.moves,)
+        for found in mine:
+            found.append(r)
     return chain
 
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -429,6 +430,10 @@ def _names_at(conn: Connection, moment: datetime | None) -> dict[int, str]:
     return found
 
 
+#: Parties in the order they joined (legacy rows, joined before any entry, first).
+_JOIN_ORDER = attrgetter("joined_seq", "participation_id")
+
+
 def parties_by_covenant(
     conn: Connection,
     day: date | None,
@@ -467,7 +472,7 @@ def parties_by_covenant(
             if r.id not in spoken_of
         ]
         mine = found[cid]
-        for period in sorted(legacy + folded, key=lambda p: (p.joined_seq, p.participation_id)):
+        for period in sorted(legacy + folded, key=_JOIN_ORDER):
             org = orgs[period.organisation_id]
             mine.append(
                 PartyView(
