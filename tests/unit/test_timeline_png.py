@@ -3,7 +3,8 @@
 Over BIG lanes they are drawn in a palette with Pillow's bitmap font, which has Latin-1 only:
 a label with typographic quotes, dashes or arrows (as sector and covenant names have) must
 still be drawn, not refused, and the pictures must come out the same for the same lanes. A
-timeline split into pictures keeps one scale: a day lies at the same x in each of them.
+timeline split into pictures keeps one scale: a day lies at the same x in each of them. Its
+lanes are composed as bytes, not drawn: to the pixels the pen draws.
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ import pytest
 from PIL import Image
 
 from imvo_workflow.domain.definition import load_definition
-from imvo_workflow.reports.timeline import LABEL_WIDTH, LANE, TOP, Lane, Scale
+from imvo_workflow.reports.memo import Memo
+from imvo_workflow.reports.timeline import LABEL_WIDTH, LANE, TOP, Lane, Scale, canvas_width
 from imvo_workflow.reports.timeline_png import (
     BIG,
     ZOOM,
+    _draw,
     _latin1,
     _palette_png,
+    _Pen,
     _rgb,
+    _Rows,
     height_ratio,
     lanes_fitting,
     timeline_pngs,
@@ -105,6 +110,39 @@ def test_every_picture_of_a_timeline_is_on_one_scale(lanes: int) -> None:
         starts.append(next(x for x in plot if pixels.getpixel((x, row)) == verkenning))
     assert len(starts) > 1
     assert set(starts) == {int(Scale.of(drawn, DAY).x(START) * zoom)}
+
+
+def _varied(count: int) -> list[Lane]:
+    """Lanes whose bars and diamonds lie at many fractions of a pixel: stages starting on
+    different days (one before the axis' first year's, one unknown to the colours, one on the
+    report date: a bar of the least width), deadlines on the axis' first day, past its end and
+    anywhere between; labels that repeat and labels of their own."""
+    lanes = []
+    for n in range(count):
+        start = date(2009 + n % 7, 1 + n % 12, 1 + n * 7 % 28)
+        steps = [("verkenning", start), ("dialoog", date(2014, 1 + n % 12, 1 + n % 28))]
+        steps += [("onbekend", date(2015, 3, 1 + n % 28)), ("uitvoering", DAY)][: n % 3]
+        marks = ((date(2009, 1, 1), "eerste"), (date(2030, 1, 1), "te laat"))
+        marks += tuple((date(2016 + n % 3, 1 + n * 5 % 12, 1 + n % 28), "doel") for _ in "ab")
+        lanes.append(Lane(f"{LABEL} {n % 9 if n % 2 else n}", steps, marks[: 2 + n % 4]))
+    return lanes
+
+
+def test_a_long_timelines_composed_rows_are_the_pixels_the_pen_draws() -> None:
+    """The long pictures' lanes composed as bytes (_Rows) come out as the pen drew them one
+    bar, diamond and label after another: the same palette indices, pixel for pixel."""
+    lanes = _varied(BIG + 30)
+    scale = Scale.of(lanes, DAY)
+    assert scale.first == date(2009, 1, 1)
+    drawn = []
+    for rows in (False, True):
+        pen = _Pen(1, COLORS)
+        stage_ink = {stage: pen.inks[_rgb(color)] for stage, color in COLORS.items()}
+        x: Memo[date, float] = Memo(scale.x)
+        composer = _Rows(pen, canvas_width(LABELS), scale, DAY, stage_ink, x) if rows else None
+        _draw(pen, lanes, scale, DAY, stage_ink, x, LABELS, composer)
+        drawn.append(pen.image.tobytes())
+    assert drawn[0] == drawn[1]
 
 
 def test_how_many_lanes_fit() -> None:
