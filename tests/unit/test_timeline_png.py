@@ -23,6 +23,7 @@ from imvo_workflow.reports.timeline_png import (
     BIG,
     ZOOM,
     _draw,
+    _frame,
     _latin1,
     _palette_png,
     _Pen,
@@ -140,7 +141,8 @@ def test_a_long_timelines_composed_rows_are_the_pixels_the_pen_draws() -> None:
         stage_ink = {stage: pen.inks[_rgb(color)] for stage, color in COLORS.items()}
         x: Memo[date, float] = Memo(scale.x)
         composer = _Rows(pen, canvas_width(LABELS), scale, DAY, stage_ink, x) if rows else None
-        _draw(pen, lanes, scale, DAY, stage_ink, x, LABELS, composer)
+        pen.resume(_frame(pen, len(lanes), scale, stage_ink, x, LABELS))
+        _draw(pen, lanes, scale, DAY, stage_ink, x, composer)
         drawn.append(pen.image.tobytes())
     assert drawn[0] == drawn[1]
 
