@@ -273,19 +273,23 @@ class DriverStatement:
 
     def sent(self, conn: Connection, params: dict[str, Any]) -> tuple[str, Any]:
         """The SQL text and the parameters the driver receives when run with `params`."""
-        sql, order, defaults, _ = self._compile(conn)
+        sql, values, _ = self._prepared(conn, params)
+        return sql, values
+
+    def _prepared(self, conn: Connection, params: dict[str, Any]) -> tuple[str, Any, Converters]:
+        sql, order, defaults, converters = self._compile(conn)
         values = {**defaults, **params}
         if order is not None:  # SQLite: qmark parameters, in order
-            return sql, tuple(_sqlite_value(values[key]) for key in order)
-        return sql, values
+            return sql, tuple(_sqlite_value(values[key]) for key in order), converters
+        return sql, values, converters
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> DriverResult:
         """Run with `params` in the connection's current transaction."""
-        sql, values = self.sent(conn, params)
+        sql, values, converters = self._prepared(conn, params)
         driver = conn.connection.driver_connection
         try:
             cursor = driver.execute(sql, values)  # type: ignore[union-attr]
-            return DriverResult(cursor, self._compile(conn)[3])
+            return DriverResult(cursor, converters)
         except conn.dialect.loaded_dbapi.Error as exc:
             # The same exception types as SQLAlchemy's own path, so callers map them once.
             raise DBAPIError.instance(sql, values, exc, conn.dialect.loaded_dbapi.Error) from exc
@@ -302,8 +306,11 @@ class DriverStatement:
             names = [column.key for column in getattr(self.statement, "selected_columns", ())]
             self._row = namedtuple("DriverRow", names)  # type: ignore[misc]
         result = self.execute(conn, params or {})
-        result._converters = tuple(
-            (i, _read_aware_datetime if read is _read_datetime else read)
-            for i, read in result._converters
+        aware = DriverResult(
+            result.cursor,
+            tuple(
+                (i, _read_aware_datetime if read is _read_datetime else read)
+                for i, read in result._converters
+            ),
         )
-        return list(map(self._row._make, result._converted(result.cursor.fetchall())))
+        return list(map(self._row._make, aware._converted(aware.cursor.fetchall())))

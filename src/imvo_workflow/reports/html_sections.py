@@ -18,7 +18,7 @@ from imvo_workflow.reports.wording import (
     TARGET_HEADERS,
     next_target_text,
     nl,
-    quoted,
+    people_fields,
     signed_text,
     target_cells,
 )
@@ -93,16 +93,8 @@ def _facts(out: list[str], e: Entry, colors: dict[str, str]) -> None:
         f'  <dl>\n    <dt>Fase</dt><dd><span class="stage" style="background: '
         f'{h(colors[e.status.stage])}">{h(e.stage_label)}</span> sinds {nl(e.status.since)}</dd>\n'
     )
-    for label, value in (
-        ("Trekker", e.trekker),
-        ("Facilitator", e.facilitator),
-        ("Kwartiermaker", e.kwartiermaker),
-        ("Partijen", ", ".join(e.parties)),
-        ("Betrokken", ", ".join(e.involved)),
-        ("Niet bij naam genoemd", quoted(e.unnamed)),
-    ):
-        if value:
-            out.append(f"<dt>{label}</dt><dd>{h(value)}</dd>")
+    for label, value in people_fields(e):
+        out.append(f"<dt>{label}</dt><dd>{h(value)}</dd>")
     target = e.status.next_target
     upcoming = "geen" if target is None else h(next_target_text(target))
     if target is not None and e.status.overdue:

@@ -45,7 +45,7 @@ from imvo_workflow.reports.wording import (
     TARGET_HEADERS,
     next_target_text,
     nl,
-    quoted,
+    people_fields,
     signed_text,
     target_cells,
 )
@@ -299,16 +299,8 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
     if e.status is None:
         return
     blocks.field("Fase", f"{e.stage_label}, sinds {nl(e.status.since)}")
-    for label, value in (
-        ("Trekker", e.trekker),
-        ("Facilitator", e.facilitator),
-        ("Kwartiermaker", e.kwartiermaker),
-        ("Partijen", ", ".join(e.parties)),
-        ("Betrokken", ", ".join(e.involved)),
-        ("Niet bij naam genoemd", quoted(e.unnamed)),
-    ):
-        if value:
-            blocks.field(label, value)
+    for label, value in people_fields(e):
+        blocks.field(label, value)
     target = e.status.next_target
     upcoming = (
         next_target_text(target) + (" — te laat" if e.status.overdue else "") if target else "geen"

@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from imvo_workflow.services.queries import TargetView
 from imvo_workflow.services.signatures import SignatureView
+
+if TYPE_CHECKING:  # layout reads changes, which reads the phrases here
+    from imvo_workflow.reports.layout import Entry
 
 TARGET_HEADERS = ("Doel", "Termijn", "Gepland (uiterlijk)", "Stand", "Werkelijk")
 
@@ -87,3 +91,20 @@ def signed_text(signatures: Iterable[SignatureView]) -> str:
 def quoted(words: Iterable[str]) -> str:
     """The source's own words about participants it does not name, each between quotes."""
     return " ".join(f"“{said}”" for said in words)
+
+
+def people_fields(e: Entry) -> list[tuple[str, str]]:
+    """The covenant's people as the report lists them under its stage, (label, text), those it
+    has: trekker, facilitator, kwartiermaker, parties, those involved, those not named."""
+    return [
+        (label, value)
+        for label, value in (
+            ("Trekker", e.trekker),
+            ("Facilitator", e.facilitator),
+            ("Kwartiermaker", e.kwartiermaker),
+            ("Partijen", ", ".join(e.parties)),
+            ("Betrokken", ", ".join(e.involved)),
+            ("Niet bij naam genoemd", quoted(e.unnamed)),
+        )
+        if value
+    ]
