@@ -158,3 +158,20 @@ def test_rows_are_named_and_read_as_postgresql_reads_them(app: App) -> None:
     assert [r.fire_at for r in rows] == [row["fire_at"] for row in many]
     assert all(r.fire_at.tzinfo is not None for r in rows)
     assert {tuple(r.lines) for r in rows} == {("a", "b")}
+
+
+_ONE_COLUMN = DriverStatement(
+    select(t.alert.c.deadline)
+    .where(t.alert.c.key.like(bindparam("b_prefix")))
+    .order_by(t.alert.c.key)
+)
+
+
+def test_rows_of_one_column_and_of_none(app: App) -> None:
+    """rows() reads each statement through source made for its columns: one column too, and
+    a converted column whose value is None stays None."""
+    with app.uow() as uow:
+        _INSERT.execute_many(uow.conn, _rows("single-"))
+        rows = _ONE_COLUMN.rows(uow.conn, {"b_prefix": "single-%"})
+    assert [r.deadline for r in rows] == [None, date(2016, 10, 31), date(2016, 10, 31)]
+    assert [tuple(r) for r in rows] == [(None,), (date(2016, 10, 31),), (date(2016, 10, 31),)]

@@ -51,3 +51,40 @@ def test_an_error_resumes_it_and_one_paused_before_stays_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_the_pause_kept_joins_the_oldest_generation_unwalked() -> None:
+    gc.unfreeze()  # a web app started earlier in this process froze its start-up objects
+    kept: list[list[int]] = []
+    with collector_paused():
+        kept.extend([i] for i in range(10_000))
+        young = gc.get_objects(generation=0)
+        assert any(o is kept[0] for o in young)
+        del young
+    assert not any(o is kept[0] for o in gc.get_objects(generation=0))
+    assert any(o is kept[0] for o in gc.get_objects(generation=2))
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_cycle_made_while_paused_is_still_collected() -> None:
+    class Node:
+        other: object = None
+
+    with collector_paused():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        ids = {id(a), id(b)}
+        del a, b
+    gc.collect()
+    assert not any(id(o) in ids and isinstance(o, Node) for o in gc.get_objects())
+
+
+def test_what_the_process_froze_stays_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_paused():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
