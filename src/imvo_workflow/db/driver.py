@@ -179,17 +179,6 @@ def _converters(compiled: SQLCompiler, dialect: str) -> Converters:
     return tuple(found)
 
 
-class _Dates(dict[Any, Any]):
-    """Dates as SQLite returns them (text), each distinct one parsed once; None stays None."""
-
-    def __init__(self) -> None:
-        super().__init__({None: None})
-
-    def __missing__(self, text: str) -> date:
-        found = self[text] = date.fromisoformat(text)
-        return found
-
-
 def row_reader(row: type, width: int, converters: Converters) -> Callable[[list[Any]], list[Any]]:
     """A function that reads fetched rows of `width` columns into `row`s (a named tuple),
     converting each row's dates, moments (aware UTC) and JSON in one pass.
@@ -201,11 +190,11 @@ def row_reader(row: type, width: int, converters: Converters) -> Callable[[list[
     """
     values = [f"v{i}" for i in range(width)]
     read = list(values)
-    env: dict[str, Any] = {"new": tuple.__new__, "row": row, "_Dates": _Dates}
+    env: dict[str, Any] = {"new": tuple.__new__, "row": row, "day": date.fromisoformat}
     for i, convert in converters:
         v = values[i]
-        if convert is _read_date:
-            read[i] = f"dates[{v}]"
+        if convert is _read_date:  # each distinct date parsed once, in C calls only
+            read[i] = f"(dates[{v}] if {v} in dates else put({v}, day({v})))"
         elif convert is _read_datetime:
             # Naive UTC text read aware, as psycopg reads them: parsed with its offset
             # (datetime.replace would cost eight times the parse).
@@ -216,7 +205,8 @@ def row_reader(row: type, width: int, converters: Converters) -> Callable[[list[
             read[i] = f"(None if {v} is None else read{i}({v}))"
     source = (
         "def read(rows):\n"
-        "    dates = _Dates()\n"
+        "    dates = {None: None}\n"
+        "    put = dates.setdefault\n"
         f"    return [new(row, ({', '.join(read)},)) for {', '.join(values)}, in rows]\n"
     )
     exec(source, env)  # the source is made above from column positions only

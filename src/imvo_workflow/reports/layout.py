@@ -10,6 +10,7 @@ heading alone. Each covenant becomes an Entry with its stage and parties by role
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.parties import unnamed_in
@@ -65,8 +66,20 @@ class Covenant:
     notes: tuple[str, ...]
 
 
+#: What the report adds to a covenant's entry: its record, note, summary (given its summary
+#: now) and changes (reports/progress.py).
+Details = Callable[[int, str], tuple[RecordLines | None, StoryNote | None, str, tuple[Change, ...]]]
+
+
+def _no_details(
+    _: int, summary: str
+) -> tuple[RecordLines | None, StoryNote | None, str, tuple[Change, ...]]:
+    return None, None, summary, ()
+
+
 class Layout:
-    """Walks sectors and covenants in the document's order, producing report entries."""
+    """Walks sectors and covenants in the document's order, producing report entries, each
+    made once with what `details` gives for its covenant."""
 
     def __init__(
         self,
@@ -75,8 +88,10 @@ class Layout:
         sectors: list[Sector],
         covenants: list[Covenant],
         people: dict[int, dict[str, list[str]]],
+        details: Details = _no_details,
     ) -> None:
         self.definition, self.statuses, self.people = definition, statuses, people
+        self.details = details
         self.children: dict[int | None, list[Sector]] = defaultdict(list)
         for sector in sectors:
             self.children[sector.parent_id].append(sector)
@@ -93,7 +108,8 @@ class Layout:
         if status is None:
             return None
         roles = self.people.get(cov.id, {})
-        return Entry(
+        record, note, summary, changes = self.details(cov.id, cov.summary)
+        return Entry(  # positional: in the order Entry declares its fields
             level,
             heading,
             status,
@@ -101,11 +117,14 @@ class Layout:
             ", ".join(roles.get("trekker", [])),
             ", ".join(roles.get("facilitator", [])),
             tuple(roles.get("partij", [])),
-            cov.summary,
-            covenant_id=cov.id,
-            kwartiermaker=", ".join(roles.get("kwartiermaker", [])),
-            involved=tuple(roles.get("betrokken", [])),
-            unnamed=tuple(unnamed_in(cov.notes)),
+            summary,
+            record,
+            cov.id,
+            ", ".join(roles.get("kwartiermaker", [])),
+            tuple(roles.get("betrokken", [])),
+            tuple(unnamed_in(cov.notes)),
+            note,
+            changes,
         )
 
     def sector(self, sector: Sector, level: int) -> list[Entry]:

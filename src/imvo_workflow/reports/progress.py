@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -30,10 +30,11 @@ from imvo_workflow.domain.entry_text import stage_labels
 from imvo_workflow.domain.errors import InvalidInput
 from imvo_workflow.domain.parties import PartyEntry
 from imvo_workflow.reports import chain_read
-from imvo_workflow.reports.changes import changes_between
+from imvo_workflow.reports.chain_read import StoryNote
+from imvo_workflow.reports.changes import Change, changes_between
 from imvo_workflow.reports.collector import collector_paused
 from imvo_workflow.reports.layout import Covenant, Entry, Layout, Sector
-from imvo_workflow.reports.record_lines import record_lines
+from imvo_workflow.reports.record_lines import RecordLines, record_lines
 from imvo_workflow.reports.summary import (
     PeriodSummary,
     StageSummary,
@@ -153,23 +154,15 @@ def report_in(
         else {}
     )
 
-    def filled(e: Entry) -> Entry:
-        if e.covenant_id is None:
-            return e
-        cid, note = e.covenant_id, notes.get(e.covenant_id)
-        summary = summaries.get(cid, "")
-        return replace(
-            e,
-            record=lines.get(cid),
-            note=note,
-            summary="" if note is not None and summary.strip() == note.text.strip() else summary,
-            changes=tuple(changes.get(cid, ())),
-        )
+    def details(
+        cid: int, _: str
+    ) -> tuple[RecordLines | None, StoryNote | None, str, tuple[Change, ...]]:
+        note, summary = notes.get(cid), summaries.get(cid, "")
+        if note is not None and summary.strip() == note.text.strip():
+            summary = ""  # the note says it already
+        return lines.get(cid), note, summary, tuple(changes.get(cid, ()))
 
-    report.groups = [
-        (title, [filled(e) for e in entries])
-        for title, entries in Layout(definition, statuses, sectors, covenants, people).groups()
-    ]
+    report.groups = Layout(definition, statuses, sectors, covenants, people, details).groups()
     shown = {e.covenant_id: e.heading for e in _entries(report) if e.covenant_id is not None}
     report.stages = stage_summary(
         definition, _counts(statuses.values()), steps, as_of, report.since

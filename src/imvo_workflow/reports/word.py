@@ -348,7 +348,9 @@ class _FixedTimeZip:
                 raise RuntimeError("python-docx serialized the marker paragraph differently")
             blob = blob.replace(MARKER_XML, self.body)
         info = zipfile.ZipInfo(pack_uri.membername, date_time=ZIP_TIME)
-        info.compress_type = zipfile.ZIP_DEFLATED
+        # A picture is compressed already (PNG): deflating it again gains nothing.
+        stored = pack_uri.ext in STORED_EXTENSIONS
+        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
         self.zip.writestr(info, blob, compresslevel=COMPRESS_LEVEL)
 
@@ -356,6 +358,8 @@ class _FixedTimeZip:
         self.zip.close()
 
 
+#: Parts stored as they are: pictures, compressed already.
+STORED_EXTENSIONS = frozenset({"png", "jpeg", "jpg"})
 #: zlib's level for the parts: the document of a thousand covenants is megabytes of text,
 #: and level 1 compresses it about as well as the default in a fraction of the time.
 COMPRESS_LEVEL = 1
