@@ -261,11 +261,16 @@ def test_the_html_passes_a_strict_parse_and_the_docx_reads_back(year: App) -> No
     report = _report(year)
     page = render_bytes(report, year.definition, "html").decode()
     html5lib.HTMLParser(strict=True).parse(page)  # raises on the first parse error
+    assert "\x00" not in page and page.count("<svg") == 1  # the marks replaced, once
     data = render_docx(report, year.definition)
     assert data == render_docx(_report(year), year.definition)  # reproducible bytes
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert any(name.endswith(".png") for name in archive.namelist())
+        assert archive.testzip() is None  # every part's checksum holds
+        assert {i.compress_type for i in archive.infolist() if i.filename.endswith(".png")} == {
+            zipfile.ZIP_STORED  # compressed already
+        }
     doc = Document(io.BytesIO(data))
     headings = [
         (p.style.name, p.text)

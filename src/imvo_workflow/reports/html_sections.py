@@ -8,8 +8,6 @@ for each of some 80,000 values and the sections cost three times the rest of the
 
 from __future__ import annotations
 
-from markupsafe import Markup
-
 from imvo_workflow.reports.escaped import html_text as h
 from imvo_workflow.reports.layout import Entry
 from imvo_workflow.reports.progress import ProgressReport
@@ -34,8 +32,9 @@ TARGETS_HEAD = (
 )
 
 
-def html_sections(report: ProgressReport, colors: dict[str, str]) -> Markup:
-    """The change section (given a since-date) and every group's covenants, as safe HTML."""
+def html_sections(report: ProgressReport, colors: dict[str, str]) -> list[str]:
+    """The change section (given a since-date) and every group's covenants, as pieces of safe
+    HTML (the page joins them once, with the rest of it: reports/render.py)."""
     out: list[str] = []
     if report.since:
         _changes(out, report)
@@ -43,7 +42,7 @@ def html_sections(report: ProgressReport, colors: dict[str, str]) -> Markup:
         out.append(f"<h2>{h(title)}</h2>\n")
         for e in entries:
             _covenant(out, report, e, colors)
-    return Markup("".join(out))
+    return out
 
 
 def _changes(out: list[str], report: ProgressReport) -> None:

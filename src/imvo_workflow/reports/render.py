@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.errors import InvalidInput
@@ -88,7 +89,26 @@ def render(
     if fmt == "md":
         return template.render(report=report)
     colors = {name: stage.color for name, stage in definition.stages.items()}
-    return template.render(report=report, links=list(links), sections=html_sections(report, colors))
+    page = template.render(
+        report=report, links=list(links), timeline=_TIMELINE_MARK, sections=_SECTIONS_MARK
+    )
+    before, rest = _split_once(page, _TIMELINE_MARK)
+    between, after = _split_once(rest, _SECTIONS_MARK)
+    return "".join([before, report.timeline, between, *html_sections(report, colors), after])
+
+
+#: Where the page's two large parts go: the template writes these marks, and the page is
+#: joined once around them (made in the template, the timeline and the sections were copied
+#: three times each, a tenth of the rendering).
+_TIMELINE_MARK = Markup("\x00timeline\x00")
+_SECTIONS_MARK = Markup("\x00sections\x00")
+
+
+def _split_once(page: str, mark: str) -> tuple[str, str]:
+    before, found, after = page.partition(mark)
+    if not found or mark in after:
+        raise RuntimeError(f"the report template must write {mark!r} exactly once")
+    return before, after
 
 
 def render_bytes(report: ProgressReport, definition: WorkflowDefinition, fmt: str) -> bytes:
