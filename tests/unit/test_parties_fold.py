@@ -3,9 +3,11 @@ and the roles and kinds the code offers are the ones the database's CHECK constr
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imvo_workflow.db.tables import ORGANISATION_KINDS, PARTICIPATION_ROLES
 from imvo_workflow.domain.errors import InvalidInput
@@ -80,3 +82,29 @@ def test_unnamed_participants_are_the_notes_that_speak_of_them() -> None:
         "Na twee constructieve eerste bijeenkomsten zijn de partijen positief gestemd.",
     ]
     assert unnamed_in(notes) == notes[:2]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 6), st.booleans(), st.integers(0, 40)), min_size=0, max_size=25
+    ),
+    st.integers(0, 40),
+)
+def test_the_fold_gives_its_periods_in_the_order_they_joined(
+    moves: list[tuple[int, bool, int]], asked: int
+) -> None:
+    """parties_by_covenant relies on it: it sorts only when legacy rows are added."""
+    first = date(2016, 1, 1)
+    entries = [
+        PartyEntry(
+            seq,
+            JOIN if joins else LEAVE,
+            first + timedelta(days=offset),
+            at(1),
+            "",
+            {**DETAIL, "participation_id": pid, "organisation_id": pid},
+        )
+        for seq, (pid, joins, offset) in enumerate(moves, 1)
+    ]
+    periods = fold_parties(entries, first + timedelta(days=asked))
+    assert periods == sorted(periods, key=lambda p: (p.joined_seq, p.participation_id))

@@ -140,7 +140,8 @@ def fold_parties(
     """The parties on `day` (None: every entry, however late), from entries in chain order.
 
     Only entries recorded before `known_by` count (None: all). A party that left on or before
-    `day` is in the list with its `until` and reason; one that joined after `day` is not.
+    `day` is in the list with its `until` and reason; one that joined after `day` is not. The
+    list is in the order the parties joined.
     """
     known = [e for e in entries if known_by is None or e.recorded_at < known_by]
     by_seq = {e.seq: e for e in known if e.corrects_seq is None}
@@ -158,6 +159,7 @@ def fold_parties(
         d = entry.detail
         pid = int(d["participation_id"])
         if entry.trigger == RecordKind.PARTY_JOINED:
+            periods.pop(pid, None)  # (a participation joins once; if twice, in the later place)
             periods[pid] = PartyPeriod(
                 pid, int(d["organisation_id"]), str(d["organisation"]), str(d["role"]),
                 entry.occurred_on, None, None, seq, None,

@@ -472,7 +472,8 @@ def parties_by_covenant(
             if r.id not in spoken_of
         ]
         mine = found[cid]
-        for period in sorted(legacy + folded, key=_JOIN_ORDER):
+        # the fold gives its periods in the order they joined: only legacy rows need sorting in
+        for period in sorted(legacy + folded, key=_JOIN_ORDER) if legacy else folded:
             org = orgs[period.organisation_id]
             mine.append(
                 PartyView(
