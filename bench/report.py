@@ -214,7 +214,7 @@ def measure(kind: str, args: argparse.Namespace) -> tuple[list[str], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--covenants", type=int, default=1_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--postgres-url", default=default_postgres_url())
     args = parser.parse_args(argv)
