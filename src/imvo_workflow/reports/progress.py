@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -28,7 +28,6 @@ from imvo_workflow.domain.bounds import check_date
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.domain.entry_text import stage_labels
 from imvo_workflow.domain.errors import InvalidInput
-from imvo_workflow.domain.parties import PartyEntry
 from imvo_workflow.reports import chain_read
 from imvo_workflow.reports.chain_read import StoryNote
 from imvo_workflow.reports.changes import Change, changes_between
@@ -44,7 +43,7 @@ from imvo_workflow.reports.summary import (
 from imvo_workflow.reports.timeline import Lane, timeline_svg
 from imvo_workflow.services.asof import effective_steps, end_of_day, stage_on, targets_on
 from imvo_workflow.services.issued import last_issued
-from imvo_workflow.services.parties import parties_by_covenant, party_entries
+from imvo_workflow.services.parties import current_names_by_role, party_entries
 from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow
 from imvo_workflow.services.signatures import fold_signatures
 
@@ -139,7 +138,7 @@ def report_in(
         Covenant(r.id, r.slug, r.sector_id, r.parent_id, r.summary, tuple(r.notes or ()))
         for r in _COVENANT_TEXTS.rows(conn)
     ]
-    people = _participants(conn, as_of, known_by, party_entries(chain.parties))
+    people = current_names_by_role(conn, as_of, known_by, party_entries(chain.parties))
     fixed = chain_read.corrected_dates(chain.corrections)
     signed = fold_signatures(chain.signatures, as_of)
     dated = chain_read.dated_between(rows, fixed, report.since, as_of)
@@ -209,19 +208,4 @@ def _statuses(
         found[r.slug] = StatusRow.of(
             r, stage=step.to_stage, since=step.occurred_on, version=step.seq, next_target=upcoming
         )
-    return found
-
-
-def _participants(
-    conn: Connection,
-    day: date,
-    known_by: datetime | None,
-    entries: dict[int, list[PartyEntry]],
-) -> dict[int, dict[str, list[str]]]:
-    """Each covenant's current parties on `day` by role (services/parties: the chain's fold)."""
-    found: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for covenant_id, views in parties_by_covenant(conn, day, known_by, entries=entries).items():
-        for view in views:
-            if view.current:
-                found[covenant_id][view.role].append(view.name)
     return found

@@ -11,7 +11,7 @@ the start.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import attrgetter
@@ -444,6 +444,50 @@ def parties_by_covenant(
 ) -> dict[int, list[PartyView]]:
     """Every covenant's (or one's) parties on `day` (None: now), as known before `known_by`;
     `entries` are the party entries already read (party_entries), else they are read here."""
+    found: dict[int, list[PartyView]] = defaultdict(list)
+    for cid, periods, named in _periods(conn, day, known_by, covenant_id, entries):
+        mine = found[cid]
+        for period in periods:
+            org, name = named(period)
+            mine.append(
+                PartyView(
+                    period.participation_id,
+                    period.organisation_id,
+                    name,
+                    org.full_name,
+                    org.kind,
+                    period.role,
+                    period.since,
+                    period.until,
+                    period.left_reason,
+                    period.until is None,
+                )
+            )
+    return found
+
+
+def current_names_by_role(
+    conn: Connection, day: date, known_by: datetime | None, entries: dict[int, list[PartyEntry]]
+) -> dict[int, dict[str, list[str]]]:
+    """Per covenant, the names of its parties on `day` by role, in the order they joined: what
+    the progress report prints of them (parties_by_covenant's fold, without the views)."""
+    found: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for cid, periods, named in _periods(conn, day, known_by, None, entries):
+        for period in periods:
+            if period.until is None:
+                found[cid][period.role].append(named(period)[1])
+    return found
+
+
+def _periods(
+    conn: Connection,
+    day: date | None,
+    known_by: datetime | None,
+    covenant_id: int | None,
+    entries: dict[int, list[PartyEntry]] | None,
+) -> Iterator[tuple[int, list[PartyPeriod], Callable[[PartyPeriod], tuple[Any, str]]]]:
+    """Per covenant (or the one), its periods in the order they joined (legacy rows, that no
+    entry speaks of, first) and how a period's organisation and its name then are found."""
     if entries is None:
         entries = _entries(conn, covenant_id)
     if covenant_id is None:
@@ -453,7 +497,11 @@ def parties_by_covenant(
     orgs = {r.id: r for r in _ORGANISATIONS.rows(conn)}
     moment = known_by or (end_of_day(day) if day is not None else None)
     names = _names_at(conn, moment)
-    found: dict[int, list[PartyView]] = defaultdict(list)
+
+    def named(period: PartyPeriod) -> tuple[Any, str]:
+        org = orgs[period.organisation_id]
+        return org, names.get(period.organisation_id, org.name)
+
     rows_of: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
         rows_of[r.covenant_id].append(r)
@@ -471,25 +519,8 @@ def parties_by_covenant(
             for r in rows_of.get(cid, [])
             if r.id not in spoken_of
         ]
-        mine = found[cid]
         # the fold gives its periods in the order they joined: only legacy rows need sorting in
-        for period in sorted(legacy + folded, key=_JOIN_ORDER) if legacy else folded:
-            org = orgs[period.organisation_id]
-            mine.append(
-                PartyView(
-                    period.participation_id,
-                    period.organisation_id,
-                    names.get(period.organisation_id, org.name),
-                    org.full_name,
-                    org.kind,
-                    period.role,
-                    period.since,
-                    period.until,
-                    period.left_reason,
-                    period.until is None,
-                )
-            )
-    return found
+        yield cid, sorted(legacy + folded, key=_JOIN_ORDER) if legacy else folded, named
 
 
 def parties_on(
