@@ -528,3 +528,32 @@ def test_the_report_lists_the_parties_on_its_date(seeded: App) -> None:
     assert parties(date(2016, 12, 31)) == ("CBL", "IDH", "NVS", *NGOS[:2])
     assert parties(date(2017, 12, 31)) == ("CBL", "IDH", "NVS")
     assert parties(date(2017, 7, 1), known_at=True) == ("CBL", "IDH", "NVS", *NGOS[:2])
+
+
+def test_legacy_parties_come_first_by_id_then_those_that_joined_in_their_order(
+    seeded: App,
+) -> None:
+    """Participations no entry speaks of (rows from before the chain kept parties) joined
+    before any entry: they are listed first, in the order they were stored, then the parties
+    that joined by an entry, in the order they joined."""
+    new_org(seeded, "Ngo Later")
+    add(seeded, "natuursteen", "Ngo Later")
+    first, second = new_org(seeded, "Oud B"), new_org(seeded, "Oud A")
+    with closing_uow(seeded) as uow, uow:
+        cid = uow.conn.execute(
+            select(t.covenant.c.id).where(t.covenant.c.slug == "natuursteen")
+        ).scalar_one()
+        for org in (first, second):
+            uow.conn.execute(
+                t.participation.insert().values(
+                    covenant_id=cid, organisation_id=org, role="partij", since=date(2015, 1, 1)
+                )
+            )
+        uow.commit()
+    names = [p.name for p in overview(seeded, "natuursteen").current]
+    assert names[:2] == ["Oud B", "Oud A"]
+    assert names[-1] == "Ngo Later"
+    with closing_uow(seeded) as uow:
+        report = build_report(uow=uow, definition=seeded.definition, as_of=date(2016, 11, 1))
+    (entry,) = [e for _, es in report.groups for e in es if e.covenant_id == cid]
+    assert entry.parties[:2] == ("Oud B", "Oud A") and entry.parties[-1] == "Ngo Later"

@@ -266,6 +266,7 @@ def test_the_html_passes_a_strict_parse_and_the_docx_reads_back(year: App) -> No
     assert data == render_docx(_report(year), year.definition)  # reproducible bytes
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert {info.external_attr for info in archive.infolist()} == {0o644 << 16}
         assert any(name.endswith(".png") for name in archive.namelist())
         assert archive.testzip() is None  # every part's checksum holds
         assert {i.compress_type for i in archive.infolist() if i.filename.endswith(".png")} == {

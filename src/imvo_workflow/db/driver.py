@@ -130,7 +130,7 @@ class DriverResult:
 
     def _converted(self, rows: list[Any]) -> Iterable[tuple[Any, ...]]:
         """`rows` converted column by column, each distinct value of a converted column read
-        once; lazily, so that rows() makes its named tuples without a list in between."""
+        once (rows() reads a statement's rows in one pass instead: row_reader)."""
         if not self._converters or not rows:
             return rows
         columns: list[Any] = list(zip(*rows, strict=True))

@@ -71,12 +71,6 @@ class Covenant:
 Details = Callable[[int, str], tuple[RecordLines | None, StoryNote | None, str, tuple[Change, ...]]]
 
 
-def _no_details(
-    _: int, summary: str
-) -> tuple[RecordLines | None, StoryNote | None, str, tuple[Change, ...]]:
-    return None, None, summary, ()
-
-
 class Layout:
     """Walks sectors and covenants in the document's order, producing report entries, each
     made once with what `details` gives for its covenant."""
@@ -88,7 +82,7 @@ class Layout:
         sectors: list[Sector],
         covenants: list[Covenant],
         people: dict[int, dict[str, list[str]]],
-        details: Details = _no_details,
+        details: Details,
     ) -> None:
         self.definition, self.statuses, self.people = definition, statuses, people
         self.details = details

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -430,10 +429,6 @@ def _names_at(conn: Connection, moment: datetime | None) -> dict[int, str]:
     return found
 
 
-#: Parties in the order they joined (legacy rows, joined before any entry, first).
-_JOIN_ORDER = attrgetter("joined_seq", "participation_id")
-
-
 def parties_by_covenant(
     conn: Connection,
     day: date | None,
@@ -519,8 +514,9 @@ def _periods(
             for r in rows_of.get(cid, [])
             if r.id not in spoken_of
         ]
-        # the fold gives its periods in the order they joined: only legacy rows need sorting in
-        yield cid, sorted(legacy + folded, key=_JOIN_ORDER) if legacy else folded, named
+        # in the order they joined: legacy rows (joined before any entry) first, by id as the
+        # participations are read; then the fold's periods, which it gives in join order
+        yield cid, legacy + folded, named
 
 
 def parties_on(
