@@ -3,7 +3,9 @@ and the roles and kinds the code offers are the ones the database's CHECK constr
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import pytest
 from hypothesis import given
@@ -19,6 +21,7 @@ from imvo_workflow.domain.parties import (
     check_kind,
     check_role,
     fold_parties,
+    holdings_on,
     unnamed_in,
 )
 
@@ -108,3 +111,66 @@ def test_the_fold_gives_its_periods_in_the_order_they_joined(
     ]
     periods = fold_parties(entries, first + timedelta(days=asked))
     assert periods == sorted(periods, key=lambda p: (p.joined_seq, p.participation_id))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 2), st.integers(1, 5), st.booleans(), st.integers(0, 40)),
+        max_size=30,
+    ),
+    st.lists(st.tuples(st.integers(0, 29), st.integers(0, 40)), max_size=6),
+    st.integers(0, 40),
+)
+def test_holdings_on_a_day_are_the_folds_current_parties(
+    moves: list[tuple[int, int, bool, int]], fixes: list[tuple[int, int]], asked: int
+) -> None:
+    """The report's fold over every covenant's chain rows (holdings_on) holds, per covenant,
+    the parties fold_parties finds current on the day, in its order, corrections applied, and
+    names every participation an entry speaks of."""
+    first = date(2016, 1, 1)
+    rows: list[ChainRow] = []
+    for covenant_id, pid, joins, offset in moves:
+        detail = {**DETAIL, "participation_id": pid, "organisation_id": 10 * pid, "role": "partij"}
+        seq = len(rows) + 1
+        rows.append(
+            ChainRow(covenant_id, seq, JOIN if joins else LEAVE, first + timedelta(days=offset),
+                     json.dumps(detail), None)
+        )  # fmt: skip
+    for index, offset in fixes:  # corrections of earlier rows, each after the row it corrects
+        if index < len(rows) and rows[index].corrects_seq is None:
+            fixed_row = rows[index]
+            rows.append(
+                ChainRow(fixed_row.covenant_id, len(rows) + 1, FIX,
+                         first + timedelta(days=offset), None, fixed_row.seq)
+            )  # fmt: skip
+    rows.sort(key=lambda r: (r.covenant_id, r.seq))
+    day = first + timedelta(days=asked)
+    fixed: dict[int, dict[int, date]] = {}
+    for r in rows:
+        if r.corrects_seq is not None:
+            fixed.setdefault(r.covenant_id, {})[r.corrects_seq] = r.occurred_on
+    holdings = holdings_on(rows, day, fixed)
+    for covenant_id in (1, 2):
+        entries = [
+            PartyEntry(r.seq, r.trigger, r.occurred_on, at(1), "",
+                       json.loads(r.detail) if r.detail else {}, r.corrects_seq)
+            for r in rows
+            if r.covenant_id == covenant_id
+        ]  # fmt: skip
+        current = [
+            (p.organisation_id, p.role) for p in fold_parties(entries, day) if p.until is None
+        ]
+        assert holdings.held.get(covenant_id, []) == current
+        spoken = {int(e.detail["participation_id"]) for e in entries if e.detail}
+        assert holdings.spoken_of.get(covenant_id, set()) == spoken
+
+
+class ChainRow(NamedTuple):
+    """A chain row as the report reads it: its detail as stored (JSON text)."""
+
+    covenant_id: int
+    seq: int
+    trigger: str
+    occurred_on: date
+    detail: str | None
+    corrects_seq: int | None

@@ -15,14 +15,14 @@ participants the source does not name ("een vakbond en verschillende NGO's").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from imvo_workflow.domain.errors import InvalidInput
-from imvo_workflow.domain.record import RecordKind
+from imvo_workflow.domain.record import RecordKind, read_detail
 from imvo_workflow.domain.value import value
 
 
@@ -170,6 +170,56 @@ def fold_parties(
                 entry.occurred_on, entry.reason, was.joined_seq, seq,
             )  # fmt: skip
     return list(periods.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """Per covenant, what its party entries say of a day: the participations held then, as
+    (organisation id, role) in the order they joined, and every participation its entries
+    speak of, however late (a participation none speaks of is a legacy row)."""
+
+    held: dict[int, list[tuple[int, str]]]
+    spoken_of: dict[int, set[int]]
+
+
+def holdings_on(
+    rows: Iterable[Any], day: date, fixed: Mapping[int, Mapping[int, date]]
+) -> Holdings:
+    """fold_parties' current parties on `day`, for every covenant at once, from chain rows as
+    read (the progress report's: covenant_id, seq, trigger, occurred_on, detail as stored;
+    corrections among them are passed over) and `fixed`, per covenant the date each corrected
+    row's latest correction gave it. The rows are those known by the report's moment already.
+
+    What a report prints of the parties is who held which role on its day; folding every entry
+    into a PartyEntry and a PartyPeriod first, for the six thousand a thousand covenants have,
+    cost a tenth of the report's build. A property test holds this to fold_parties.
+    """
+    holding: dict[int, dict[int, tuple[int, str] | None]] = {}
+    spoken_of: dict[int, set[int]] = {}
+    joined, left = RecordKind.PARTY_JOINED.value, RecordKind.PARTY_LEFT.value
+    for r in rows:
+        trigger = r.trigger
+        if trigger != joined and trigger != left:
+            continue
+        cid = r.covenant_id
+        periods = holding.get(cid)
+        if periods is None:
+            periods, spoken_of[cid] = holding.setdefault(cid, {}), set()
+        d = read_detail(r.detail)
+        pid = int(d["participation_id"])
+        spoken_of[cid].add(pid)
+        mine = fixed.get(cid)
+        if (mine.get(r.seq, r.occurred_on) if mine else r.occurred_on) > day:
+            continue
+        if trigger == joined:
+            periods.pop(pid, None)  # (as fold_parties: a second join puts it in the later place)
+            periods[pid] = (int(d["organisation_id"]), str(d["role"]))
+        elif pid in periods:
+            periods[pid] = None  # left: no longer held, its place kept for a join again
+    return Holdings(
+        {cid: [p for p in periods.values() if p is not None] for cid, periods in holding.items()},
+        spoken_of,
+    )
 
 
 #: How the source speaks of participants without naming them.

@@ -3,7 +3,7 @@
 A report over a thousand covenants must not ask the database once per covenant or once per
 concern: it reads the chain once (`read_chain`), keeps the rows that were known by the report's
 moment, and hands them to each service's pure fold (effective_steps for the stages,
-fold_signatures, party_entries for fold_parties, describe_all for the history) and to the two
+fold_signatures, holdings_on for the parties, describe_all for the history) and to the two
 small folds here that have no service of their own on rows: the progress note and the summary
 current on a day. The same pass sorts the rows by concern (`Chain`), so each fold walks its own
 rows, not all of them. Issued-report entries are left out: a report regenerated later must read

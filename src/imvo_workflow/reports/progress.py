@@ -43,7 +43,7 @@ from imvo_workflow.reports.summary import (
 from imvo_workflow.reports.timeline import Lane, timeline_svg
 from imvo_workflow.services.asof import effective_steps, end_of_day, stage_on, targets_on
 from imvo_workflow.services.issued import last_issued
-from imvo_workflow.services.parties import current_names_by_role, party_entries
+from imvo_workflow.services.parties import current_names_by_role
 from imvo_workflow.services.queries import COVENANTS_IN_ORDER, StatusRow
 from imvo_workflow.services.signatures import fold_signatures
 
@@ -138,8 +138,8 @@ def report_in(
         Covenant(r.id, r.slug, r.sector_id, r.parent_id, r.summary, tuple(r.notes or ()))
         for r in _COVENANT_TEXTS.rows(conn)
     ]
-    people = current_names_by_role(conn, as_of, known_by, party_entries(chain.parties))
     fixed = chain_read.corrected_dates(chain.corrections)
+    people = current_names_by_role(conn, as_of, known_by, chain.parties, fixed)
     signed = fold_signatures(chain.signatures, as_of)
     dated = chain_read.dated_between(rows, fixed, report.since, as_of)
     lines = record_lines(rows, dated, chain.corrections, definition, as_of, signed, targets)

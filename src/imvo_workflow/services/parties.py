@@ -11,7 +11,7 @@ the start.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from imvo_workflow.domain.parties import (
     PartyRole,
     check_role,
     fold_parties,
+    holdings_on,
     unnamed_in,
 )
 from imvo_workflow.domain.record import RecordKind, read_detail
@@ -462,15 +463,30 @@ def parties_by_covenant(
 
 
 def current_names_by_role(
-    conn: Connection, day: date, known_by: datetime | None, entries: dict[int, list[PartyEntry]]
+    conn: Connection,
+    day: date,
+    known_by: datetime | None,
+    rows: Iterable[Any],
+    fixed: Mapping[int, Mapping[int, date]],
 ) -> dict[int, dict[str, list[str]]]:
-    """Per covenant, the names of its parties on `day` by role, in the order they joined: what
-    the progress report prints of them (parties_by_covenant's fold, without the views)."""
-    found: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for cid, periods, named in _periods(conn, day, known_by, None, entries):
-        for period in periods:
-            if period.until is None:
-                found[cid][period.role].append(named(period)[1])
+    """Per covenant, the names of its parties on `day` by role, in the order they joined (legacy
+    rows, that no entry speaks of, first): what the progress report prints of them, from the
+    chain rows it read (`rows`, known by `known_by`; `fixed`: corrected dates, see
+    domain/parties.holdings_on). parties_by_covenant's periods, without the periods."""
+    holdings = holdings_on(rows, day, fixed)
+    legacy: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for r in _PARTICIPATIONS.rows(conn):
+        if r.until is None and r.id not in holdings.spoken_of.get(r.covenant_id, ()):
+            legacy[r.covenant_id].append((r.organisation_id, r.role))
+    orgs = {r.id: r.name for r in _ORGANISATIONS.rows(conn)}
+    names = _names_at(conn, known_by or end_of_day(day))
+    found: dict[int, dict[str, list[str]]] = {}
+    for cid in sorted(holdings.held.keys() | legacy.keys()):
+        by_role: dict[str, list[str]] = defaultdict(list)
+        for organisation_id, role in legacy.get(cid, []) + holdings.held.get(cid, []):
+            by_role[role].append(names.get(organisation_id, orgs[organisation_id]))
+        if by_role:
+            found[cid] = by_role
     return found
 
 
