@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, time
 from typing import Any
@@ -159,8 +159,9 @@ class Blocks:
 
     def __init__(self) -> None:
         self.parts: list[str] = []
-        #: Table cells, escaped: a thousand covenants' targets repeat their dates and states.
-        self.cells: Memo[str, str] = Memo(x)
+        #: Table cells as written, per column width: a thousand covenants' targets repeat
+        #: their dates and states.
+        self.cells: dict[int, Memo[str, str]] = {}
 
     def para(self, runs: list[tuple[str, bool]], style: str | None = None) -> None:
         """A paragraph of runs (text, bold); an empty run is left out."""
@@ -185,27 +186,26 @@ class Blocks:
         run = f"{RUN[False]}{x(text)}{RUN_END}" if text else ""
         self.parts.append(f"<w:p>{RUN[True]}{x(label)}: {RUN_END}{run}</w:p>")
 
-    def table(self, headers: list[str], rows: list[list[str]]) -> None:
+    def table(self, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
         """A table in python-docx's "Table Grid" shape: a bold header row, then plain rows."""
         width = TEXT_WIDTH // len(headers)
         opening = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
         closing = f"{RUN_END}</w:p></w:tc>"
-        empty, plain = f"{opening}</w:p></w:tc>", opening + RUN[False]
+        empty = f"{opening}</w:p></w:tc>"  # an empty cell has no run
         grid = f'<w:gridCol w:w="{width}"/>' * len(headers)
         head = "".join(f"{opening}{RUN[True]}{x(h)}{closing}" if h else empty for h in headers)
         self.parts.append(
             f"<w:tbl>{TABLE_PROPERTIES}<w:tblGrid>{grid}</w:tblGrid><w:tr>{head}</w:tr>"
         )
-        # a row of texts is its escaped texts joined by a cell's end and the next one's start;
-        # an empty cell has no run
-        between, cells = closing + plain, self.cells
+        cells = self.cells.get(width)
+        if cells is None:
+            plain = opening + RUN[False]
+            cells = self.cells[width] = Memo(
+                lambda text: f"{plain}{x(text)}{closing}" if text else empty
+            )
+        # a row is its cells, each written once per distinct text and width
         self.parts.extend(
-            f"<w:tr>{plain}{between.join(map(cells.__getitem__, values))}{closing}</w:tr>"
-            if all(values)
-            else "<w:tr>"
-            + "".join(f"{plain}{cells[v]}{closing}" if v else empty for v in values)
-            + "</w:tr>"
-            for values in rows
+            f"<w:tr>{''.join(map(cells.__getitem__, values))}</w:tr>" for values in rows
         )
         self.parts.append("</w:tbl>")
 
@@ -326,7 +326,7 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
         )
     if record and record.targets:
         blocks.para([(f"Doelen, gepland en werkelijk (stand op {nl(report.as_of)})", True)])
-        blocks.table(list(TARGET_HEADERS), [list(target_cells(v)) for v in record.targets])
+        blocks.table(TARGET_HEADERS, map(target_cells, record.targets))
     if e.note:
         blocks.para(
             [
