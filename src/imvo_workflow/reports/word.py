@@ -19,7 +19,6 @@ them again cost as much as writing it.
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime, time
@@ -36,6 +35,7 @@ from docx.text.paragraph import Paragraph
 from imvo_workflow.domain.definition import WorkflowDefinition
 from imvo_workflow.reports.collector import collector_paused
 from imvo_workflow.reports.escaped import xml_text as x
+from imvo_workflow.reports.fixed_zip import FixedTimeZip, deflated
 from imvo_workflow.reports.layout import Entry
 from imvo_workflow.reports.memo import Memo
 from imvo_workflow.reports.progress import ProgressReport
@@ -50,8 +50,6 @@ from imvo_workflow.reports.wording import (
     target_cells,
 )
 
-#: The time every zip entry carries (the zip format's earliest).
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 #: The paragraph the covenants' part replaces, as python-docx serializes it.
 MARKER = "imvo-workflow: hier komen de convenanten"
 MARKER_XML = f"<w:p><w:r><w:t>{MARKER}</w:t></w:r></w:p>".encode()
@@ -79,26 +77,28 @@ def _heading(doc: DocxDocument, text: str, level: int) -> None:
 def render_docx(report: ProgressReport, definition: WorkflowDefinition) -> bytes:
     """The report as the bytes of a .docx file.
 
-    The timeline's pictures are drawn first and compressed in a second thread while the
-    covenants' part is written (a thousand lanes' pictures take some 45 ms to compress).
+    A second thread compresses while this one writes: the timeline's pictures, drawn first,
+    while the covenants' part is written (a thousand lanes' pictures take some 45 ms), and that
+    part, megabytes of text, while the rest of the document is put together (reports/fixed_zip).
     """
     doc = Document()
     with ThreadPoolExecutor(max_workers=1) as encoder:
         pictures = _timeline(doc, report, definition, encoder)
         body = _body(report)
-    _properties(doc, report)
-    _heading(doc, "Voortgang IMVO-convenanten", 0)
-    stand = f"Stand per {nl(report.as_of)}" + (
-        " (zoals bekend op die dag)" if report.known_at else ""
-    )
-    doc.add_paragraph(stand + ".")
-    if report.since:
-        doc.add_paragraph(f"Wijzigingen sinds {nl(report.since)}.")
-    else:
-        doc.add_paragraph(NO_SINCE)
-    _summary(doc, report, definition, [picture.result() for picture in pictures])
-    doc.add_paragraph(MARKER)
-    return _package(doc, body)
+        packed_body = encoder.submit(deflated, body, last=False)
+        _properties(doc, report)
+        _heading(doc, "Voortgang IMVO-convenanten", 0)
+        stand = f"Stand per {nl(report.as_of)}" + (
+            " (zoals bekend op die dag)" if report.known_at else ""
+        )
+        doc.add_paragraph(stand + ".")
+        if report.since:
+            doc.add_paragraph(f"Wijzigingen sinds {nl(report.since)}.")
+        else:
+            doc.add_paragraph(NO_SINCE)
+        _summary(doc, report, definition, [picture.result() for picture in pictures])
+        doc.add_paragraph(MARKER)
+        return _package(doc, body, packed_body)
 
 
 def _body(report: ProgressReport) -> bytes:
@@ -339,56 +339,51 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
         blocks.lines((e.summary,))
 
 
-class _FixedTimeZip:
-    """python-docx's physical package writer (write, close), with fixed entry times, that
-    puts the covenants' WordprocessingML in place of the marker paragraph."""
+class _PartWriter:
+    """python-docx's physical package writer (write, close) onto a zip of fixed entry times
+    (reports/fixed_zip), that puts the covenants' WordprocessingML, deflated already, in place
+    of the marker paragraph."""
 
-    def __init__(self, out: io.BytesIO, body: bytes) -> None:
-        self.zip = zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
-        self.body = body
+    def __init__(self, body: bytes, packed_body: Future[bytes]) -> None:
+        self.zip = FixedTimeZip()
+        self.body, self.packed_body = body, packed_body
 
     def write(self, pack_uri: PackURI, blob: bytes) -> None:
-        info = zipfile.ZipInfo(pack_uri.membername, date_time=ZIP_TIME)
-        # A picture is compressed already (PNG): deflating it again gains nothing.
-        stored = pack_uri.ext in STORED_EXTENSIONS
-        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-        info.external_attr = 0o644 << 16
+        name = pack_uri.membername
+        if pack_uri.ext in STORED_EXTENSIONS:  # a picture is compressed already (PNG)
+            self.zip.stored(name, blob)
+            return
         if pack_uri != DOCUMENT_PART:
-            self.zip.writestr(info, blob, compresslevel=COMPRESS_LEVEL)
+            self.zip.deflate(name, blob)
             return
         before, marker, after = blob.partition(MARKER_XML)
         if not marker or MARKER_XML in after:
             raise RuntimeError("python-docx serialized the marker paragraph differently")
-        # Written in three pieces, not joined into one more copy of megabytes. Opened by name,
-        # the entry takes the zip's method and level and the format's earliest time (ZipInfo's
-        # default); its attributes are kept in the central directory only, which close() writes.
-        with self.zip.open(info.filename, "w") as part:
-            for piece in (before, self.body, after):
-                part.write(piece)
-        self.zip.getinfo(info.filename).external_attr = info.external_attr
+        # the body between the document's start and its end, each deflated on its own, and
+        # not joined into one more copy of megabytes
+        self.zip.deflated(
+            name,
+            (before, self.body, after),
+            (deflated(before, last=False), self.packed_body.result(), deflated(after)),
+        )
 
     def close(self) -> None:
-        self.zip.close()
+        pass
 
 
 #: Parts stored as they are: pictures, compressed already.
 STORED_EXTENSIONS = frozenset({"png", "jpeg", "jpg"})
-#: zlib's level for the parts: the document of a thousand covenants is megabytes of text,
-#: and level 1 compresses it about as well as the default in a fraction of the time.
-COMPRESS_LEVEL = 1
 
 
-def _package(doc: DocxDocument, body: bytes) -> bytes:
+def _package(doc: DocxDocument, body: bytes, packed_body: Future[bytes]) -> bytes:
     """The .docx bytes: python-docx's PackageWriter steps (content types, package rels, every
     part and its rels) into a zip of fixed times, the body spliced in at the marker."""
     package = doc.part.package
     parts = list(package.iter_parts())
     for part in parts:  # as OpcPackage.save does first
         part.before_marshal()
-    out = io.BytesIO()
-    writer: Any = _FixedTimeZip(out, body)  # python-docx types it as its PhysPkgWriter
+    writer: Any = _PartWriter(body, packed_body)  # python-docx types it as its PhysPkgWriter
     PackageWriter._write_content_types_stream(writer, parts)  # type: ignore[no-untyped-call]
     PackageWriter._write_pkg_rels(writer, package.rels)  # type: ignore[no-untyped-call]
     PackageWriter._write_parts(writer, parts)
-    writer.close()
-    return out.getvalue()
+    return writer.zip.close()  # type: ignore[no-any-return]
