@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from imvo_workflow.domain.chain import CORRECTION_TRIGGER, OPENING_TRIGGER
-from imvo_workflow.domain.record import RecordKind, is_record
+from imvo_workflow.domain.record import RECORD_KINDS, RecordKind
 from imvo_workflow.domain.value import value
 
 if TYPE_CHECKING:
@@ -84,8 +84,9 @@ def _record(kind: RecordKind, d: Mapping[str, Any]) -> str:
 
 def describe(entry: EntryFacts, labels: Mapping[str, str]) -> str:
     """One entry on its own (a correction without the row it corrects: see describe_all)."""
-    if is_record(entry.trigger):
-        return _record(RecordKind(entry.trigger), entry.detail)
+    kind = RECORD_KINDS.get(entry.trigger)
+    if kind is not None:
+        return _record(kind, entry.detail)
     if entry.trigger == OPENING_TRIGGER:
         return f"Aangemaakt in {_stage(labels, entry.to_stage)}"
     if entry.trigger == CORRECTION_TRIGGER:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -172,8 +173,12 @@ def targets_on(
             )
         )
     for views in found.values():
-        views.sort(key=lambda v: (v.deadline, v.id))
+        views.sort(key=_BY_DEADLINE)
     return found
+
+
+#: A covenant's targets in the order they fall due (then as entered).
+_BY_DEADLINE = attrgetter("deadline", "id")
 
 
 def status_on(*, conn: Connection, day: date, known_at: bool = False) -> list[StatusRow]:
