@@ -153,15 +153,32 @@ def _opening(style: str | None) -> str:
     return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else "<w:p>"
 
 
+class _Table:
+    """A table's shape for its headers: its start (properties, grid, the bold header row) and
+    its cells as written, each once per distinct text (targets repeat their dates and states).
+    An empty cell has no run."""
+
+    def __init__(self, headers: tuple[str, ...]) -> None:
+        width = TEXT_WIDTH // len(headers)
+        opening = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
+        closing = f"{RUN_END}</w:p></w:tc>"
+        empty, plain = f"{opening}</w:p></w:tc>", opening + RUN[False]
+        grid = f'<w:gridCol w:w="{width}"/>' * len(headers)
+        head = "".join(f"{opening}{RUN[True]}{x(h)}{closing}" if h else empty for h in headers)
+        self.start = f"<w:tbl>{TABLE_PROPERTIES}<w:tblGrid>{grid}</w:tblGrid><w:tr>{head}</w:tr>"
+        self.cells: Memo[str, str] = Memo(
+            lambda text: f"{plain}{x(text)}{closing}" if text else empty
+        )
+
+
 class Blocks:
     """Body blocks (paragraphs, tables) as WordprocessingML text, every text escaped
     (reports/escaped.py), then parsed and moved in, or spliced into the document's part."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
-        #: Table cells as written, per column width: a thousand covenants' targets repeat
-        #: their dates and states.
-        self.cells: dict[int, Memo[str, str]] = {}
+        #: Each table's shape, by its headers: a thousand covenants' targets tables share one.
+        self.tables: Memo[tuple[str, ...], _Table] = Memo(_Table)
 
     def para(self, runs: list[tuple[str, bool]], style: str | None = None) -> None:
         """A paragraph of runs (text, bold); an empty run is left out."""
@@ -188,25 +205,10 @@ class Blocks:
 
     def table(self, headers: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
         """A table in python-docx's "Table Grid" shape: a bold header row, then plain rows."""
-        width = TEXT_WIDTH // len(headers)
-        opening = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr><w:p>'
-        closing = f"{RUN_END}</w:p></w:tc>"
-        empty = f"{opening}</w:p></w:tc>"  # an empty cell has no run
-        grid = f'<w:gridCol w:w="{width}"/>' * len(headers)
-        head = "".join(f"{opening}{RUN[True]}{x(h)}{closing}" if h else empty for h in headers)
-        self.parts.append(
-            f"<w:tbl>{TABLE_PROPERTIES}<w:tblGrid>{grid}</w:tblGrid><w:tr>{head}</w:tr>"
-        )
-        cells = self.cells.get(width)
-        if cells is None:
-            plain = opening + RUN[False]
-            cells = self.cells[width] = Memo(
-                lambda text: f"{plain}{x(text)}{closing}" if text else empty
-            )
-        # a row is its cells, each written once per distinct text and width
-        self.parts.extend(
-            f"<w:tr>{''.join(map(cells.__getitem__, values))}</w:tr>" for values in rows
-        )
+        shape = self.tables[tuple(headers)]
+        cells = shape.cells.__getitem__
+        self.parts.append(shape.start)
+        self.parts.extend(f"<w:tr>{''.join(map(cells, values))}</w:tr>" for values in rows)
         self.parts.append("</w:tbl>")
 
     def text(self) -> str:
