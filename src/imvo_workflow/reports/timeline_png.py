@@ -333,8 +333,14 @@ class _Rows:
             plot += self.rows(rows)
         height = len(lanes) * LANE
         labels = b"".join([self.labels[lane.label] for lane in lanes])
-        picture.paste(Image.frombytes("P", (split, height), labels), (0, top))
-        picture.paste(Image.frombytes("P", (width - split, height), b"".join(plot)), (split, top))
+        # the rows read in place (frombuffer), not copied into a new image first
+        picture.paste(_rows_image(labels, split, height), (0, top))
+        picture.paste(_rows_image(b"".join(plot), width - split, height), (split, top))
+
+
+def _rows_image(rows: bytes, width: int, height: int) -> Image.Image:
+    """Rows of palette indices, a byte a pixel, as an image over the same memory."""
+    return Image.frombuffer("P", (width, height), rows, "raw", "P", 0, 1)
 
 
 def _index(ink: Ink) -> int:
