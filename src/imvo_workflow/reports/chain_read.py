@@ -69,7 +69,10 @@ class Chain:
     corrections: list[Any]
 
 
-_SIGNATURE = RecordKind.SIGNATURE.value
+#: Triggers compared with every row of their concern: an enum member's .value costs 0.4 us.
+_SIGNATURE, _NOTE, _SUMMARY = (
+    RecordKind.SIGNATURE.value, RecordKind.NOTE.value, RecordKind.SUMMARY.value,
+)  # fmt: skip
 _PARTY = frozenset({RecordKind.PARTY_JOINED.value, RecordKind.PARTY_LEFT.value})
 
 
@@ -81,8 +84,8 @@ def read_chain(conn: Connection, known_by: datetime | None) -> Chain:
     goes: dict[str, tuple[list[Any], ...]] = {
         CORRECTION_TRIGGER: (chain.moves, chain.signatures, chain.parties, chain.corrections),
         _SIGNATURE: (chain.signatures,),
-        RecordKind.NOTE.value: (chain.notes,),
-        RecordKind.SUMMARY.value: (chain.summaries,),
+        _NOTE: (chain.notes,),
+        _SUMMARY: (chain.summaries,),
         **{kind: (chain.parties,) for kind in _PARTY},
     }
     skipped: set[tuple[int, int]] = set()
@@ -135,7 +138,7 @@ def notes_on(rows: list[Any], fixed: dict[int, dict[int, date]], day: date) -> d
     answers from the note table: by the day written, then by entry)."""
     newest: dict[int, tuple[date, int, Any]] = {}
     for r in rows:
-        if r.trigger != RecordKind.NOTE.value:
+        if r.trigger != _NOTE:
             continue
         mine = fixed.get(r.covenant_id)
         written = mine.get(r.seq, r.occurred_on) if mine else r.occurred_on
@@ -155,7 +158,7 @@ def summaries_on(rows: list[Any], day: date, current: dict[int, str]) -> dict[in
     newest edit made by then, else the first edit's old text, else the text it has now)."""
     edits: dict[int, list[Any]] = defaultdict(list)
     for r in rows:
-        if r.trigger == RecordKind.SUMMARY.value:
+        if r.trigger == _SUMMARY:
             edits[r.covenant_id].append(r)
     found = dict(current)
     for cid, mine in edits.items():

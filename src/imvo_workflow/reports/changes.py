@@ -24,6 +24,7 @@ from imvo_workflow.services.queries import TargetView
 
 #: Entries that close a target: the change section reads them from the targets' closing dates.
 _WITH_THE_TARGETS = frozenset({RecordKind.MILESTONE_CLOSED.value, RecordKind.TARGET_DROPPED.value})
+_TARGET_SET = RecordKind.TARGET_SET.value
 
 
 class ChangeKind(StrEnum):
@@ -92,7 +93,7 @@ def changes_between(
     for r, on in dated:
         if not is_record(r.trigger) or r.trigger in _WITH_THE_TARGETS:
             continue  # moves are read above; closed milestones and dropped targets below
-        if r.trigger == RecordKind.TARGET_SET.value:
+        if r.trigger == _TARGET_SET:
             kind, text = _target_set(read_detail(r.detail))
         else:
             kind, text = ChangeKind.RECORD, said[(r.covenant_id, r.seq)]
