@@ -96,7 +96,7 @@ def test_unnamed_participants_are_the_notes_that_speak_of_them() -> None:
 def test_the_fold_gives_its_periods_in_the_order_they_joined(
     moves: list[tuple[int, bool, int]], asked: int
 ) -> None:
-    """parties_by_covenant relies on it: it sorts only when legacy rows are added."""
+    """parties_by_covenant relies on it: it lists the fold's periods as they come, unsorted."""
     first = date(2016, 1, 1)
     entries = [
         PartyEntry(

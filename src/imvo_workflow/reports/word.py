@@ -358,9 +358,9 @@ def _entry(blocks: Blocks, report: ProgressReport, e: Entry) -> None:
 
 
 class _PartWriter:
-    """python-docx's physical package writer (write, close) onto a zip of fixed entry times
-    (reports/fixed_zip), that puts the covenants' WordprocessingML, deflated already, in place
-    of the marker paragraph."""
+    """python-docx's physical package writer (its write; _package closes the zip) onto a zip of
+    fixed entry times (reports/fixed_zip), that puts the covenants' WordprocessingML, deflated
+    already, in place of the marker paragraph."""
 
     def __init__(self, body: list[bytes], packed_body: Future[bytes]) -> None:
         self.zip = FixedTimeZip()
@@ -384,9 +384,6 @@ class _PartWriter:
             (before, *self.body, after),
             (deflated(before, last=False), self.packed_body.result(), deflated(after)),
         )
-
-    def close(self) -> None:
-        pass
 
 
 #: Parts stored as they are: pictures, compressed already.

@@ -11,7 +11,7 @@ the start.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -374,16 +374,8 @@ def _entries(conn: Connection, covenant_id: int | None) -> dict[int, list[PartyE
     )
     if covenant_id is not None:
         query = query.where(tr.c.covenant_id == covenant_id)
-    return party_entries(conn.execute(query))
-
-
-def party_entries(rows: Iterable[Any]) -> dict[int, list[PartyEntry]]:
-    """The party entries (and corrections) among chain rows in (covenant, seq) order, per
-    covenant (pure: the report passes every row it read once)."""
     found: dict[int, list[PartyEntry]] = defaultdict(list)
-    for r in rows:
-        if r.trigger not in _PARTY_ROWS:
-            continue
+    for r in conn.execute(query):
         found[r.covenant_id].append(
             PartyEntry(
                 r.seq,
@@ -431,25 +423,42 @@ def _names_at(conn: Connection, moment: datetime | None) -> dict[int, str]:
 
 
 def parties_by_covenant(
-    conn: Connection,
-    day: date | None,
-    known_by: datetime | None,
-    covenant_id: int | None = None,
-    *,
-    entries: dict[int, list[PartyEntry]] | None = None,
+    conn: Connection, day: date | None, known_by: datetime | None, covenant_id: int | None = None
 ) -> dict[int, list[PartyView]]:
-    """Every covenant's (or one's) parties on `day` (None: now), as known before `known_by`;
-    `entries` are the party entries already read (party_entries), else they are read here."""
+    """Every covenant's (or one's) parties on `day` (None: now), as known before `known_by`, in
+    the order they joined: legacy rows (that no entry speaks of, joined before any entry) first,
+    by id as the participations are read; then the fold's periods, which it gives in join order."""
+    entries = _entries(conn, covenant_id)
+    if covenant_id is None:
+        rows = _PARTICIPATIONS.rows(conn)
+    else:
+        rows = _PARTICIPATIONS_OF.rows(conn, {"covenant_id": covenant_id})
+    orgs = {r.id: r for r in _ORGANISATIONS.rows(conn)}
+    names = _names_at(conn, known_by or (end_of_day(day) if day is not None else None))
+    rows_of: dict[int, list[Any]] = defaultdict(list)
+    for r in rows:
+        rows_of[r.covenant_id].append(r)
     found: dict[int, list[PartyView]] = defaultdict(list)
-    for cid, periods, named in _periods(conn, day, known_by, covenant_id, entries):
-        mine = found[cid]
-        for period in periods:
-            org, name = named(period)
-            mine.append(
+    for cid in sorted(set(rows_of) | set(entries)):
+        spoken_of = {
+            int(e.detail["participation_id"])
+            for e in entries.get(cid, [])
+            if "participation_id" in e.detail
+        }
+        legacy = [
+            PartyPeriod(
+                r.id, r.organisation_id, "", r.role, r.since, r.until, r.left_reason, 0, None
+            )
+            for r in rows_of.get(cid, [])
+            if r.id not in spoken_of
+        ]
+        for period in legacy + fold_parties(entries.get(cid, []), day, known_by):
+            org = orgs[period.organisation_id]
+            found[cid].append(
                 PartyView(
                     period.participation_id,
                     period.organisation_id,
-                    name,
+                    names.get(period.organisation_id, org.name),
                     org.full_name,
                     org.kind,
                     period.role,
@@ -472,7 +481,7 @@ def current_names_by_role(
     """Per covenant, the names of its parties on `day` by role, in the order they joined (legacy
     rows, that no entry speaks of, first): what the progress report prints of them, from the
     chain rows it read (`rows`, known by `known_by`; `fixed`: corrected dates, see
-    domain/parties.holdings_on). parties_by_covenant's periods, without the periods."""
+    domain/parties.holdings_on): parties_by_covenant's current parties, without the views."""
     holdings = holdings_on(rows, day, fixed)
     legacy: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for r in _PARTICIPATIONS.rows(conn):
@@ -488,51 +497,6 @@ def current_names_by_role(
         if by_role:
             found[cid] = by_role
     return found
-
-
-def _periods(
-    conn: Connection,
-    day: date | None,
-    known_by: datetime | None,
-    covenant_id: int | None,
-    entries: dict[int, list[PartyEntry]] | None,
-) -> Iterator[tuple[int, list[PartyPeriod], Callable[[PartyPeriod], tuple[Any, str]]]]:
-    """Per covenant (or the one), its periods in the order they joined (legacy rows, that no
-    entry speaks of, first) and how a period's organisation and its name then are found."""
-    if entries is None:
-        entries = _entries(conn, covenant_id)
-    if covenant_id is None:
-        rows = _PARTICIPATIONS.rows(conn)
-    else:
-        rows = _PARTICIPATIONS_OF.rows(conn, {"covenant_id": covenant_id})
-    orgs = {r.id: r for r in _ORGANISATIONS.rows(conn)}
-    moment = known_by or (end_of_day(day) if day is not None else None)
-    names = _names_at(conn, moment)
-
-    def named(period: PartyPeriod) -> tuple[Any, str]:
-        org = orgs[period.organisation_id]
-        return org, names.get(period.organisation_id, org.name)
-
-    rows_of: dict[int, list[Any]] = defaultdict(list)
-    for r in rows:
-        rows_of[r.covenant_id].append(r)
-    for cid in sorted(set(rows_of) | set(entries)):
-        folded = fold_parties(entries.get(cid, []), day, known_by)
-        spoken_of = {
-            int(e.detail["participation_id"])
-            for e in entries.get(cid, [])
-            if "participation_id" in e.detail
-        }
-        legacy = [
-            PartyPeriod(
-                r.id, r.organisation_id, "", r.role, r.since, r.until, r.left_reason, 0, None
-            )
-            for r in rows_of.get(cid, [])
-            if r.id not in spoken_of
-        ]
-        # in the order they joined: legacy rows (joined before any entry) first, by id as the
-        # participations are read; then the fold's periods, which it gives in join order
-        yield cid, legacy + folded, named
 
 
 def parties_on(
