@@ -20,6 +20,7 @@ from docx import Document
 from markupsafe import escape
 
 from imvo_workflow.domain.definition import WorkflowDefinition, load_definition
+from imvo_workflow.reports import word
 from imvo_workflow.reports.chain_read import StoryNote
 from imvo_workflow.reports.changes import Change, ChangeKind
 from imvo_workflow.reports.escaped import _html_text, html_text, xml_text
@@ -111,3 +112,13 @@ def test_the_escapes_write_what_markupsafe_and_the_xml_escape_write() -> None:
     said = '<a href="x">Tom & Jerry\'s</a> > €'
     assert html_text(said) == _html_text(said) == str(escape(said))  # markupsafe's, or ours
     assert xml_text(said) == xml_escape(said)
+
+
+def test_the_word_body_goes_in_at_the_marker_or_the_report_stops(
+    definition: WorkflowDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The covenants' part replaces the marker paragraph as python-docx serializes it; were it
+    serialized otherwise, the report would silently lack its covenants: it stops instead."""
+    monkeypatch.setattr(word, "MARKER_XML", b"<w:p><w:r><w:t>elders</w:t></w:r></w:p>")
+    with pytest.raises(RuntimeError, match="marker"):
+        render_docx(_report(definition), definition)
